@@ -1,0 +1,45 @@
+# Every target works from a fresh clone: each depends on `setup`, which builds
+# .venv from the pinned lock files the first time (and again when they change).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run migrate test demo bench lint lock clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## make run: every service as its own process, migrations applied; Ctrl-C stops them.
+run: setup
+	$(BIN)/python -m shared.runtime.platform run
+
+## make migrate: apply every service's migrations to DATABASE_URL.
+migrate: setup
+	$(BIN)/python -m shared.runtime.platform migrate
+
+## make test: the whole suite, against the real PostgreSQL and RabbitMQ.
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared services
+
+## make lock: re-pin the dependencies after editing requirements*.in.
+lock: setup
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock requirements.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.lock requirements-dev.in
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

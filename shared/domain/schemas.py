@@ -1,0 +1,71 @@
+"""marshmallow schemas derived from dataclasses, so a payload is declared once.
+
+Events, aggregate states and RPC requests are dataclasses; their schemas come
+from marshmallow-dataclass with the platform's conventions: decimals travel as
+strings (exact, and canonical JSON has no decimal type), unknown fields are
+refused, and validation errors name the field.
+"""
+
+from __future__ import annotations
+
+import decimal
+from typing import Any
+
+import marshmallow
+import marshmallow_dataclass
+from marshmallow import fields
+
+from shared.errors import ValidationFailed
+
+
+class DecimalAsString(fields.Decimal):
+    """A decimal that is dumped as a string: exact, and valid JSON."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("as_string", True)
+        super().__init__(**kwargs)
+
+
+class BaseSchema(marshmallow.Schema):
+    TYPE_MAPPING = {**marshmallow.Schema.TYPE_MAPPING, decimal.Decimal: DecimalAsString}
+
+    class Meta:
+        unknown = marshmallow.RAISE
+
+
+_SCHEMAS: dict[type, marshmallow.Schema] = {}
+
+
+def schema_for(cls: type) -> marshmallow.Schema:
+    """The (cached) schema of a dataclass."""
+    schema = _SCHEMAS.get(cls)
+    if schema is None:
+        schema = _SCHEMAS[cls] = marshmallow_dataclass.class_schema(cls, base_schema=BaseSchema)()
+    return schema
+
+
+def load(cls: type, data: Any, *, prefix: str = "", message: str = "invalid input") -> Any:
+    """Validate ``data`` and build the dataclass, or raise ``ValidationFailed``."""
+    if not isinstance(data, dict):
+        raise ValidationFailed({prefix.rstrip(".") or "_schema": ["must be an object"]}, message)
+    try:
+        return schema_for(cls).load(data)
+    except marshmallow.ValidationError as exc:
+        raise ValidationFailed(_prefixed(exc.messages_dict, prefix), message) from exc
+
+
+def dump(obj: Any, *, prefix: str = "", message: str = "invalid value") -> dict[str, Any]:
+    """The JSON form of a dataclass, checked against its own schema."""
+    schema = schema_for(type(obj))
+    try:
+        data = schema.dump(obj)
+    except (AttributeError, TypeError, ValueError, decimal.InvalidOperation) as exc:
+        raise ValidationFailed({prefix.rstrip(".") or "_schema": [f"cannot be serialised: {exc}"]}, message) from exc
+    errors = schema.validate(data)
+    if errors:
+        raise ValidationFailed(_prefixed(errors, prefix), message)
+    return data
+
+
+def _prefixed(errors: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {f"{prefix}{key}": value for key, value in errors.items()}

@@ -1,0 +1,131 @@
+"""Canonical JSON and the event hash, so that anyone can recompute the chain.
+
+The store's SQL function ``append_events`` computes each event's hash from the
+canonical JSON text the client sends; ``event_hash`` below is the same formula
+in Python, which the auditors' verification uses. The two are tested together.
+
+Canonical JSON: keys sorted, no spaces, UTF-8 (not ``\\u`` escapes), no NaN or
+infinity. One more rule makes the text survive a trip through ``jsonb``:
+PostgreSQL prints an integral number without an exponent (``1e+16`` comes back
+as ``10000000000000000``, which Python reads as an int), so such floats are
+written as integers from the start. Then ``canonical_json(json.loads(x))`` of
+what ``jsonb`` gives back is the very text that was hashed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from shared.errors import ValidationFailed
+
+HASH_DOMAIN = "orgwork-event-v1"
+
+
+class NotCanonical(ValueError):
+    """A value that cannot be stored as canonical JSON."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def _normalise(value: Any, path: str) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NotCanonical(path, "NaN and infinity are not JSON")
+        if value == 0:
+            return 0.0  # PostgreSQL's numeric has no negative zero
+        if value.is_integer() and "e" in repr(value):
+            return int(value)
+        return value
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise NotCanonical(path, "text may not contain the NUL character")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise NotCanonical(path, "text is not valid Unicode (lone surrogate)") from None
+        return value
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise NotCanonical(path, f"object keys must be text, got {type(key).__name__}")
+            out[_normalise(key, path)] = _normalise(item, f"{path}.{key}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_normalise(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    raise NotCanonical(path, f"{type(value).__name__} is not a JSON value")
+
+
+def canonical_json(value: Any, path: str = "data") -> str:
+    """The one text form of a JSON value that the hash is computed over."""
+    return json.dumps(
+        _normalise(value, path),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+
+
+def canonical_or_invalid(value: Any, path: str) -> str:
+    """``canonical_json``, raising the platform's validation error instead."""
+    try:
+        return canonical_json(value, path)
+    except NotCanonical as exc:
+        raise ValidationFailed({exc.path: [exc.problem]}, "event payload is not storable JSON") from exc
+
+
+def event_hash(
+    *,
+    position: int,
+    stream_id: str,
+    version: int,
+    event_id: str,
+    type: str,
+    schema_version: int,
+    data_json: str,
+    metadata_json: str,
+    prev_hash: bytes,
+) -> bytes:
+    """sha256 over the record's fields joined by newlines; mirrors the SQL."""
+    text = "\n".join(
+        [
+            HASH_DOMAIN,
+            str(position),
+            stream_id,
+            str(version),
+            str(event_id),
+            type,
+            str(schema_version),
+            data_json,
+            metadata_json,
+            prev_hash.hex(),
+        ]
+    )
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+def recompute_hash(record: Any) -> bytes:
+    """The hash a stored record should carry, from its own fields."""
+    return event_hash(
+        position=record.position,
+        stream_id=record.stream_id,
+        version=record.version,
+        event_id=str(record.event_id),
+        type=record.type,
+        schema_version=record.schema_version,
+        data_json=canonical_json(record.data),
+        metadata_json=canonical_json(record.metadata, "metadata"),
+        prev_hash=record.prev_hash,
+    )

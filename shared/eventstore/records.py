@@ -1,0 +1,222 @@
+"""What goes into the event store and what comes out of it.
+
+Plain data: no database access here, so that the domain, the relay and the
+auditors' tools all speak of the same records.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared.errors import ValidationFailed
+
+#: ``<category>-<id>``: the category names the aggregate type (``selection``,
+#: ``cadre``...), the id is the aggregate's own key.
+STREAM_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}-[A-Za-z0-9][A-Za-z0-9_.:\-]{0,199}$")
+
+#: Event types are PascalCase names; they are also AMQP routing keys.
+EVENT_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]{0,99}$")
+
+#: Version the stream must be at for the append to succeed (or ANY).
+ANY_VERSION = -1
+NO_STREAM = 0
+
+ZERO_HASH = bytes(32)
+
+
+def check_stream_id(stream_id: object) -> str:
+    """Return ``stream_id`` when well formed, else raise naming the problem."""
+    if not isinstance(stream_id, str) or not STREAM_ID.match(stream_id):
+        raise ValidationFailed(
+            {"stream_id": [f"must look like 'category-id' ({STREAM_ID.pattern}), got {stream_id!r}"]},
+            "malformed stream id",
+        )
+    return stream_id
+
+
+def stream_category(stream_id: str) -> str:
+    return stream_id.split("-", 1)[0]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in a store's commit-safe global order: (transaction id, position).
+
+    Positions alone do not give an order that readers can follow without
+    skipping events (see ``shared.eventstore.store``); this pair does.
+    """
+
+    tx_id: int = 0
+    position: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.tx_id}:{self.position}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Cursor":
+        tx_id, _, position = text.partition(":")
+        return cls(int(tx_id), int(position))
+
+
+START = Cursor(0, 0)
+
+
+class MetadataSchema(Schema):
+    """Who did it and why: the part of the metadata that the caller gives."""
+
+    actor = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    correlation_id = fields.UUID(required=True)
+    causation_id = fields.UUID(load_default=None, allow_none=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Who did it, why, and in answer to what.
+
+    ``correlation_id`` is shared by everything one original request caused, in
+    every service; ``causation_id`` is the id of the command or event that
+    directly caused this one. The store adds ``service`` and ``recorded_at``.
+    """
+
+    actor: str
+    correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    causation_id: str | None = None
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            MetadataSchema().load(
+                {
+                    "actor": self.actor,
+                    "correlation_id": self.correlation_id,
+                    "causation_id": self.causation_id,
+                    "reason": self.reason,
+                }
+            )
+        except ValidationError as exc:
+            raise ValidationFailed(
+                {f"metadata.{k}": v for k, v in exc.messages_dict.items()}, "invalid event metadata"
+            ) from exc
+
+    def caused_by(self, causation_id: str, actor: str | None = None, reason: str | None = None) -> "Metadata":
+        """Metadata for what this causes next: same correlation, new cause."""
+        return Metadata(
+            actor=actor or self.actor,
+            correlation_id=self.correlation_id,
+            causation_id=causation_id,
+            reason=reason if reason is not None else self.reason,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "actor": self.actor,
+            "correlation_id": str(self.correlation_id),
+            "causation_id": str(self.causation_id) if self.causation_id else None,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be appended. Give a fixed ``event_id`` to make a retry safe."""
+
+    type: str
+    data: Mapping[str, Any]
+    schema_version: int = 1
+    event_id: uuid.UUID | str = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as stored: where it is, what it says, and its place in the chain."""
+
+    position: int
+    tx_id: int
+    stream_id: str
+    version: int
+    event_id: str
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    prev_hash: bytes
+    hash: bytes
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.tx_id, self.position)
+
+    @property
+    def correlation_id(self) -> str | None:
+        return self.metadata.get("correlation_id")
+
+    def envelope(self) -> dict[str, Any]:
+        """The whole record as JSON values: what the relay publishes."""
+        return {
+            "event_id": str(self.event_id),
+            "type": self.type,
+            "schema_version": self.schema_version,
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "position": self.position,
+            "tx_id": self.tx_id,
+            "data": self.data,
+            "metadata": self.metadata,
+            "hash": self.hash.hex(),
+            "prev_hash": self.prev_hash.hex(),
+        }
+
+
+class EnvelopeSchema(Schema):
+    """An event as it travels between services: checked on the way in."""
+
+    event_id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Regexp(EVENT_TYPE))
+    schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    stream_id = fields.String(required=True, validate=validate.Regexp(STREAM_ID))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    position = fields.Integer(required=True, validate=validate.Range(min=1))
+    tx_id = fields.Integer(required=True)
+    data = fields.Dict(required=True)
+    metadata = fields.Dict(required=True)
+    hash = fields.String(required=True, validate=validate.Length(equal=64))
+    prev_hash = fields.String(required=True, validate=validate.Length(equal=64))
+
+
+def record_from_envelope(envelope: Mapping[str, Any]) -> RecordedEvent:
+    """Check a received envelope and turn it back into a record."""
+    try:
+        loaded = EnvelopeSchema().load(envelope)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.messages_dict, "malformed event envelope") from exc
+    return RecordedEvent(
+        position=loaded["position"],
+        tx_id=loaded["tx_id"],
+        stream_id=loaded["stream_id"],
+        version=loaded["version"],
+        event_id=str(loaded["event_id"]),
+        type=loaded["type"],
+        schema_version=loaded["schema_version"],
+        data=loaded["data"],
+        metadata=loaded["metadata"],
+        prev_hash=bytes.fromhex(loaded["prev_hash"]),
+        hash=bytes.fromhex(loaded["hash"]),
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of the global read, and where to continue from."""
+
+    events: list[RecordedEvent]
+    next_cursor: Cursor
+
+    def __len__(self) -> int:
+        return len(self.events)

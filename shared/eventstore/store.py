@@ -1,0 +1,388 @@
+"""The append-only event store of one service, in PostgreSQL.
+
+Appending
+---------
+``append`` calls the SQL function ``append_events`` (see
+``shared/migrations/0001_event_store.sql``): one round trip checks the expected
+version, chains the hashes and inserts the rows. Optimistic concurrency comes
+from the unique ``(stream_id, version)``; nothing global is locked.
+
+Reading everything, without ever skipping an event
+--------------------------------------------------
+Positions come from a sequence, and concurrent transactions commit out of
+sequence order: while transaction A (position 7) is still open, B (position 8)
+commits. A reader that takes "everything after position 6" sees 8, moves its
+checkpoint there, and never sees 7. Polling harder or waiting a fixed time for
+gaps to fill only makes the bug rarer.
+
+Every row records ``tx_id``, the id of the transaction that wrote it
+(``pg_current_xact_id()``, a 64-bit ``xid8`` that never wraps). A reader's
+snapshot tells the oldest transaction still in flight:
+``pg_snapshot_xmin(pg_current_snapshot())``. Every transaction with a smaller id
+has finished, committed or not, so no row with ``tx_id`` below that horizon can
+appear later. The reader therefore
+
+* orders events by ``(tx_id, position)`` — the *commit-safe order* — and
+* reads only rows with ``tx_id`` below the horizon.
+
+The prefix it returns is final: nothing can be inserted before its end, so a
+checkpoint ``Cursor(tx_id, position)`` never skips. Writers take no lock for
+this; the price is latency, not throughput: an event becomes readable once
+every transaction older than it has finished. ``horizon()`` reports that lag
+(events committed but held back, and the age of the oldest open writer), and
+the runtime exports it as a metric.
+
+The rows of one stream appear in the same relative order in both orders,
+because a stream's appends are serialised by its version check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg2
+import psycopg2.errors
+
+from shared.db.database import Connection, Database, fetch_one
+from shared.db.migrations import SCHEMA_NAME
+from shared.errors import ConcurrencyConflict, DuplicateEventId, ValidationFailed
+from shared.eventstore.hashing import NotCanonical, _normalise, canonical_json
+from shared.eventstore.records import (
+    ANY_VERSION,
+    EVENT_TYPE,
+    START,
+    Cursor,
+    Metadata,
+    NewEvent,
+    Page,
+    RecordedEvent,
+    check_stream_id,
+)
+
+_KEY_DETAIL = re.compile(r"=\(([0-9a-f-]{36})\)")
+
+_COLUMNS = (
+    "position, tx_id::text::bigint, stream_id, version, event_id::text, type, "
+    "schema_version, data, metadata, prev_hash, hash"
+)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far the safe read horizon lags behind what is committed."""
+
+    events_behind: int
+    oldest_writer_seconds: float
+
+
+class EventStore:
+    """One service's store: the ``events`` table in the schema named after it."""
+
+    def __init__(
+        self,
+        database: Database | None,
+        schema: str,
+        service: str | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        if not SCHEMA_NAME.match(schema):
+            raise ValueError(f"schema name {schema!r} must match {SCHEMA_NAME.pattern}")
+        self.database = database
+        self.schema = schema
+        self.service = service or schema
+        self.clock = clock
+        # The schema name matches SCHEMA_NAME, so quoting it by hand is safe,
+        # and composing the statements once keeps that work off the hot path.
+        events = f'"{schema}".events'
+        self._sql_append = (
+            "SELECT out_position, out_version, out_tx_id, out_prev_hash, out_hash "
+            f'FROM "{schema}".append_events'
+            "(%s, %s, %s::uuid[], %s::text[], %s::integer[], %s::text[], %s::text[])"
+        )
+        self._sql_stream = (
+            f"SELECT {_COLUMNS} FROM {events} WHERE stream_id = %s AND version >= %s AND version <= %s ORDER BY version"
+        )
+        self._sql_stream_version = f"SELECT coalesce(max(version), 0) FROM {events} WHERE stream_id = %s"
+        self._sql_all = (
+            f"SELECT {_COLUMNS} FROM {events} "
+            "WHERE (tx_id, position) > (%s::text::xid8, %s) "
+            "AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) "
+            "ORDER BY tx_id, position LIMIT %s"
+        )
+        self._sql_by_position = f"SELECT {_COLUMNS} FROM {events} WHERE position > %s ORDER BY position LIMIT %s"
+        self._sql_by_ids = f"SELECT {_COLUMNS} FROM {events} WHERE event_id = ANY(%s::uuid[])"
+        self._sql_horizon = (
+            f"SELECT (SELECT count(*) FROM {events} WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())), "
+            "(SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)::float8 "
+            "   FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid())"
+        )
+
+    def _transaction(self, conn: Connection | None) -> AbstractContextManager[Connection]:
+        if conn is not None:
+            return contextlib.nullcontext(conn)
+        if self.database is None:
+            raise RuntimeError("this store has no pool of its own: pass conn=")
+        return self.database.transaction()
+
+    # -- writing -----------------------------------------------------------
+
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: int,
+        metadata: Metadata,
+        *,
+        conn: Connection | None = None,
+    ) -> list[RecordedEvent]:
+        """Append ``events`` to ``stream_id`` if it is at ``expected_version``.
+
+        All or nothing. Idempotent by event id: appending events that are
+        already stored, identical, returns the stored records and stores
+        nothing (the way to recover from a lost reply). Raises
+        ``ConcurrencyConflict`` when the stream moved on, ``DuplicateEventId``
+        when an id is taken by something else, ``ValidationFailed`` for
+        malformed input (nothing is written then).
+
+        With ``conn`` the append joins the caller's transaction; the caller
+        commits, and on a conflict retries the whole transaction.
+        """
+        check_stream_id(stream_id)
+        prepared = self._prepare(events, expected_version, metadata)
+        params = [
+            stream_id,
+            expected_version,
+            [p.event_id for p in prepared],
+            [p.type for p in prepared],
+            [p.schema_version for p in prepared],
+            [p.data_json for p in prepared],
+            [p.metadata_json for p in prepared],
+        ]
+        try:
+            with self._transaction(conn) as tx, tx.cursor() as cur:
+                cur.execute(self._sql_append, params)
+                rows = cur.fetchall()
+        except psycopg2.Error as exc:
+            error = self._translate(exc, stream_id, expected_version)
+            if error is None:
+                raise
+            if conn is None:
+                stored = self._already_stored(stream_id, prepared)
+                if stored is not None:
+                    return stored
+            raise error from exc
+        return [
+            RecordedEvent(
+                position=position,
+                tx_id=tx_id,
+                stream_id=stream_id,
+                version=version,
+                event_id=p.event_id,
+                type=p.type,
+                schema_version=p.schema_version,
+                data=p.data,
+                metadata=p.metadata,
+                prev_hash=bytes(prev_hash),
+                hash=bytes(digest),
+            )
+            for p, (position, version, tx_id, prev_hash, digest) in zip(prepared, rows, strict=False)
+        ]
+
+    def _prepare(self, events: Sequence[NewEvent], expected_version: int, metadata: Metadata) -> list["_Prepared"]:
+        problems: dict[str, list[str]] = {}
+        if (
+            not isinstance(expected_version, int)
+            or isinstance(expected_version, bool)
+            or expected_version < ANY_VERSION
+        ):
+            problems["expected_version"] = ["must be a version (0 for a new stream) or ANY_VERSION (-1)"]
+        if not isinstance(metadata, Metadata):
+            problems["metadata"] = ["must be a Metadata"]
+        if not events:
+            problems["events"] = ["nothing to append"]
+        if problems:
+            raise ValidationFailed(problems, "invalid append")
+        meta = {**metadata.as_dict(), "service": self.service, "recorded_at": self.clock().isoformat()}
+        metadata_json = canonical_json(meta, "metadata")
+        prepared: list[_Prepared] = []
+        seen: set[str] = set()
+        for i, event in enumerate(events):
+            where = f"events[{i}]"
+            if not isinstance(event, NewEvent):
+                problems[where] = ["must be a NewEvent"]
+                continue
+            if not isinstance(event.type, str) or not EVENT_TYPE.match(event.type):
+                problems[f"{where}.type"] = [f"must be a PascalCase name ({EVENT_TYPE.pattern}), got {event.type!r}"]
+            if not isinstance(event.schema_version, int) or event.schema_version < 1:
+                problems[f"{where}.schema_version"] = ["must be a positive integer"]
+            try:
+                event_id = str(uuid.UUID(str(event.event_id)))
+            except ValueError:
+                problems[f"{where}.event_id"] = [f"must be a UUID, got {event.event_id!r}"]
+                continue
+            if event_id in seen:
+                problems[f"{where}.event_id"] = ["appears twice in one append"]
+            seen.add(event_id)
+            if not isinstance(event.data, Mapping):
+                problems[f"{where}.data"] = ["must be a JSON object"]
+                continue
+            try:
+                data = _normalise(event.data, f"{where}.data")
+                data_json = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            except NotCanonical as exc:
+                problems[exc.path] = [exc.problem]
+                continue
+            prepared.append(_Prepared(event_id, event.type, event.schema_version, data, data_json, meta, metadata_json))
+        if problems:
+            raise ValidationFailed(problems, "invalid events; nothing was stored")
+        return prepared
+
+    def _translate(self, exc: psycopg2.Error, stream_id: str, expected: int) -> Exception | None:
+        if exc.pgcode == "OW001":
+            actual = int(exc.diag.message_detail or 0)
+            return ConcurrencyConflict(stream_id, expected, actual)
+        if exc.pgcode == "23505":
+            constraint = exc.diag.constraint_name
+            if constraint == "events_stream_version":
+                return ConcurrencyConflict(stream_id, expected, self._version_or(stream_id, expected + 1))
+            if constraint == "events_event_id":
+                match = _KEY_DETAIL.search(exc.diag.message_detail or "")
+                return DuplicateEventId(match.group(1) if match else "?", stream_id)
+        return None
+
+    def _version_or(self, stream_id: str, fallback: int) -> int:
+        try:
+            return self.stream_version(stream_id)
+        except psycopg2.Error:
+            return fallback
+
+    def _already_stored(self, stream_id: str, prepared: Sequence["_Prepared"]) -> list[RecordedEvent] | None:
+        """The stored records when every event is already there, identical."""
+        stored = {r.event_id: r for r in self.events_by_id([p.event_id for p in prepared])}
+        if not stored:
+            return None
+        result = []
+        for p in prepared:
+            record = stored.get(p.event_id)
+            if record is None or not p.same_as(record, stream_id):
+                raise DuplicateEventId(p.event_id, stream_id)
+            result.append(record)
+        return result
+
+    # -- reading -----------------------------------------------------------
+
+    def read_stream(
+        self,
+        stream_id: str,
+        from_version: int = 1,
+        to_version: int | None = None,
+        *,
+        conn: Connection | None = None,
+    ) -> list[RecordedEvent]:
+        """The events of one stream, by version, ``from_version`` onward."""
+        check_stream_id(stream_id)
+        upper = to_version if to_version is not None else 2**62
+        with self._transaction(conn) as tx, tx.cursor() as cur:
+            cur.execute(self._sql_stream, [stream_id, from_version, upper])
+            return [_record(row) for row in cur.fetchall()]
+
+    def stream_version(self, stream_id: str, *, conn: Connection | None = None) -> int:
+        """The stream's current version (0 when it does not exist)."""
+        check_stream_id(stream_id)
+        with self._transaction(conn) as tx, tx.cursor() as cur:
+            cur.execute(self._sql_stream_version, [stream_id])
+            return int(fetch_one(cur)[0])
+
+    def read_all(self, after: Cursor = START, limit: int = 500, *, conn: Connection | None = None) -> Page:
+        """The next events after ``after`` in commit-safe order, at most ``limit``.
+
+        Never skips: see the module's docstring. An empty page means nothing
+        more is safely readable yet; ask again later from ``next_cursor``.
+        """
+        with self._transaction(conn) as tx, tx.cursor() as cur:
+            cur.execute(self._sql_all, [after.tx_id, after.position, limit])
+            events = [_record(row) for row in cur.fetchall()]
+        return Page(events, events[-1].cursor if events else after)
+
+    def iter_all(self, after: Cursor = START, page_size: int = 1000) -> Iterator[RecordedEvent]:
+        """Every safely readable event after ``after``, page by page."""
+        while True:
+            page = self.read_all(after, page_size)
+            yield from page.events
+            if len(page) < page_size:
+                return
+            after = page.next_cursor
+
+    def read_by_position(
+        self, after_position: int = 0, limit: int = 1000, *, conn: Connection | None = None
+    ) -> list[RecordedEvent]:
+        """Events by position, for audits of what is stored (not for following)."""
+        with self._transaction(conn) as tx, tx.cursor() as cur:
+            cur.execute(self._sql_by_position, [after_position, limit])
+            return [_record(row) for row in cur.fetchall()]
+
+    def events_by_id(self, event_ids: Sequence[str], *, conn: Connection | None = None) -> list[RecordedEvent]:
+        with self._transaction(conn) as tx, tx.cursor() as cur:
+            cur.execute(self._sql_by_ids, [list(event_ids)])
+            return [_record(row) for row in cur.fetchall()]
+
+    def horizon(self) -> Horizon:
+        """How far the safe horizon lags: committed events held back, and for how long."""
+        with self._transaction(None) as tx, tx.cursor() as cur:
+            cur.execute(self._sql_horizon)
+            behind, seconds = fetch_one(cur)
+        return Horizon(int(behind), float(seconds))
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    event_id: str
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    data_json: str
+    metadata: dict[str, Any]
+    metadata_json: str
+
+    def same_as(self, record: RecordedEvent, stream_id: str) -> bool:
+        """Same event, for idempotency: everything but when it was recorded."""
+
+        def caller_part(meta: dict[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in meta.items() if k != "recorded_at"}
+
+        return (
+            record.stream_id == stream_id
+            and record.type == self.type
+            and record.schema_version == self.schema_version
+            and record.data == self.data
+            and caller_part(record.metadata) == caller_part(self.metadata)
+        )
+
+
+def _record(row: tuple[Any, ...]) -> RecordedEvent:
+    position, tx_id, stream_id, version, event_id, type_, schema_version, data, metadata, prev_hash, digest = row
+    return RecordedEvent(
+        position,
+        tx_id,
+        stream_id,
+        version,
+        event_id,
+        type_,
+        schema_version,
+        data,
+        metadata,
+        bytes(prev_hash),
+        bytes(digest),
+    )

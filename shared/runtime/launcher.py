@@ -1,0 +1,105 @@
+"""Run one service: ``python -m shared.runtime.launcher cadre``.
+
+Green first (eventlet monkey-patching and the psycopg2 wait callback), then
+logs, migrations and queues, then the nameko container. SIGTERM (and Ctrl-C)
+stops it gracefully: entrypoints stop taking work, in-flight workers finish
+and acknowledge, the relay finishes its batch, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+from shared.runtime.bootstrap import green
+
+green()
+
+import argparse  # noqa: E402
+import errno  # noqa: E402
+import logging  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+from typing import Any  # noqa: E402
+
+import eventlet  # noqa: E402
+from nameko.runners import ServiceRunner  # noqa: E402
+
+from shared.config import Settings  # noqa: E402
+from shared.runtime.catalog import existing_services, load_service  # noqa: E402
+from shared.runtime.logs import configure_logging  # noqa: E402
+from shared.runtime.operations import PORTS_KEY  # noqa: E402
+from shared.runtime.setup import declare_topology, migrate_service  # noqa: E402
+from shared.runtime.storage import SETTINGS_KEY  # noqa: E402
+
+log = logging.getLogger("orgwork.launcher")
+
+
+def nameko_config(settings: Settings, ports: dict[str, int] | None = None) -> dict[str, Any]:
+    """The nameko configuration of a service container."""
+    config: dict[str, Any] = {
+        "AMQP_URI": settings.amqp_uri,
+        "max_workers": settings.max_workers,
+        "HEARTBEAT": settings.amqp_heartbeat,
+        "serializer": "json",
+        SETTINGS_KEY: settings,
+    }
+    if ports is not None:
+        config[PORTS_KEY] = ports
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("service", help="a service name (cadre, ...) or module:Class")
+    parser.add_argument("--health-port", type=int, help="override the health port")
+    parser.add_argument("--metrics-port", type=int, help="override the metrics port")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    service_cls = load_service(args.service)
+    configure_logging(service_cls.name, settings.log_format, settings.log_level)
+
+    applied = migrate_service(settings, service_cls)
+    known = [load_service(name) for name in existing_services()]
+    if service_cls not in known:
+        known.append(service_cls)
+    queues = declare_topology(settings, known)
+    log.info("%s: %d migration(s) applied, %d inbound queue(s) declared", service_cls.name, applied, queues)
+
+    ports = None
+    if args.health_port is not None or args.metrics_port is not None:
+        from shared.config import service_ports
+
+        try:
+            defaults = service_ports(service_cls.name)
+            default_health, default_metrics = defaults.health, defaults.metrics
+        except KeyError:
+            default_health = default_metrics = 0
+        ports = {
+            "health": args.health_port if args.health_port is not None else default_health,
+            "metrics": args.metrics_port if args.metrics_port is not None else default_metrics,
+        }
+    runner = ServiceRunner(nameko_config(settings, ports))
+    runner.add_service(service_cls)
+
+    def shutdown(signum: int, frame: Any) -> None:
+        log.info("%s: signal %d received, stopping gracefully", service_cls.name, signum)
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    runner.start()
+    log.info("%s: started", service_cls.name)
+    waiting = eventlet.spawn(runner.wait)
+    while True:
+        try:
+            waiting.wait()
+        except OSError as error:  # a signal interrupted the wait
+            if error.errno == errno.EINTR:
+                continue
+            raise
+        break
+    log.info("%s: stopped", service_cls.name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

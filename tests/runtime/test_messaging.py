@@ -1,0 +1,134 @@
+"""Events between services, in one process: once in effect, through outages and poison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.db.database import Database
+from shared.eventstore.store import EventStore
+from shared.runtime.projections import ProjectionRunner
+from shared.runtime.publisher import BatchPublisher, event_message
+from tests.support import environment
+from tests.support.apps.ledger.service import Ledger
+from tests.support.apps.tally.service import Tally, Totals
+from tests.support.platform import InProcess, test_settings, wait_until
+from tests.support.probes import deposit_directly, inbox_rows, scalar, tally_state
+
+
+@pytest.fixture
+def both(in_process: InProcess) -> InProcess:
+    in_process.start(Ledger)
+    in_process.start(Tally)
+    return in_process
+
+
+def test_an_event_reaches_the_other_service_once_and_a_redelivery_changes_nothing(
+    both: InProcess, rpc: Any, database: Database, test_env: environment.TestEnvironment
+) -> None:
+    rpc.ledger.deposit(account_id="a-1", amount=7, actor="clerk")
+    wait_until(lambda: tally_state(database, "a-1").deposits == 1, what="the deposit to be tallied")
+
+    # The broker delivers the very same message again (as after a lost ack).
+    stored = EventStore(database, "ledger").read_stream("account-a-1")
+    publisher = BatchPublisher(test_env.amqp_uri, "ledger")
+    publisher.publish([event_message(stored[0].envelope())] * 2)
+    publisher.close()
+    wait_until(
+        lambda: scalar(database, "SELECT count(*) FROM tally.inbox") == 1 and _duplicates() >= 2, what="duplicates"
+    )
+
+    state = tally_state(database, "a-1")
+    assert (state.deposits, state.total) == (1, 7)
+    assert inbox_rows(database) == 1
+
+
+def _duplicates() -> float:
+    from shared.runtime.metrics import REGISTRY
+
+    return REGISTRY.get_sample_value("orgwork_duplicates_skipped_total", {"service": "tally", "source": "ledger"}) or 0
+
+
+def test_a_broker_outage_loses_nothing_and_doubles_nothing(
+    both: InProcess, database: Database, test_env: environment.TestEnvironment
+) -> None:
+    deposit_directly(database, "before", 1)
+    wait_until(lambda: tally_state(database, "before").deposits == 1, what="the first deposit")
+
+    environment.set_vhost_max_connections(test_env, 0)
+    environment.close_vhost_connections(test_env, "outage in a test")
+    try:
+        for n in range(4):
+            deposit_directly(database, f"during-{n}", 2, count=5)  # appended while the broker is away
+        deposit_directly(database, "before", 1)
+    finally:
+        environment.set_vhost_max_connections(test_env, -1)
+
+    def all_tallied() -> bool:
+        return all(tally_state(database, f"during-{n}").deposits == 5 for n in range(4)) and (
+            tally_state(database, "before").deposits == 2
+        )
+
+    wait_until(all_tallied, timeout=60, interval=0.2, what="every event after the outage")
+    for n in range(4):
+        state = tally_state(database, f"during-{n}")
+        assert (state.deposits, state.total, state.out_of_order) == (5, 10, 0)
+    assert inbox_rows(database) == 22
+    assert scalar(database, "SELECT count(*) FROM tally.events") == 22
+
+
+def test_a_poison_event_is_dead_lettered_the_service_stays_up_and_it_can_be_replayed(
+    both: InProcess, rpc: Any, database: Database
+) -> None:
+    rpc.ledger.deposit(account_id="p-1", amount=13, actor="clerk")  # poison
+    rpc.ledger.deposit(account_id="p-1", amount=1, actor="clerk")  # same stream, after it
+    rpc.ledger.deposit(account_id="p-2", amount=2, actor="clerk")  # another stream
+
+    letters = wait_until(lambda: rpc.tally.dead_letters()["items"], what="a dead letter")
+    assert len(letters) == 1
+    letter = letters[0]
+    assert (letter["handler"], letter["source"], letter["type"]) == ("on_deposit", "ledger", "Deposited")
+    assert (letter["error_type"], letter["attempts"]) == ("RuntimeError", 3)
+    wait_until(lambda: tally_state(database, "p-1").deposits == 1 and tally_state(database, "p-2").deposits == 1)
+
+    Tally.refuse_unlucky = False  # the fix is deployed
+    assert rpc.tally.replay_dead_letter(id=letter["id"]) == {"id": letter["id"], "outcome": "handled"}
+    assert (tally_state(database, "p-1").deposits, tally_state(database, "p-1").total) == (2, 14)
+    assert rpc.tally.dead_letters()["items"] == []
+    assert [d["id"] for d in rpc.tally.dead_letters(status="replayed")["items"]] == [letter["id"]]
+    with pytest.raises(Exception, match="not found"):
+        rpc.tally.replay_dead_letter(id=letter["id"])
+
+
+def test_a_slow_handler_does_not_kill_the_service(in_process: InProcess, rpc: Any, database: Database) -> None:
+    """With a 1 s heartbeat, a handler waiting 5 s on PostgreSQL would kill a
+    container whose hub it blocked; the green driver keeps the hub answering."""
+    settings = test_settings(amqp_heartbeat=1)
+    in_process.start(Ledger, settings=settings)
+    runner = in_process.start(Tally, settings=settings)
+    rpc.ledger.deposit(account_id="slow-1", amount=1, actor="clerk", note="slow:5")
+    wait_until(lambda: tally_state(database, "slow-1").deposits == 1, timeout=30, what="the slow deposit")
+    rpc.ledger.deposit(account_id="slow-1", amount=2, actor="clerk")
+    wait_until(lambda: tally_state(database, "slow-1").deposits == 2, what="the next deposit")
+    container = next(iter(runner.containers))
+    assert not container._died.ready(), "the tally container is still running"
+    assert inbox_rows(database) == 2
+
+
+def test_a_projection_rebuilt_from_zero_equals_the_live_one(both: InProcess, rpc: Any, database: Database) -> None:
+    for account, amount in [("r-1", 3), ("r-2", 4), ("r-1", 5)]:
+        rpc.ledger.deposit(account_id=account, amount=amount, actor="clerk")
+    wait_until(lambda: rpc.tally.totals(account_id="r-1")["deposits"] == 2, what="the projection")
+    wait_until(lambda: rpc.tally.totals(account_id="r-2")["deposits"] == 1, what="the projection")
+
+    def rows() -> list[tuple]:
+        with database.transaction() as conn, conn.cursor() as cur:
+            cur.execute("SELECT account_id, deposits, total FROM tally.tally_totals ORDER BY account_id")
+            return cur.fetchall()
+
+    live = rows()
+    assert live == [("r-1", 2, 8), ("r-2", 1, 4)]
+    runner = ProjectionRunner(database, "tally", Totals(), Tally.events)
+    assert runner.rebuild() >= 3
+    assert rows() == live

@@ -1,0 +1,176 @@
+"""Services as separate processes: crashes, replicas, failover, shutdown, probes."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from typing import Any
+
+import psycopg2
+import pytest
+
+from shared.db.database import Database, database_name, dsn_for_database
+from tests.runtime.conftest import LEDGER, TALLY
+from tests.support import environment
+from tests.support.platform import Processes, wait_until
+from tests.support.probes import deposit_directly, inbox_rows, scalar, tally_state
+
+pytestmark = pytest.mark.slow
+
+
+def backends_sleeping(database: Database, application: str) -> int:
+    return scalar(
+        database,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND query LIKE %s AND state = 'active'",
+        (application, "SELECT pg_sleep%"),
+    )
+
+
+def relay_lock_holders(database: Database) -> list[str]:
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute(
+            """SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'ledger-relay'
+                  AND a.datname = current_database()"""
+        )
+        return [row[0] for row in cur.fetchall()]
+
+
+def test_kill_9_of_a_consumer_mid_handle_is_handled_once_after_restart(
+    processes: Processes, database: Database
+) -> None:
+    processes.start(LEDGER, "ledger").wait_ready()
+    tally = processes.start(TALLY, "tally").wait_ready()
+    deposit_directly(database, "k-1", 4, note="slow:4")
+
+    wait_until(lambda: backends_sleeping(database, "tally") == 1, what="the handler to be mid-way")
+    tally.kill9()
+    assert tally_state(database, "k-1").deposits == 0, "nothing committed by the killed handler"
+
+    processes.start(TALLY, "tally", handler_backoff="0.05").wait_ready()
+    wait_until(lambda: tally_state(database, "k-1").deposits == 1, timeout=60, what="the redelivered event")
+    time.sleep(1)
+    assert (tally_state(database, "k-1").deposits, inbox_rows(database)) == (1, 1)
+
+
+def test_two_relays_only_one_publishes_and_the_other_takes_over(processes: Processes, database: Database) -> None:
+    first = processes.start(LEDGER, "ledger").wait_ready()
+    second = processes.start(LEDGER, "ledger").wait_ready()
+    processes.start(TALLY, "tally").wait_ready()
+
+    wait_until(lambda: first.status()["relay_leader"] != second.status()["relay_leader"], what="one leader")
+    assert relay_lock_holders(database) == ["ledger-relay"]
+    leader, follower = (first, second) if first.status()["relay_leader"] else (second, first)
+
+    deposit_directly(database, "f-1", 1, count=10)
+    wait_until(lambda: tally_state(database, "f-1").deposits == 10, what="the first events")
+    leader.kill9()
+
+    deposit_directly(database, "f-1", 1, count=10)
+    wait_until(lambda: follower.status()["relay_leader"], timeout=15, what="the follower to take over")
+    wait_until(lambda: tally_state(database, "f-1").deposits == 20, what="events after the failover")
+    assert relay_lock_holders(database) == ["ledger-relay"]
+    assert (tally_state(database, "f-1").out_of_order, inbox_rows(database)) == (0, 20)
+
+
+def test_two_consumer_replicas_handle_every_event_once_and_in_stream_order(
+    processes: Processes, database: Database
+) -> None:
+    processes.start(LEDGER, "ledger").wait_ready()
+    replicas = [processes.start(TALLY, "tally").wait_ready() for _ in range(2)]
+    accounts = [f"o-{n}" for n in range(6)]
+
+    for round_ in range(10):
+        for account in accounts:
+            deposit_directly(database, account, 1, count=5)
+        if round_ == 4:
+            # The active replica dies half-way; the other takes over. With a
+            # single-active-consumer queue RabbitMQ activates the consumer that
+            # registered first: the first replica.
+            replicas[0].kill9()
+
+    def all_handled() -> bool:
+        return all(tally_state(database, a).deposits == 50 for a in accounts)
+
+    wait_until(all_handled, timeout=90, interval=0.3, what="every deposit")
+    for account in accounts:
+        state = tally_state(database, account)
+        assert (state.deposits, state.out_of_order, state.last_ledger_version) == (50, 0, 50), account
+    assert inbox_rows(database) == 300
+
+
+def test_sigterm_lets_the_handler_in_flight_finish_and_exits_cleanly(
+    processes: Processes, database: Database, test_env: environment.TestEnvironment
+) -> None:
+    processes.start(LEDGER, "ledger").wait_ready()
+    tally = processes.start(TALLY, "tally").wait_ready()
+    deposit_directly(database, "t-1", 3, note="slow:3")
+    wait_until(lambda: backends_sleeping(database, "tally") == 1, what="the handler to be mid-way")
+
+    assert tally.terminate(timeout=30) == 0
+    assert tally_state(database, "t-1").deposits == 1, "the in-flight handler finished"
+    queues = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", test_env.vhost, "name", "messages_ready", "messages_unacknowledged"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    row = next(line.split() for line in queues.splitlines() if line.startswith("tally.inbox.ledger"))
+    assert row[1:] == ["0", "0"], "the message was acknowledged before the process stopped"
+
+
+def test_health_and_metrics_answer_and_readiness_follows_the_broker(
+    processes: Processes, database: Database, test_env: environment.TestEnvironment
+) -> None:
+    ledger = processes.start(LEDGER, "ledger").wait_ready()
+    assert ledger.get("/health/live") == (200, {"service": "ledger", "alive": True})
+    status, ready = ledger.get("/health/ready")
+    assert status == 200 and ready["database"] == "ok" and ready["broker"] == "ok"
+
+    deposit_directly(database, "m-1", 1, count=3)
+    wait_until(lambda: 'orgwork_events_published_total{service="ledger"} 3.0' in ledger.get("/metrics", True)[1])
+    scrape: Any = ledger.get("/metrics", True)[1]
+    for name in (
+        "orgwork_relay_lag_events",
+        "orgwork_relay_lag_seconds",
+        "orgwork_store_horizon_lag_seconds",
+        "orgwork_rpc_duration_seconds",
+        "orgwork_dead_letters_open",
+    ):
+        assert name in scrape, name
+    assert ledger.status()["events_stored"] == 3
+
+    environment.set_vhost_max_connections(test_env, 0)
+    environment.close_vhost_connections(test_env, "readiness test")
+    try:
+        status, ready = wait_until(
+            lambda: (r := ledger.get("/health/ready"))[0] == 503 and r, what="not ready without the broker"
+        )
+        assert ready["broker"].startswith("down")
+        assert ledger.get("/health/live")[0] == 200, "alive all the same"
+    finally:
+        environment.set_vhost_max_connections(test_env, -1)
+    wait_until(lambda: ledger.get("/health/ready")[0] == 200, timeout=30, what="ready again")
+
+    set_database_connections(test_env, allowed=False)
+    try:
+        status, ready = wait_until(
+            lambda: (r := ledger.get("/health/ready"))[0] == 503 and r, what="not ready without the database"
+        )
+        assert ready["database"].startswith("down")
+    finally:
+        set_database_connections(test_env, allowed=True)
+    wait_until(lambda: ledger.get("/health/ready")[0] == 200, timeout=30, what="ready again")
+
+
+def set_database_connections(test_env: environment.TestEnvironment, allowed: bool) -> None:
+    """New connections to the run's database refused (or allowed again): PostgreSQL unreachable."""
+    admin = psycopg2.connect(dsn_for_database(test_env.database_url, "postgres"))
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(
+                f'ALTER DATABASE "{database_name(test_env.database_url)}" ALLOW_CONNECTIONS {str(allowed).lower()}'
+            )
+    finally:
+        admin.close()

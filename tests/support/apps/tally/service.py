@@ -1,0 +1,128 @@
+"""``tally``: a small consuming service for the runtime's tests.
+
+It handles ``ledger``'s deposits into a per-account tally, noting the ledger
+version of each and counting any that arrive out of stream order. A deposit of
+13 is refused while ``Tally.refuse_unlucky`` is set (a poison event); a note
+``slow:<seconds>`` makes the handler wait on PostgreSQL that long.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from shared.domain import Aggregate, DomainEvent, EventRegistry, applies, command
+from shared.eventstore.records import RecordedEvent
+from shared.runtime.inbound import handles
+from shared.runtime.projections import Projection, on
+from shared.runtime.rpc import rpc_method
+from shared.runtime.service import ServiceBase
+
+
+@dataclass(frozen=True)
+class DepositCounted(DomainEvent):
+    ledger_version: int
+    amount: int
+    in_order: bool
+
+
+@dataclass
+class TallyState:
+    deposits: int = 0
+    total: int = 0
+    last_ledger_version: int = 0
+    out_of_order: int = 0
+
+
+class AccountTally(Aggregate):
+    category = "tally"
+    State = TallyState
+
+    @command
+    def count(self, ledger_version: int, amount: int) -> None:
+        self.record(DepositCounted(ledger_version, amount, ledger_version == self.state.last_ledger_version + 1))
+
+    @applies(DepositCounted)
+    def _counted(self, event: DepositCounted) -> None:
+        self.state.deposits += 1
+        self.state.total += event.amount
+        if not event.in_order:
+            self.state.out_of_order += 1
+        self.state.last_ledger_version = max(self.state.last_ledger_version, event.ledger_version)
+
+
+@dataclass(frozen=True)
+class DepositPayload:
+    amount: int
+    note: str = ""
+
+
+class Totals(Projection):
+    name = "totals"
+    tables = ("tally_totals",)
+
+    @on(DepositCounted)
+    def _counted(self, cur: Any, event: DepositCounted, record: RecordedEvent) -> None:
+        cur.execute(
+            "INSERT INTO tally_totals (account_id, deposits, total) VALUES (%s, 1, %s) "
+            "ON CONFLICT (account_id) DO UPDATE SET deposits = tally_totals.deposits + 1, "
+            "total = tally_totals.total + excluded.total",
+            [record.stream_id.split("-", 1)[1], event.amount],
+        )
+
+
+@dataclass(frozen=True)
+class TallyRef:
+    account_id: str
+
+
+@dataclass(frozen=True)
+class TallyView:
+    account_id: str
+    deposits: int
+    total: int
+    out_of_order: int
+    last_ledger_version: int
+
+
+@dataclass(frozen=True)
+class TotalsView:
+    account_id: str
+    deposits: int
+    total: int
+
+
+class Tally(ServiceBase):
+    name = "tally"
+    events = EventRegistry([DepositCounted])
+    projections = (Totals,)
+    refuse_unlucky: ClassVar[bool] = os.environ.get("TALLY_REFUSE_UNLUCKY", "1") == "1"
+
+    @handles("ledger", "Deposited", payload=DepositPayload)
+    def on_deposit(self, event: DepositPayload, record: RecordedEvent) -> None:
+        if event.amount == 13 and type(self).refuse_unlucky:
+            raise RuntimeError("13 is unlucky")
+        if event.note.startswith("slow:"):
+            with self.storage.transaction() as conn, conn.cursor() as cur:
+                cur.execute("SELECT pg_sleep(%s)", [float(event.note.split(":", 1)[1])])
+        account_id = record.stream_id.split("-", 1)[1]
+        repository = self.storage.repository(AccountTally)
+        with self.storage.transaction() as conn:
+            tally = repository.load_or_new(account_id, conn=conn)
+            tally.count(record.version, event.amount)
+            repository.save(tally, self.storage.metadata("service:tally", "counting a deposit"), conn=conn)
+
+    @rpc_method(request=TallyRef, response=TallyView)
+    def tally(self, request: TallyRef) -> TallyView:
+        with self.storage.transaction() as conn:
+            tally = self.storage.repository(AccountTally).load_or_new(request.account_id, conn=conn)
+        s = tally.state
+        return TallyView(request.account_id, s.deposits, s.total, s.out_of_order, s.last_ledger_version)
+
+    @rpc_method(request=TallyRef, response=TotalsView)
+    def totals(self, request: TallyRef) -> TotalsView:
+        rows = self.storage.query(
+            "SELECT account_id, deposits, total FROM tally_totals WHERE account_id = %s", [request.account_id]
+        )
+        return TotalsView(**rows[0]) if rows else TotalsView(request.account_id, 0, 0)

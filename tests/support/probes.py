@@ -1,0 +1,34 @@
+"""Looking at the test apps' stores directly, whether their services run or not."""
+
+from __future__ import annotations
+
+from shared.db.database import Database
+from shared.domain import Repository
+from shared.eventstore.records import Metadata
+from shared.eventstore.store import EventStore
+from tests.support.apps.ledger.service import Account, Ledger
+from tests.support.apps.tally.service import AccountTally, Tally, TallyState
+
+
+def tally_state(database: Database, account_id: str) -> TallyState:
+    repository = Repository(AccountTally, EventStore(database, "tally"), Tally.events)
+    return repository.load_or_new(account_id).state
+
+
+def scalar(database: Database, sql: str, params: tuple = ()) -> int:
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        return int(cur.fetchone()[0])
+
+
+def inbox_rows(database: Database) -> int:
+    return scalar(database, "SELECT count(*) FROM tally.inbox")
+
+
+def deposit_directly(database: Database, account_id: str, amount: int, count: int = 1, note: str = "") -> None:
+    """Append deposits to the ledger's store without the ledger service running."""
+    repository = Repository(Account, EventStore(database, "ledger"), Ledger.events)
+    account = repository.load_or_new(account_id)
+    for _ in range(count):
+        account.deposit(amount, note)
+    repository.save(account, Metadata(actor="test"))
