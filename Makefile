@@ -18,8 +18,9 @@ $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	touch $(STAMP)
 
 ## make run: every service as its own process, migrations applied; Ctrl-C stops them.
+## A local platform runs on the offset clock, which the demo moves forward (CLOCK=system to opt out).
 run: setup
-	$(BIN)/python -m shared.runtime.platform run
+	CLOCK=$${CLOCK:-offset} $(BIN)/python -m shared.runtime.platform run
 
 ## make migrate: apply every service's migrations to DATABASE_URL.
 migrate: setup

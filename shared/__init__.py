@@ -7,3 +7,9 @@
   health, metrics, the launcher).
 - ``shared.errors``: the errors every caller can catch by type.
 """
+
+import warnings as _warnings
+
+# nameko 2 runs on eventlet, which warns at import that it is in maintenance
+# mode; every entry point of the platform imports it, so say it once here.
+_warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")

@@ -52,6 +52,7 @@ class Settings:
     handler_attempts: int = 5
     handler_backoff: float = 0.2
     handler_database_wait: float = 20.0
+    clock: str = "system"
     log_format: str = "auto"
     log_level: str = "INFO"
 

@@ -11,16 +11,18 @@ green()
 import os  # noqa: E402
 import secrets  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 
 from shared.db.database import Database  # noqa: E402
 from shared.db.migrations import migrate, platform_migrations  # noqa: E402
+from shared.runtime.client import rpc_client  # noqa: E402
 from tests.support import environment  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def test_env() -> Iterator[environment.TestEnvironment]:
+def test_env() -> Iterator[environment.RunEnvironment]:
     """This run's own database and vhost, exported for child processes too."""
     env = environment.create()
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "AMQP_URI")}
@@ -38,10 +40,17 @@ def test_env() -> Iterator[environment.TestEnvironment]:
 
 
 @pytest.fixture(scope="session")
-def database(test_env: environment.TestEnvironment) -> Iterator[Database]:
+def database(test_env: environment.RunEnvironment) -> Iterator[Database]:
     db = Database(test_env.database_url, size=24, application_name="orgwork-tests")
     yield db
     db.close()
+
+
+@pytest.fixture
+def rpc(test_env: environment.RunEnvironment) -> Iterator[Any]:
+    """An RPC client to the run's vhost, with a timeout."""
+    with rpc_client(timeout=20) as client:
+        yield client
 
 
 @pytest.fixture

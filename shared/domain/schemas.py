@@ -44,12 +44,16 @@ def schema_for(cls: type) -> marshmallow.Schema:
     return schema
 
 
-def load(cls: type, data: Any, *, prefix: str = "", message: str = "invalid input") -> Any:
-    """Validate ``data`` and build the dataclass, or raise ``ValidationFailed``."""
+def load(cls: type, data: Any, *, prefix: str = "", message: str = "invalid input", tolerant: bool = False) -> Any:
+    """Validate ``data`` and build the dataclass, or raise ``ValidationFailed``.
+
+    ``tolerant`` ignores fields the dataclass does not know: for reading other
+    services' events, which may grow fields this service has no use for.
+    """
     if not isinstance(data, dict):
         raise ValidationFailed({prefix.rstrip(".") or "_schema": ["must be an object"]}, message)
     try:
-        return schema_for(cls).load(data)
+        return schema_for(cls).load(data, unknown=marshmallow.EXCLUDE if tolerant else marshmallow.RAISE)
     except marshmallow.ValidationError as exc:
         raise ValidationFailed(_prefixed(exc.messages_dict, prefix), message) from exc
 

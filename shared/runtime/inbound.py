@@ -277,7 +277,9 @@ def handles(source: str, event_type: str, payload: type | None = None) -> Callab
 def _call(fn: Callable[..., Any], service: Any, record: RecordedEvent, payload: type | None) -> Any:
     event = record.data
     if payload is not None:
-        event = schemas.load(payload, record.data, prefix=f"{record.type}.", message=f"invalid {record.type} payload")
+        event = schemas.load(
+            payload, record.data, prefix=f"{record.type}.", message=f"invalid {record.type} payload", tolerant=True
+        )
     return fn(service, event, record)
 
 

@@ -80,7 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     runner = ServiceRunner(nameko_config(settings, ports))
     runner.add_service(service_cls)
 
+    stopping = False
+
     def shutdown(signum: int, frame: Any) -> None:
+        # A second signal (Ctrl-C reaches the whole process group while `make
+        # run` also sends SIGTERM) must not start a second, concurrent stop.
+        nonlocal stopping
+        if stopping:
+            log.info("%s: signal %d received, already stopping", service_cls.name, signum)
+            return
+        stopping = True
         log.info("%s: signal %d received, stopping gracefully", service_cls.name, signum)
         eventlet.spawn_n(runner.stop)
 

@@ -34,11 +34,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 _ON_ATTR = "__projection_on__"
 
 
-def on(event_type: type[DomainEvent]) -> Callable[[F], F]:
-    """Mark ``method(self, cur, event, record)`` as applying ``event_type``."""
+def on(*event_types: type[DomainEvent]) -> Callable[[F], F]:
+    """Mark ``method(self, cur, event, record)`` as applying each of ``event_types``."""
 
     def decorate(fn: F) -> F:
-        setattr(fn, _ON_ATTR, event_type)
+        setattr(fn, _ON_ATTR, (*getattr(fn, _ON_ATTR, ()), *event_types))
         return fn
 
     return decorate
@@ -56,8 +56,7 @@ class Projection:
         cls._appliers = {}
         for base in reversed(cls.__mro__):
             for member in vars(base).values():
-                event_type = getattr(member, _ON_ATTR, None)
-                if event_type is not None:
+                for event_type in getattr(member, _ON_ATTR, ()):
                     cls._appliers[event_type.type_name()] = (event_type, member)
 
     def wants(self, event_type: str) -> bool:

@@ -18,6 +18,7 @@ from marshmallow import validate
 from shared.db.migrations import Migration, discover, platform_migrations
 from shared.domain import EventRegistry
 from shared.errors import NotFound
+from shared.runtime.clock import ClockProvider
 from shared.runtime.inbound import DEAD_LETTERED, Handles
 from shared.runtime.inbox import DeadLetters
 from shared.runtime.operations import Operations
@@ -72,6 +73,7 @@ class ServiceBase:
     projections: ClassVar[tuple[type[Projection], ...]] = ()
 
     storage = Storage()
+    clock = ClockProvider()
     relay = OutboxRelay()
     projector = Projector()
     operations = Operations()

@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from shared.db.database import Database
-from shared.runtime.client import rpc_client
 from tests.support.apps.ledger.service import Ledger
 from tests.support.apps.tally.service import Tally
-from tests.support.environment import TestEnvironment
+from tests.support.environment import RunEnvironment
 from tests.support.platform import InProcess, Processes, reset_apps, test_settings
 
 LEDGER = "tests.support.apps.ledger.service:Ledger"
@@ -17,7 +15,7 @@ TALLY = "tests.support.apps.tally.service:Tally"
 
 
 @pytest.fixture
-def apps(test_env: TestEnvironment, database: Database) -> None:
+def apps(test_env: RunEnvironment, database: Database) -> None:
     """Fresh ledger and tally schemas and queues for each test."""
     reset_apps(database, test_settings(), Ledger, Tally)
     Tally.refuse_unlucky = True
@@ -35,9 +33,3 @@ def processes(apps: None) -> Iterator[Processes]:
     started = Processes()
     yield started
     started.stop_all()
-
-
-@pytest.fixture
-def rpc(test_env: TestEnvironment) -> Iterator[Any]:
-    with rpc_client(timeout=15) as client:
-        yield client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 from typing import Any
@@ -99,15 +100,17 @@ def test_two_consumer_replicas_handle_every_event_once_and_in_stream_order(
     assert inbox_rows(database) == 300
 
 
-def test_sigterm_lets_the_handler_in_flight_finish_and_exits_cleanly(
-    processes: Processes, database: Database, test_env: environment.TestEnvironment
+def test_sigterm_twice_lets_the_handler_in_flight_finish_and_exits_cleanly(
+    processes: Processes, database: Database, test_env: environment.RunEnvironment
 ) -> None:
     processes.start(LEDGER, "ledger").wait_ready()
     tally = processes.start(TALLY, "tally").wait_ready()
     deposit_directly(database, "t-1", 3, note="slow:3")
     wait_until(lambda: backends_sleeping(database, "tally") == 1, what="the handler to be mid-way")
 
-    assert tally.terminate(timeout=30) == 0
+    assert tally.process is not None
+    tally.process.send_signal(signal.SIGINT)  # Ctrl-C reaches the whole group...
+    assert tally.terminate(timeout=30) == 0  # ...and `make run` sends SIGTERM too
     assert tally_state(database, "t-1").deposits == 1, "the in-flight handler finished"
     queues = subprocess.run(
         ["rabbitmqctl", "-q", "list_queues", "-p", test_env.vhost, "name", "messages_ready", "messages_unacknowledged"],
@@ -120,7 +123,7 @@ def test_sigterm_lets_the_handler_in_flight_finish_and_exits_cleanly(
 
 
 def test_health_and_metrics_answer_and_readiness_follows_the_broker(
-    processes: Processes, database: Database, test_env: environment.TestEnvironment
+    processes: Processes, database: Database, test_env: environment.RunEnvironment
 ) -> None:
     ledger = processes.start(LEDGER, "ledger").wait_ready()
     assert ledger.get("/health/live") == (200, {"service": "ledger", "alive": True})
@@ -163,7 +166,7 @@ def test_health_and_metrics_answer_and_readiness_follows_the_broker(
     wait_until(lambda: ledger.get("/health/ready")[0] == 200, timeout=30, what="ready again")
 
 
-def set_database_connections(test_env: environment.TestEnvironment, allowed: bool) -> None:
+def set_database_connections(test_env: environment.RunEnvironment, allowed: bool) -> None:
     """New connections to the run's database refused (or allowed again): PostgreSQL unreachable."""
     admin = psycopg2.connect(dsn_for_database(test_env.database_url, "postgres"))
     admin.autocommit = True

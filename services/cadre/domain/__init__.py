@@ -1,0 +1,1 @@
+"""Cadre work in plain Python: selection processes, cadre records, appraisal cycles."""

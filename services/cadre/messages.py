@@ -1,0 +1,362 @@
+"""The cadre service's RPC requests and replies.
+
+Every request is a dataclass whose marshmallow schema (derived from it)
+validates the call before anything runs: a bad field gets an error naming it.
+Every command says who gives it (``actor``) and may say why (``reason``): both
+go into the events' metadata for the audit trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import validate
+
+from services.cadre.domain.grades import GRADES
+from services.cadre.domain.selection import Kind, Round, Variant
+
+ID = {"validate": validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", error="an id is 1-64 letters, digits or _.:-")}
+TEXT = {"validate": validate.Length(min=1, max=200)}
+LONG_TEXT = {"validate": validate.Length(min=1, max=4000)}
+SCORE = {"validate": validate.Range(min=0, max=100)}
+
+
+def ids(minimum: int = 1) -> dict[str, Any]:
+    return {"validate": validate.Length(min=minimum, max=500)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    actor: str = field(metadata=TEXT)
+    reason: str | None = field(default=None, metadata={"validate": validate.Length(max=2000)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnSelection(Command):
+    process_id: str = field(metadata=ID)
+
+
+# -- selection ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostInput:
+    post_id: str = field(metadata=ID)
+    title: str = field(metadata=TEXT)
+
+
+@dataclass(frozen=True)
+class CriterionInput:
+    name: str = field(metadata=TEXT)
+    weight: Decimal = field(metadata={"validate": validate.Range(min=0, min_inclusive=False, max=1000)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateSelection(Command):
+    title: str = field(metadata=TEXT)
+    unit: str = field(metadata=TEXT)
+    kind: Kind = field(metadata={"by_value": True})
+    posts: list[PostInput] = field(metadata=ids())
+    variant: Variant = field(default=Variant.STANDARD, metadata={"by_value": True})
+    process_id: str | None = field(default=None, metadata=ID)
+    min_credit_hours: Decimal | None = field(default=None, metadata={"validate": validate.Range(min=0, max=10000)})
+    shortlist_ratio: Decimal | None = field(
+        default=None, metadata={"validate": validate.Range(min=1, min_inclusive=False, max=10)}
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterCandidate(OnSelection):
+    cadre_id: str = field(metadata=ID)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CastRecommendation(OnSelection):
+    voter_id: str = field(metadata=ID)
+    cadre_ids: list[str] = field(metadata=ids())
+    round: Round = field(default=Round.MEETING, metadata={"by_value": True})
+
+
+@dataclass(frozen=True, kw_only=True)
+class MakeStatement(OnSelection):
+    cadre_id: str = field(metadata=ID)
+    summary: str = field(metadata=LONG_TEXT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DrawShortlist(OnSelection):
+    cadre_ids: list[str] = field(metadata=ids())
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishPreview(OnSelection):
+    working_days: int = field(default=3, metadata={"validate": validate.Range(min=1, max=30)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartAssessment(OnSelection):
+    criteria: list[CriterionInput] = field(metadata=ids())
+
+
+@dataclass(frozen=True, kw_only=True)
+class AssessCandidate(OnSelection):
+    cadre_id: str = field(metadata=ID)
+    qualitative: str = field(metadata={"validate": validate.OneOf(GRADES)})
+    scores: dict[str, Decimal] = field(metadata=ids())
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConveneCommittee(OnSelection):
+    members: list[str] = field(metadata=ids(3))
+    present: list[str] = field(metadata=ids())
+
+
+@dataclass(frozen=True, kw_only=True)
+class CastCommitteeVote(OnSelection):
+    member_id: str = field(metadata=ID)
+    cadre_id: str = field(metadata=ID)
+    approve: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenPublicNotice(OnSelection):
+    working_days: int = field(default=5, metadata={"validate": validate.Range(min=1, max=30)})
+
+
+@dataclass(frozen=True)
+class SelectionRef:
+    process_id: str = field(metadata=ID)
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    cadre_id: str
+    name: str
+    shortlisted: bool
+    recommendations: int
+    weighted_total: Decimal | None
+    approvals: int
+    nominated_post: str | None
+    result: str | None
+
+
+@dataclass(frozen=True)
+class SelectionView:
+    """A command's reply: the process as the command left it."""
+
+    process_id: str
+    version: int
+    phase: str
+    allowed: list[str]
+    title: str
+    unit: str
+    kind: str
+    variant: str
+    posts: list[PostInput]
+    candidates: list[CandidateView]
+    notice_closes_at: dt.datetime | None
+
+
+# -- queries -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelectionQuery:
+    phase: str | None = field(default=None, metadata={"validate": validate.Length(max=40)})
+
+
+@dataclass(frozen=True)
+class SelectionSummary:
+    process_id: str
+    title: str
+    unit: str
+    kind: str
+    variant: str
+    phase: str
+    candidates: int
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SelectionList:
+    items: list[SelectionSummary]
+
+
+@dataclass(frozen=True)
+class JourneyQuery:
+    process_id: str = field(metadata=ID)
+    cadre_id: str = field(metadata=ID)
+
+
+@dataclass(frozen=True)
+class JourneyStep:
+    step: str
+    at: dt.datetime
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Journey:
+    process_id: str
+    cadre_id: str
+    steps: list[JourneyStep]
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    notice_id: str
+    process_id: str
+    kind: str
+    title: str
+    unit: str
+    cadre_ids: list[str]
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class NoticeList:
+    items: list[NoticeView]
+
+
+@dataclass(frozen=True)
+class Empty:
+    pass
+
+
+# -- cadre records ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterCadre(Command):
+    cadre_id: str = field(metadata=ID)
+    name: str = field(metadata=TEXT)
+    unit: str = field(metadata=TEXT)
+    post_category: str = field(metadata=TEXT)
+    leadership_team: bool = False
+    head_of_unit: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeRoles(Command):
+    cadre_id: str = field(metadata=ID)
+    leadership_team: bool
+    head_of_unit: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommendCadre(Command):
+    cadre_id: str = field(metadata=ID)
+    title: str = field(
+        metadata={
+            "validate": validate.OneOf(["outstanding_township_party_secretary", "outstanding_village_branch_secretary"])
+        }
+    )
+    year: int = field(metadata={"validate": validate.Range(min=1949, max=2100)})
+    citation: str = field(metadata=LONG_TEXT)
+
+
+@dataclass(frozen=True)
+class CadreRef:
+    cadre_id: str = field(metadata=ID)
+
+
+@dataclass(frozen=True)
+class UnitQuery:
+    unit: str = field(metadata=TEXT)
+
+
+@dataclass(frozen=True)
+class CadreView:
+    cadre_id: str
+    name: str
+    unit: str
+    post_category: str
+    leadership_team: bool
+    head_of_unit: bool
+    latest_grade: str | None
+    posts: list[dict[str, Any]]
+    commendations: list[dict[str, Any]]
+    appraisals: list[dict[str, Any]]
+    credit_hours: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class CadreList:
+    items: list[CadreView]
+
+
+# -- appraisal ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThresholdsInput:
+    excellent: Decimal = field(default=Decimal(90), metadata=SCORE)
+    competent: Decimal = field(default=Decimal(75), metadata=SCORE)
+    basically_competent: Decimal = field(default=Decimal(60), metadata=SCORE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenAppraisalCycle(Command):
+    year: int = field(metadata={"validate": validate.Range(min=1949, max=2100)})
+    post_category: str = field(metadata=TEXT)
+    criteria: list[CriterionInput] = field(metadata=ids())
+    thresholds: ThresholdsInput = field(default_factory=ThresholdsInput)
+    cycle_id: str | None = field(default=None, metadata=ID)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnCycle(Command):
+    cycle_id: str = field(metadata=ID)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnrolForAppraisal(OnCycle):
+    cadre_id: str = field(metadata=ID)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitSelfReview(OnCycle):
+    cadre_id: str = field(metadata=ID)
+    summary: str = field(metadata=LONG_TEXT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitReviewScores(OnCycle):
+    cadre_id: str = field(metadata=ID)
+    reviewer_id: str = field(metadata=ID)
+    scores: dict[str, Decimal] = field(metadata=ids())
+
+
+@dataclass(frozen=True)
+class CycleView:
+    cycle_id: str
+    version: int
+    year: int
+    post_category: str
+    closed: bool
+    enrolled: list[str]
+
+
+@dataclass(frozen=True)
+class YearQuery:
+    year: int = field(metadata={"validate": validate.Range(min=1949, max=2100)})
+
+
+@dataclass(frozen=True)
+class AppraisalResultView:
+    cycle_id: str
+    year: int
+    post_category: str
+    cadre_id: str
+    score: Decimal
+    grade: str
+
+
+@dataclass(frozen=True)
+class AppraisalResults:
+    year: int
+    items: list[AppraisalResultView]

@@ -1,0 +1,83 @@
+"""Selections at a chosen phase, for the cadre tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from services.cadre.domain.events import Criterion, Post
+from services.cadre.domain.selection import Eligibility, Kind, SelectionProcess, Variant
+
+MONDAY = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+POSTS = [Post("p1", "Deputy head")]
+CRITERIA = [
+    Criterion("integrity", Decimal(40)),
+    Criterion("ability", Decimal(30)),
+    Criterion("performance", Decimal(30)),
+]
+SCORES = {"integrity": Decimal(90), "ability": Decimal(80), "performance": Decimal(70)}
+
+
+def eligible(name: str = "X", hours: str = "40", grade: str | None = "competent") -> Eligibility:
+    return Eligibility(name, grade, Decimal(hours))
+
+
+def announced(
+    variant: Variant = Variant.STANDARD, posts: list[Post] | None = None, min_hours: str = "0"
+) -> SelectionProcess:
+    process = SelectionProcess("s1")
+    process.announce(
+        "Deputy head, Qingshan",
+        "Qingshan",
+        Kind.PUBLIC_SELECTION,
+        variant,
+        posts or POSTS,
+        Decimal(min_hours),
+        None,
+        MONDAY,
+    )
+    return process
+
+
+def registered(candidates: tuple[str, ...] = ("c1", "c2", "c3"), **kwargs: object) -> SelectionProcess:
+    process = announced(**kwargs)  # type: ignore[arg-type]
+    process.open_registration(MONDAY)
+    for cadre_id in candidates:
+        process.register_candidate(cadre_id, eligible(cadre_id))
+    return process
+
+
+def shortlisted(candidates: tuple[str, ...] = ("c1", "c2", "c3")) -> SelectionProcess:
+    process = registered(candidates)
+    process.open_recommendation(MONDAY)
+    process.cast_recommendation("v1", ["c1"])
+    process.cast_recommendation("v2", ["c2"])
+    process.draw_shortlist(list(candidates))
+    return process
+
+
+def assessed(candidates: tuple[str, ...] = ("c1", "c2", "c3")) -> SelectionProcess:
+    process = shortlisted(candidates)
+    process.publish_assessment_preview("preview-s1", MONDAY, 3)
+    process.start_assessment(CRITERIA, MONDAY + dt.timedelta(days=3))
+    for cadre_id in candidates:
+        process.assess_candidate(cadre_id, "competent", SCORES, "assessor")
+    return process
+
+
+def nominated(approvals: dict[str, int] | None = None, members: int = 9, present: int = 9) -> SelectionProcess:
+    """Committee of ``members``; ``approvals`` says how many present members approve each."""
+    process = assessed()
+    names = [f"m{i}" for i in range(members)]
+    process.convene_committee(names, names[:present])
+    for cadre_id, count in (approvals or {"c1": 6, "c2": 2, "c3": 1}).items():
+        for member in names[:present]:
+            process.cast_committee_vote(member, cadre_id, names.index(member) < count)
+    process.conclude_committee_vote()
+    return process
+
+
+def on_notice() -> SelectionProcess:
+    process = nominated()
+    process.open_public_notice("notice-s1", MONDAY + dt.timedelta(days=7), 5)
+    return process

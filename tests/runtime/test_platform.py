@@ -1,0 +1,62 @@
+"""`make run`'s runner: every existing service in its own process, ready, then stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from shared.config import REPO_ROOT
+from shared.runtime.catalog import existing_services
+from tests.support.environment import RunEnvironment
+from tests.support.platform import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_platform_starts_every_service_prints_its_urls_and_stops_on_ctrl_c(test_env: RunEnvironment) -> None:
+    services = existing_services()
+    assert services, "at least one service exists"
+    env = {**os.environ, "CLOCK": "offset"}
+    ports = {}
+    for name in services:
+        ports[name] = (free_port(), free_port())
+        env[f"{name.upper()}_HEALTH_PORT"], env[f"{name.upper()}_METRICS_PORT"] = map(str, ports[name])
+    platform = subprocess.Popen(
+        [sys.executable, "-m", "shared.runtime.platform", "run"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 120
+        assert platform.stdout is not None
+        while time.monotonic() < deadline:
+            line = platform.stdout.readline()
+            lines.append(line)
+            if "Ctrl-C stops every service" in line or platform.poll() is not None:
+                break
+        output = "".join(lines)
+        assert "The platform is running" in output, output
+        for health, metrics in ports.values():
+            assert f"http://127.0.0.1:{health}/health/ready" in output
+            assert f"http://127.0.0.1:{metrics}/metrics" in output
+            with urllib.request.urlopen(f"http://127.0.0.1:{health}/health/ready", timeout=5) as response:
+                assert json.loads(response.read())["ready"] is True
+            with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5) as response:
+                assert b"orgwork_relay_leader" in response.read()
+        os.killpg(platform.pid, signal.SIGINT)  # Ctrl-C: the runner and every service get it
+        assert platform.wait(60) == 0
+    finally:
+        if platform.poll() is None:
+            os.killpg(platform.pid, signal.SIGKILL)
