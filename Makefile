@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run migrate test demo bench lint lock clean
+.PHONY: setup run migrate test demo bench lint lock manifests clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,11 @@ run: setup
 migrate: setup
 	$(BIN)/python -m shared.runtime.platform migrate
 
+## make demo: the appointment under public watch, both paths, against the running
+## platform (or one it starts itself); exits 0 when one is withheld and one appointed.
+demo: setup
+	$(BIN)/python -m services.scenarios
+
 ## make test: the whole suite, against the real PostgreSQL and RabbitMQ.
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -40,6 +45,10 @@ lock: setup
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock requirements.in
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.lock requirements-dev.in
+
+## make manifests: render k8s/<service>.yaml and docker-compose.yml from deploy/services.toml.
+manifests: setup
+	$(BIN)/python deploy/render.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -34,6 +34,7 @@ SERVICE_NAMES: tuple[str, ...] = (
 class Settings:
     """Process-wide settings.
 
+    ``timezone`` is the organisation's: working days are counted on its dates.
     ``amqp_heartbeat`` is chosen deliberately: handlers are green, so the hub
     answers heartbeats while a handler waits on PostgreSQL; 30 s tolerates a
     busy machine without leaving a dead peer unnoticed for long.
@@ -41,7 +42,7 @@ class Settings:
 
     database_url: str = DEFAULT_DATABASE_URL
     amqp_uri: str = DEFAULT_AMQP_URI
-    db_pool_size: int = 10
+    db_pool_size: int = 16
     max_workers: int = 10
     amqp_heartbeat: int = 30
     rpc_timeout: float = 10.0
@@ -53,6 +54,7 @@ class Settings:
     handler_backoff: float = 0.2
     handler_database_wait: float = 20.0
     clock: str = "system"
+    timezone: str = "Asia/Shanghai"
     log_format: str = "auto"
     log_level: str = "INFO"
 

@@ -111,6 +111,31 @@ class RuleViolation(OrgWorkError):
         return {**super().to_dict(), "rule": self.rule, "state": self.state}
 
 
+class RateLimited(OrgWorkError):
+    """Too many requests from one source in a window; try again after a while."""
+
+    def __init__(self, scope: str, limit: int, window_seconds: int, retry_after_seconds: int) -> None:
+        super().__init__(scope, limit, window_seconds, retry_after_seconds)
+        self.scope = scope
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self.retry_after_seconds = retry_after_seconds
+
+    def __str__(self) -> str:
+        return (
+            f"rate limit reached for {self.scope}: at most {self.limit} per {self.window_seconds} s; "
+            f"try again in {self.retry_after_seconds} s"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "scope": self.scope,
+            "limit": self.limit,
+            "retry_after_seconds": self.retry_after_seconds,
+        }
+
+
 class InternalError(OrgWorkError):
     """Something unexpected failed on the server.
 
@@ -134,6 +159,7 @@ ALL_ERRORS: tuple[type[OrgWorkError], ...] = (
     ConcurrencyConflict,
     DuplicateEventId,
     RuleViolation,
+    RateLimited,
     InternalError,
 )
 

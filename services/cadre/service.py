@@ -8,6 +8,7 @@ supervision outcomes and training credit totals (``inbound``).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -29,7 +30,7 @@ from services.cadre.domain.events import (
 from services.cadre.domain.selection import Eligibility, SelectionProcess
 from services.cadre.inbound import CreditTotal, SupervisionOutcome
 from services.cadre.projections import ALL
-from shared.errors import NotFound
+from shared.errors import NotFound, RuleViolation
 from shared.eventstore.records import RecordedEvent
 from shared.runtime.inbound import handles
 from shared.runtime.rpc import rpc_method
@@ -409,12 +410,20 @@ class CadreService(ServiceBase):
             except NotFound:
                 log.info("supervision case %s names unknown selection %s", outcome.case_id, outcome.process_id)
                 return
+            # The outcome counts from when supervision concluded it (its event's
+            # time), not from when it reached this service.
+            concluded_at = dt.datetime.fromisoformat(record.metadata["recorded_at"])
+            if process.missed_outcome(outcome.cadre_id, outcome.substantiated, concluded_at):
+                raise RuleViolation(
+                    "selection.outcome_after_close",
+                    f"substantiated case {outcome.case_id} about {outcome.cadre_id} was concluded during the notice "
+                    f"but reached selection {process.id} after it closed: review the appointment",
+                    process.describe(),
+                )
             if not process.concerns(outcome.cadre_id):
                 log.info("supervision case %s does not bear on selection %s now", outcome.case_id, process.id)
                 return
-            # "Arrived during the window" is judged by this service's clock, the
-            # one that opened and will close the window.
-            process.note_supervision_outcome(outcome.cadre_id, outcome.case_id, outcome.substantiated, self.clock.now())
+            process.note_supervision_outcome(outcome.cadre_id, outcome.case_id, outcome.substantiated, concluded_at)
             repository.save(
                 process, self.storage.metadata(SYSTEM_ACTOR, f"supervision case {outcome.case_id} concluded"), conn=conn
             )

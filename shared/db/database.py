@@ -70,6 +70,10 @@ class Database:
         self._pool = ThreadedConnectionPool(
             0, size, dsn, application_name=application_name, options=options, **CONNECT_OPTIONS
         )
+        # Open connections on demand (minconn 0 above), but keep up to `size`
+        # of them for reuse: psycopg2 closes a returned connection when it
+        # already holds `minconn` idle ones.
+        self._pool.minconn = size
         self._slots = threading.BoundedSemaphore(size)
         self._closed = False
 

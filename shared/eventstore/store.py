@@ -123,6 +123,7 @@ class EventStore:
         )
         self._sql_by_position = f"SELECT {_COLUMNS} FROM {events} WHERE position > %s ORDER BY position LIMIT %s"
         self._sql_by_ids = f"SELECT {_COLUMNS} FROM {events} WHERE event_id = ANY(%s::uuid[])"
+        self._sql_origin = f"SELECT metadata->>'correlation_id' FROM {events} WHERE stream_id = %s AND version = 1"
         self._sql_horizon = (
             f"SELECT (SELECT count(*) FROM {events} WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())), "
             "(SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)::float8 "
@@ -250,7 +251,7 @@ class EventStore:
         return prepared
 
     def _translate(self, exc: psycopg2.Error, stream_id: str, expected: int) -> Exception | None:
-        if exc.pgcode == "OW001":
+        if exc.pgcode in ("OW001", "OW002"):  # OW002: written meanwhile by a newer transaction
             actual = int(exc.diag.message_detail or 0)
             return ConcurrencyConflict(stream_id, expected, actual)
         if exc.pgcode == "23505":
@@ -337,6 +338,13 @@ class EventStore:
         with self._transaction(conn) as tx, tx.cursor() as cur:
             cur.execute(self._sql_by_ids, [list(event_ids)])
             return [_record(row) for row in cur.fetchall()]
+
+    def origin_correlation(self, stream_id: str, *, conn: Connection | None = None) -> str | None:
+        """The correlation id of a stream's first event: the story it belongs to."""
+        with self._transaction(conn) as tx, tx.cursor() as cur:
+            cur.execute(self._sql_origin, [stream_id])
+            row = cur.fetchone()
+        return str(row[0]) if row and row[0] else None
 
     def horizon(self) -> Horizon:
         """How far the safe horizon lags: committed events held back, and for how long."""

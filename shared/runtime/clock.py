@@ -11,12 +11,14 @@ seen at once by every service.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 from nameko.extensions import DependencyProvider
 
+from shared.config import Settings
 from shared.db.database import Database, fetch_one
-from shared.domain.calendar import UTC, Clock, SystemClock
+from shared.domain.calendar import UTC, Clock
 from shared.runtime.storage import ServiceDatabase, settings_of
 
 _TABLE = "public.orgwork_clock"
@@ -50,13 +52,35 @@ def advance_clock(database: Database, delta: dt.timedelta) -> float:
 
 
 class OffsetClock:
-    """Wall clock plus the database's offset."""
+    """Wall clock plus the database's offset, in the organisation's timezone."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, zone: dt.tzinfo = UTC) -> None:
         self.database = database
+        self.zone = zone
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(UTC) + dt.timedelta(seconds=clock_offset(self.database))
+        return dt.datetime.now(self.zone) + dt.timedelta(seconds=clock_offset(self.database))
+
+
+class ZonedSystemClock:
+    """The wall clock, in the organisation's timezone (so dates are its dates)."""
+
+    def __init__(self, zone: dt.tzinfo = UTC) -> None:
+        self.zone = zone
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(self.zone)
+
+
+def make_clock(settings: Settings, database: Database) -> Clock:
+    """The clock ``settings.clock`` names, in ``settings.timezone``."""
+    if settings.clock not in ("system", "offset"):
+        raise ValueError(f"CLOCK must be 'system' or 'offset', not {settings.clock!r}")
+    zone = zoneinfo.ZoneInfo(settings.timezone)
+    if settings.clock == "offset":
+        ensure_clock_table(database)
+        return OffsetClock(database, zone)
+    return ZonedSystemClock(zone)
 
 
 class ClockProvider(DependencyProvider):
@@ -65,19 +89,11 @@ class ClockProvider(DependencyProvider):
     pool = ServiceDatabase()
 
     def setup(self) -> None:
-        mode = settings_of(self.container).clock
-        if mode not in ("system", "offset"):
-            raise ValueError(f"CLOCK must be 'system' or 'offset', not {mode!r}")
-        self.mode = mode
         self._clock: Clock | None = None
 
-    def start(self) -> None:
-        if self.mode == "offset":
-            ensure_clock_table(self.pool.database)
-            self._clock = OffsetClock(self.pool.database)
-        else:
-            self._clock = SystemClock()
-
     def get_dependency(self, worker_ctx: Any) -> Clock:
-        assert self._clock is not None
+        # Made on first use, not in start(): nameko starts extensions in
+        # parallel, and a worker (a queued RPC call, a timer) may come first.
+        if self._clock is None:
+            self._clock = make_clock(settings_of(self.container), self.pool.database)
         return self._clock

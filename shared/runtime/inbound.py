@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import socket
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,7 +63,19 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 HANDLED, DUPLICATE, DEAD_LETTERED = "handled", "duplicate", "dead_lettered"
-_INFRASTRUCTURE = (psycopg2.OperationalError, psycopg2.InterfaceError)
+_CONNECTION_LOST = {"57P01", "57P02", "57P03"}  # admin shutdown, crash shutdown, cannot connect now
+
+
+def _database_gone(error: BaseException) -> bool:
+    """A lost or refused connection: not the event's fault (unlike a deadlock or a bad query)."""
+    if isinstance(error, psycopg2.InterfaceError):
+        return True
+    if not isinstance(error, psycopg2.OperationalError):
+        return False
+    code = error.pgcode
+    return code is None or code.startswith("08") or code in _CONNECTION_LOST
+
+
 _HOPELESS = (RuleViolation, ValidationFailed)
 
 
@@ -111,6 +124,26 @@ class InboundQueueConsumer(QueueConsumer):
     def handle_message(self, provider: Any, body: Any, message: Any) -> None:
         provider.handle_message(body, message)
 
+    def let_go(self, providers: list[Any]) -> None:
+        """Stop consuming, handing every unacknowledged message back in one step.
+
+        Cancelling consumers first would let RabbitMQ make another replica the
+        single active consumer while this one still holds prefetched messages
+        (returned only when its connection closes): that replica would take a
+        stream's later events before its earlier ones. Dropping the connection
+        instead removes the consumers and requeues their messages atomically,
+        as a crash would, so the next consumer starts where this one stopped.
+        """
+        self.should_stop = True
+        for consumer in list(self._consumers.values()):
+            try:
+                consumer.channel.connection.sock.shutdown(socket.SHUT_RDWR)
+            except (AttributeError, OSError):
+                pass  # already closed
+            break
+        for provider in providers:
+            ProviderCollector.unregister_provider(self, provider)
+
 
 @dataclass
 class _Subscription:
@@ -155,13 +188,12 @@ class InboundRouter(SharedExtension, ProviderCollector):
             self.queue_consumer.register_provider(subscription)
 
     def unregister_provider(self, provider: Any) -> None:
-        """Called as each ``@handles`` entrypoint stops: drain, then stop consuming."""
+        """Called as each ``@handles`` entrypoint stops: finish, then let go at once."""
         if not self._stopping:
             self._stopping = True
             self._idle.wait()  # in-flight handlers finish and ack on a live channel
-            for subscription in self._subscriptions:
-                self.queue_consumer.unregister_provider(subscription)
-            self._lanes.clear()  # not started: unacked, so the broker redelivers them
+            self._lanes.clear()
+            self.queue_consumer.let_go(self._subscriptions)
         super().unregister_provider(provider)
 
     # -- dispatching -------------------------------------------------------
@@ -229,9 +261,11 @@ class InboundRouter(SharedExtension, ProviderCollector):
                     self.queue_consumer.requeue_message(waiting)
             if lane:
                 lane.clear()
-        self._start_next(key)
-        if self._running == 0 and not self._idle.ready():
-            self._idle.send(None)
+        # Not here: this runs inside the finished worker, which still holds its
+        # database connection until its teardown. With the worker pool full,
+        # eventlet would run the next worker inline, in this greenthread, and
+        # it would wait for a connection this one never gives back.
+        eventlet.spawn_n(self._start_next, key)
         return result, exc_info
 
 
@@ -306,6 +340,7 @@ def deliver(
     # What the handler causes carries the event's correlation, and the event as its cause.
     uow.context["correlation_id"] = record.correlation_id or uow.correlation_id
     uow.command_id = record.event_id
+    uow.handling_event = True
 
     attempt, infrastructure_waits, waited = 0, 0, 0.0
     while True:
@@ -319,7 +354,26 @@ def deliver(
                 run(record)
             metrics.EVENTS_HANDLED.labels(service, source, record.type, HANDLED).inc()
             return HANDLED
-        except _INFRASTRUCTURE as error:
+        except Exception as error:
+            if not _database_gone(error):
+                metrics.ERRORS.labels(service, type(error).__name__).inc()
+                if isinstance(error, _HOPELESS) or attempt >= settings.handler_attempts:
+                    log.error(
+                        "%s gave up on event %s after %d attempt(s): %s", handler, record.event_id, attempt, error
+                    )
+                    _dead_letter(uow, dead_letters, envelope, handler, source, error, attempt)
+                    return DEAD_LETTERED
+                wait = settings.handler_backoff * 2 ** (attempt - 1)
+                log.warning(
+                    "%s failed on event %s (attempt %d): %s; retrying in %.2fs",
+                    handler,
+                    record.event_id,
+                    attempt,
+                    error,
+                    wait,
+                )
+                eventlet.sleep(wait)
+                continue
             # PostgreSQL is gone: not this event's fault. Wait and try again,
             # holding the lane so that order survives the outage.
             attempt -= 1
@@ -330,22 +384,6 @@ def deliver(
             wait = min(5.0, settings.handler_backoff * 2 ** min(infrastructure_waits, 5))
             waited += wait
             log.warning("%s: database unavailable (%s); retrying in %.1fs", handler, error, wait)
-            eventlet.sleep(wait)
-        except Exception as error:
-            metrics.ERRORS.labels(service, type(error).__name__).inc()
-            if isinstance(error, _HOPELESS) or attempt >= settings.handler_attempts:
-                log.error("%s gave up on event %s after %d attempt(s): %s", handler, record.event_id, attempt, error)
-                _dead_letter(uow, dead_letters, envelope, handler, source, error, attempt)
-                return DEAD_LETTERED
-            wait = settings.handler_backoff * 2 ** (attempt - 1)
-            log.warning(
-                "%s failed on event %s (attempt %d): %s; retrying in %.2fs",
-                handler,
-                record.event_id,
-                attempt,
-                error,
-                wait,
-            )
             eventlet.sleep(wait)
 
 

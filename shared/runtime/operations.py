@@ -168,6 +168,7 @@ class Operations(DependencyProvider):
             "service": self.service,
             "alive": True,
             **asdict(readiness),
+            "clock": self.settings.clock,
             "relay_leader": bool(_gauge_value(metrics.RELAY_LEADER, self.service)),
             "horizon_lag_events": int(_gauge_value(metrics.HORIZON_LAG_EVENTS, self.service)),
             "horizon_lag_seconds": _gauge_value(metrics.HORIZON_LAG_SECONDS, self.service),

@@ -122,8 +122,17 @@ class BatchPublisher:
         self._nacked = True
 
     def keep_alive(self) -> None:
-        """Send a heartbeat when one is due (call it while idle)."""
+        """Read what the broker sent (its heartbeats) and send ours when due.
+
+        py-amqp only counts frames it has read as signs of life: an idle
+        publisher that never reads would declare the broker dead after two
+        heartbeat intervals.
+        """
         if self._connection is not None and self._connection.connected:
+            try:
+                self._connection.drain_events(timeout=0)
+            except TimeoutError:
+                pass
             self._connection.heartbeat_check()
 
     def close(self) -> None:

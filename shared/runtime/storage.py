@@ -21,6 +21,7 @@ from nameko.extensions import DependencyProvider, SharedExtension
 from shared.config import Settings
 from shared.db.database import Connection, Database
 from shared.domain import Aggregate, EventRegistry, Repository
+from shared.domain.calendar import Clock
 from shared.errors import ConcurrencyConflict
 from shared.eventstore.records import Metadata, RecordedEvent
 from shared.eventstore.snapshots import SnapshotStore
@@ -71,6 +72,16 @@ class Storage(DependencyProvider):
         service_cls = self.container.service_cls
         self.service = self.container.service_name
         self.registry: EventRegistry = getattr(service_cls, "events", None) or EventRegistry()
+        self._clock: Clock | None = None
+
+    @property
+    def clock(self) -> Clock:
+        """The service's clock: events are recorded at its time."""
+        if self._clock is None:
+            from shared.runtime.clock import make_clock
+
+            self._clock = make_clock(settings_of(self.container), self.database)
+        return self._clock
 
     @property
     def database(self) -> Database:
@@ -82,7 +93,7 @@ class Storage(DependencyProvider):
 
     def get_dependency(self, worker_ctx: Any) -> "UnitOfWork":
         uow = UnitOfWork(
-            self.database, self.service, self.registry, worker_ctx.context_data, settings_of(self.container)
+            self.database, self.service, self.registry, worker_ctx.context_data, settings_of(self.container), self.clock
         )
         worker_ctx.data["orgwork.uow"] = uow
         return uow
@@ -103,15 +114,17 @@ class UnitOfWork:
         registry: EventRegistry,
         context: dict[str, Any],
         settings: Settings | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.database = database
         self.settings = settings or Settings.from_env()
         self.service = service
         self.registry = registry
-        self.store = EventStore(database, service)
+        self.store = EventStore(database, service, clock=clock.now) if clock else EventStore(database, service)
         self.snapshots = SnapshotStore(database, service)
         self.context = context
         self.command_id = context.get("causation_id") or str(uuid.uuid4())
+        self.handling_event = False  # set while an inbound event is being handled
         self._exit = contextlib.ExitStack()
         self._conn: Connection | None = None
         self._depth = 0
@@ -165,12 +178,28 @@ class UnitOfWork:
             cid = self.context["correlation_id"] = str(uuid.uuid4())
         return str(cid)
 
-    def metadata(self, actor: str, reason: str | None = None) -> Metadata:
-        """Who and why, tied to the request or event this worker serves."""
+    def metadata(
+        self,
+        actor: str,
+        reason: str | None = None,
+        *,
+        stream_id: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Metadata:
+        """Who and why, and which story this change belongs to.
+
+        The correlation id is, in order: the one given; while handling another
+        service's event, that event's (carried through every hop); for a
+        command on an existing aggregate, the one its stream began with (so an
+        aggregate's whole life traces from one id); else the request's own.
+        """
+        if correlation_id is None and not self.handling_event and stream_id is not None:
+            correlation_id = self.store.origin_correlation(stream_id, conn=self._conn)
         return Metadata(
             actor=actor,
-            correlation_id=self.correlation_id,
-            causation_id=self.command_id,
+            correlation_id=correlation_id or self.correlation_id,
+            causation_id=causation_id or self.command_id,
             reason=reason,
         )
 
@@ -191,12 +220,15 @@ class UnitOfWork:
         *,
         actor: str,
         reason: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
     ) -> tuple[A, list[RecordedEvent]]:
         """Run a command on a new aggregate and store its events."""
         instance = aggregate(aggregate_id)
         change(instance)
+        metadata = self.metadata(actor, reason, correlation_id=correlation_id, causation_id=causation_id)
         with self.transaction() as conn:
-            recorded = self.repository(aggregate).save(instance, self.metadata(actor, reason), conn=conn)
+            recorded = self.repository(aggregate).save(instance, metadata, conn=conn)
             self._appended += len(recorded)
         return instance, recorded
 
@@ -223,7 +255,8 @@ class UnitOfWork:
                 with self.transaction() as conn:
                     instance = repository.load(aggregate_id, conn=conn)
                     change(instance)
-                    recorded = repository.save(instance, self.metadata(actor, reason), conn=conn)
+                    metadata = self.metadata(actor, reason, stream_id=instance.stream_id)
+                    recorded = repository.save(instance, metadata, conn=conn)
                     self._appended += len(recorded)
                 return instance, recorded
             except ConcurrencyConflict:

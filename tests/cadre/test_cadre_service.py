@@ -4,31 +4,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import inspect
 import uuid
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from services.cadre.service import CadreService
-from services.cadre.walkthrough import run_selection
+from services.scenarios import run_selection
 from shared.db.database import Database
 from shared.errors import NotFound, RuleViolation, ValidationFailed
 from shared.runtime.clock import advance_clock
-from shared.runtime.rpc import ValidatedRpc
 from tests.support import foreign
+from tests.support.contracts import assert_bad_input_is_refused, rpc_method_names
 from tests.support.environment import RunEnvironment
-from tests.support.platform import InProcess, reset_apps, test_settings, wait_until
-from tests.support.probes import scalar
+from tests.support.platform import InProcess, reset_apps, settings_for_tests, wait_until
+from tests.support.probes import platform_now, scalar
 
 ACTOR = "tester"
 
 
 @pytest.fixture(scope="module")
 def cadre_service(test_env: RunEnvironment, database: Database) -> Iterator[None]:
-    settings = dataclasses.replace(test_settings(), clock="offset")
+    settings = dataclasses.replace(settings_for_tests(), clock="offset")
     reset_apps(database, settings, CadreService)
     runners = InProcess()
     runners.start(CadreService, settings=settings)
@@ -103,6 +101,7 @@ def test_a_substantiated_outcome_during_the_notice_withholds_the_appointment(
                 "reasons": "x",
                 "extra": 1,
             },
+            recorded_at=platform_now(database).isoformat(),
         )
         foreign.publish(test_env.amqp_uri, "supervision", outcome)
         wait_until(
@@ -224,24 +223,11 @@ def test_an_unknown_cadre_or_process_is_not_found(cadre_service: None, rpc: Any)
         rpc.cadre.open_registration(actor=ACTOR, process_id="no-such-process")
 
 
-def rpc_methods() -> list[str]:
-    return sorted(
-        name
-        for name, member in inspect.getmembers(CadreService)
-        if any(isinstance(e, ValidatedRpc) for e in getattr(member, "nameko_entrypoints", ()))
-    )
-
-
-@pytest.mark.parametrize("method", rpc_methods())
+@pytest.mark.parametrize("method", rpc_method_names(CadreService))
 def test_bad_input_on_every_rpc_method_names_the_field_and_stores_nothing(
     cadre_service: None, rpc: Any, database: Database, method: str
 ) -> None:
-    before = events_stored(database)
-    with pytest.raises(ValidationFailed) as caught:
-        getattr(rpc.cadre, method)(bogus_field=Decimal(1).to_eng_string())
-    assert "bogus_field" in caught.value.errors
-    assert all(isinstance(messages, (list, dict)) and messages for messages in caught.value.errors.values())
-    assert events_stored(database) == before
+    assert_bad_input_is_refused(rpc.cadre, method, database, "cadre")
 
 
 def test_wrongly_typed_fields_are_named(cadre_service: None, rpc: Any, database: Database) -> None:

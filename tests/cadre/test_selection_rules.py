@@ -291,3 +291,20 @@ def test_a_failed_command_changes_nothing() -> None:
     with broken("selection.phase_order"):
         process.close(MONDAY)
     assert (process.version, len(process.pending_events)) == before
+
+
+def test_nominees_are_not_appointed_without_a_public_notice() -> None:
+    process = nominated()
+    with broken("selection.notice_required"):
+        process.close(MONDAY + dt.timedelta(days=60))
+
+
+def test_a_substantiated_outcome_that_reaches_a_closed_process_is_flagged() -> None:
+    process = on_notice()
+    notice = process.state.notice
+    assert notice is not None
+    process.close(notice.closes_at)
+    assert process.missed_outcome("c1", True, notice.opens_at + dt.timedelta(hours=1))
+    assert not process.missed_outcome("c1", False, notice.opens_at)
+    assert not process.missed_outcome("c1", True, notice.closes_at + dt.timedelta(hours=1))
+    assert not process.missed_outcome("c2", True, notice.opens_at)

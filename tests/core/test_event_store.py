@@ -267,3 +267,28 @@ def test_concurrent_writers_and_a_follower_see_every_event_once_in_the_final_ord
 
 def test_cursors_round_trip_as_text() -> None:
     assert Cursor.parse(str(Cursor(12, 34))) == Cursor(12, 34)
+
+
+def test_a_stream_keeps_version_order_in_the_commit_safe_order(database: Database, store: EventStore) -> None:
+    """B takes its transaction id first; A appends v2 and commits; B's v3 would
+    then sort before v2 in (tx_id, position) order. The store refuses it, and
+    the retry, in a newer transaction, lands after v2."""
+    store.append("order-1", [NewEvent("Opened", {})], 0, META)
+    with database.connection() as b:
+        store.append("other-1", [NewEvent("Opened", {})], 0, META, conn=b)  # B now has its id
+        store.append("order-1", [NewEvent("Noted", {"by": "A"})], 1, META)  # A: newer id, commits first
+        with pytest.raises(ConcurrencyConflict):
+            store.append("order-1", [NewEvent("Noted", {"by": "B"})], 2, META, conn=b)
+        b.rollback()
+    store.append("order-1", [NewEvent("Noted", {"by": "B"})], 2, META)  # the retry
+    in_order = [e.version for e in store.iter_all() if e.stream_id == "order-1"]
+    assert in_order == [1, 2, 3]
+
+
+def test_the_pool_reuses_its_connections(database: Database) -> None:
+    pids = set()
+    for _ in range(5):
+        with database.transaction() as conn, conn.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            pids.add(cur.fetchone()[0])
+    assert len(pids) == 1

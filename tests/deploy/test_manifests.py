@@ -92,7 +92,7 @@ def test_each_existing_service_is_deployed_on_its_ports_with_probes(service: str
     assert container["livenessProbe"]["httpGet"]["path"] == "/health/live"
     assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready"
     assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(ports.metrics)
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e.get("value") for e in container["env"]}
     assert env[f"{service.upper()}_HEALTH_PORT"] == str(ports.health)
     assert pod["spec"]["terminationGracePeriodSeconds"] >= 30, "room for a graceful stop"
     service_doc = docs[("Service", service)]
@@ -100,6 +100,14 @@ def test_each_existing_service_is_deployed_on_its_ports_with_probes(service: str
         "health": ports.health,
         "metrics": ports.metrics,
     }
+
+
+def test_the_checked_in_files_are_what_the_renderer_writes() -> None:
+    sys.path.insert(0, str(REPO_ROOT / "deploy"))
+    import render  # deploy/render.py
+
+    for path, text in render.rendered().items():
+        assert path.read_text() == text, f"{path.name} is stale: run `make manifests`"
 
 
 def test_the_image_runs_the_launcher_and_carries_the_ports_file() -> None:

@@ -8,7 +8,7 @@ from shared.db.database import Database
 from tests.support.apps.ledger.service import Ledger
 from tests.support.apps.tally.service import Tally
 from tests.support.environment import RunEnvironment
-from tests.support.platform import InProcess, Processes, reset_apps, test_settings
+from tests.support.platform import InProcess, Processes, reset_apps, settings_for_tests
 
 LEDGER = "tests.support.apps.ledger.service:Ledger"
 TALLY = "tests.support.apps.tally.service:Tally"
@@ -17,7 +17,7 @@ TALLY = "tests.support.apps.tally.service:Tally"
 @pytest.fixture
 def apps(test_env: RunEnvironment, database: Database) -> None:
     """Fresh ledger and tally schemas and queues for each test."""
-    reset_apps(database, test_settings(), Ledger, Tally)
+    reset_apps(database, settings_for_tests(), Ledger, Tally)
     Tally.refuse_unlucky = True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from shared.runtime.publisher import BatchPublisher, event_message
 from tests.support import environment
 from tests.support.apps.ledger.service import Ledger
 from tests.support.apps.tally.service import Tally, Totals
-from tests.support.platform import InProcess, test_settings, wait_until
+from tests.support.platform import InProcess, settings_for_tests, wait_until
 from tests.support.probes import deposit_directly, inbox_rows, scalar, tally_state
 
 
@@ -104,7 +105,7 @@ def test_a_poison_event_is_dead_lettered_the_service_stays_up_and_it_can_be_repl
 def test_a_slow_handler_does_not_kill_the_service(in_process: InProcess, rpc: Any, database: Database) -> None:
     """With a 1 s heartbeat, a handler waiting 5 s on PostgreSQL would kill a
     container whose hub it blocked; the green driver keeps the hub answering."""
-    settings = test_settings(amqp_heartbeat=1)
+    settings = settings_for_tests(amqp_heartbeat=1)
     in_process.start(Ledger, settings=settings)
     runner = in_process.start(Tally, settings=settings)
     rpc.ledger.deposit(account_id="slow-1", amount=1, actor="clerk", note="slow:5")
@@ -134,3 +135,31 @@ def test_a_projection_rebuilt_from_zero_equals_the_live_one(both: InProcess, rpc
     wait_until(lambda: rows() == live, what="the rebuilt rows")
     applied = scalar(database, "SELECT applied FROM tally.projection_checkpoints WHERE projection = 'totals'")
     assert applied == 3, "counted from zero again, not on top of the live count"
+
+
+def test_a_backlog_with_few_workers_and_connections_does_not_deadlock(
+    in_process: InProcess, database: Database
+) -> None:
+    """Lanes of two or more events each, two workers, three connections: every
+    worker hands its connection back before the next in its lane starts."""
+    in_process.start(Ledger)
+    for n in range(10):
+        deposit_directly(database, f"b-{n}", 1, count=3)
+    in_process.start(Tally, settings=settings_for_tests(max_workers=2, db_pool_size=3))
+    wait_until(
+        lambda: all(tally_state(database, f"b-{n}").deposits == 3 for n in range(10)),
+        timeout=60,
+        what="the whole backlog",
+    )
+    assert all(tally_state(database, f"b-{n}").out_of_order == 0 for n in range(10))
+
+
+def test_an_idle_relay_keeps_its_broker_connection(in_process: InProcess, database: Database) -> None:
+    """With a 1 s heartbeat, a relay that never read the broker's heartbeats
+    would drop its connection (and its leadership) after 2 s of idleness."""
+    runner = in_process.start(Ledger, settings=settings_for_tests(amqp_heartbeat=1))
+    container = next(iter(runner.containers))
+    relay = next(d for d in container.dependencies if type(d).__name__ == "OutboxRelay")
+    wait_until(lambda: relay.status.leader, what="the relay to lead")
+    time.sleep(5)
+    assert relay.status.leader and relay.status.last_error is None

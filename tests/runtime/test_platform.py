@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,9 @@ from tests.support.platform import free_port
 pytestmark = pytest.mark.slow
 
 
-def test_the_platform_starts_every_service_prints_its_urls_and_stops_on_ctrl_c(test_env: RunEnvironment) -> None:
+def test_the_platform_starts_every_service_prints_its_urls_and_stops_on_ctrl_c(
+    test_env: RunEnvironment, tmp_path: Path
+) -> None:
     services = existing_services()
     assert services, "at least one service exists"
     env = {**os.environ, "CLOCK": "offset"}
@@ -33,7 +36,7 @@ def test_the_platform_starts_every_service_prints_its_urls_and_stops_on_ctrl_c(t
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=(tmp_path / "stderr.log").open("wb"),
         text=True,
         start_new_session=True,
     )
@@ -47,7 +50,8 @@ def test_the_platform_starts_every_service_prints_its_urls_and_stops_on_ctrl_c(t
             if "Ctrl-C stops every service" in line or platform.poll() is not None:
                 break
         output = "".join(lines)
-        assert "The platform is running" in output, output
+        errors = (tmp_path / "stderr.log").read_text()[-3000:]
+        assert "The platform is running" in output, output + errors
         for health, metrics in ports.values():
             assert f"http://127.0.0.1:{health}/health/ready" in output
             assert f"http://127.0.0.1:{metrics}/metrics" in output

@@ -12,7 +12,7 @@ from shared.db.database import Database
 from shared.errors import ConcurrencyConflict, InternalError, NotFound, RuleViolation, ValidationFailed
 from tests.support.apps.ledger.service import Ledger
 from tests.support.apps.tally.service import Tally
-from tests.support.platform import InProcess, reset_apps, test_settings
+from tests.support.platform import InProcess, reset_apps, settings_for_tests
 
 
 def stored_events(database: Database) -> int:
@@ -24,7 +24,7 @@ def stored_events(database: Database) -> int:
 @pytest.fixture(scope="module")
 def ledger(test_env: Any, database: Database) -> Iterator[None]:
     """One ledger for the module: the tests use accounts of their own."""
-    reset_apps(database, test_settings(), Ledger, Tally)
+    reset_apps(database, settings_for_tests(), Ledger, Tally)
     runners = InProcess()
     runners.start(Ledger)
     yield

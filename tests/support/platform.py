@@ -52,7 +52,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_settings(**overrides: Any) -> Settings:
+def settings_for_tests(**overrides: Any) -> Settings:
     base = Settings.from_env()
     defaults = {"handler_backoff": 0.05, "handler_attempts": 3, "relay_idle_wait": 0.01, "db_pool_size": 6}
     return dataclasses.replace(base, **{**defaults, **overrides})
@@ -80,7 +80,7 @@ class InProcess:
         self.runners: list[ServiceRunner] = []
 
     def start(self, *service_classes: type, settings: Settings | None = None) -> ServiceRunner:
-        settings = settings or test_settings()
+        settings = settings or settings_for_tests()
         runner = ServiceRunner(nameko_config(settings, {"health": 0, "metrics": 0}))
         for cls in service_classes:
             runner.add_service(cls)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from shared.db.database import Database
 from shared.domain import Repository
 from shared.eventstore.records import Metadata
@@ -32,3 +34,9 @@ def deposit_directly(database: Database, account_id: str, amount: int, count: in
     for _ in range(count):
         account.deposit(amount, note)
     repository.save(account, Metadata(actor="test"))
+
+
+def platform_now(database: Database) -> "dt.datetime":
+    """Now on the offset clock the services run on in these tests."""
+    offset = scalar(database, "SELECT offset_seconds::bigint FROM public.orgwork_clock")
+    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)

@@ -196,6 +196,22 @@ class SelectionProcess(Aggregate):
         candidate = self.state.candidates.get(cadre_id)
         return self.state.phase is Phase.PUBLIC_NOTICE and candidate is not None and bool(candidate.nominated_post)
 
+    def missed_outcome(self, cadre_id: str, substantiated: bool, concluded_at: dt.datetime) -> bool:
+        """A substantiated outcome concluded during the notice, reaching a process already closed.
+
+        The appointment stands (it has been made); a person must look at it.
+        """
+        candidate = self.state.candidates.get(cadre_id)
+        notice = self.state.notice
+        return (
+            self.state.phase is Phase.CLOSED
+            and substantiated
+            and candidate is not None
+            and bool(candidate.nominated_post)
+            and notice is not None
+            and notice.is_open(concluded_at)
+        )
+
     # -- commands -------------------------------------------------------------
 
     @command
@@ -488,6 +504,12 @@ class SelectionProcess(Aggregate):
         """Appoint each nominee, or withhold one a substantiated objection reached in time."""
         self._step("close")
         notice = self.state.notice
+        nominated = any(c.nominated_post for c in self.state.candidates.values())
+        self.require(
+            notice is not None or not nominated,
+            "selection.notice_required",
+            "nominees are appointed only after a pre-appointment public notice: open it first",
+        )
         if notice is not None:
             self.require(
                 now >= notice.closes_at,

@@ -1,0 +1,1 @@
+"""The public's channels in, in plain Python: submissions, routing, deadlines, replies."""

@@ -1,0 +1,88 @@
+"""Everything that can happen to a submission from the public, as events.
+
+No event ever carries the submitter's identity in clear: at most a sealed
+(encrypted) form, and a receipt code's hash, never the code itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from shared.domain import DomainEvent, EventRegistry
+
+
+@dataclass(frozen=True)
+class SubmissionReceived(DomainEvent):
+    channel: str
+    category: str
+    text: str
+    anonymous: bool
+    receipt_hash: str
+    identity_sealed: str | None
+    cadre_id: str | None
+    process_id: str | None
+    notice_id: str | None
+    received_at: dt.datetime
+    first_reply_due: dt.datetime
+    resolution_due: dt.datetime
+
+
+@dataclass(frozen=True)
+class ComplaintRoutedToSupervision(DomainEvent):
+    """A complaint about a cadre, for supervision to open a case on."""
+
+    submission_id: str
+    cadre_id: str
+    process_id: str | None
+    notice_id: str | None
+    text: str
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SuggestionRoutedToTraining(DomainEvent):
+    submission_id: str
+    text: str
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class FollowUpAdded(DomainEvent):
+    text: str
+    added_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ReplySent(DomainEvent):
+    by: str
+    text: str
+    sent_at: dt.datetime
+    first: bool
+
+
+@dataclass(frozen=True)
+class DeadlineBreached(DomainEvent):
+    deadline: str  # "first_reply" or "resolution"
+    due: dt.datetime
+    detected_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SubmissionClosed(DomainEvent):
+    rating: int
+    comment: str
+    closed_at: dt.datetime
+
+
+registry = EventRegistry(
+    [
+        SubmissionReceived,
+        ComplaintRoutedToSupervision,
+        SuggestionRoutedToTraining,
+        FollowUpAdded,
+        ReplySent,
+        DeadlineBreached,
+        SubmissionClosed,
+    ]
+)

@@ -1,0 +1,63 @@
+"""Protecting the public who write in: receipt codes, sealed identities, hashed sources.
+
+- A receipt code is 120 random bits (``secrets``), shown once to the submitter;
+  the store keeps only its SHA-256, so the log cannot be used to read someone's case.
+- An identity is sealed with Fernet (AES-128-CBC + HMAC, from ``cryptography``)
+  under ``FEEDBACK_IDENTITY_KEY``; without a key the identity is not kept at all.
+- Rate-limit keys are HMACs of the source, never the source itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+RECEIPT_BYTES = 15  # 120 bits
+
+
+def new_receipt_code() -> str:
+    return secrets.token_urlsafe(RECEIPT_BYTES)
+
+
+def receipt_hash(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+class IdentitySeal:
+    """Seals identities with the configured key; keeps nothing without one."""
+
+    def __init__(self, key: str | None = None) -> None:
+        key = key if key is not None else os.environ.get("FEEDBACK_IDENTITY_KEY") or None
+        self._fernet = Fernet(key.encode()) if key else None
+        self._source_key = (key or "orgwork-local-only").encode()
+
+    @property
+    def keeps_identities(self) -> bool:
+        return self._fernet is not None
+
+    def seal(self, identity: dict[str, Any] | None) -> str | None:
+        if identity is None or self._fernet is None:
+            return None
+        return self._fernet.encrypt(json.dumps(identity, sort_keys=True).encode()).decode()
+
+    def open(self, sealed: str) -> dict[str, Any]:
+        if self._fernet is None:
+            raise ValueError("no identity key is configured")
+        try:
+            return dict(json.loads(self._fernet.decrypt(sealed.encode())))
+        except InvalidToken as error:
+            raise ValueError("the sealed identity does not open with this key") from error
+
+    def source_key(self, source: str) -> str:
+        return hmac.new(self._source_key, source.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def generate_key() -> str:
+    """A new identity key (for ``FEEDBACK_IDENTITY_KEY``)."""
+    return Fernet.generate_key().decode()

@@ -1,0 +1,1 @@
+"""Oversight in plain Python: supervision cases about cadres, and inspection tasks."""
