@@ -94,6 +94,7 @@ def cadre_view(row: dict[str, Any]) -> m.CadreView:
 class CadreService(ServiceBase):
     name = "cadre"
     events = registry
+    aggregates = (SelectionProcess, CadreRecord, AppraisalCycle)
     projections = ALL
 
     # -- selection process ---------------------------------------------------------

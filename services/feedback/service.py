@@ -46,6 +46,7 @@ def limit(name: str, default: int) -> int:
 class FeedbackService(ServiceBase):
     name = "feedback"
     events = registry
+    aggregates = (Submission,)
     projections = ALL
 
     # -- the public ------------------------------------------------------------------

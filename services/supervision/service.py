@@ -48,6 +48,7 @@ def task_view(task: InspectionTask, follow_up: str | None = None) -> m.TaskView:
 class SupervisionService(ServiceBase):
     name = "supervision"
     events = registry
+    aggregates = (SupervisionCase, InspectionTask)
     projections = ALL
 
     # -- cases --------------------------------------------------------------------------

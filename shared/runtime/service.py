@@ -9,14 +9,18 @@ metrics, dead letters — comes from here, the same for all six.
 from __future__ import annotations
 
 import inspect
+import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from marshmallow import validate
+from nameko.timer import timer
 
+from shared.audit.checkpoints import CheckpointBook, load_signing_key
 from shared.db.migrations import Migration, discover, platform_migrations
-from shared.domain import EventRegistry
+from shared.domain import Aggregate, EventRegistry
 from shared.errors import NotFound
 from shared.runtime.clock import ClockProvider
 from shared.runtime.inbound import DEAD_LETTERED, Handles
@@ -26,6 +30,10 @@ from shared.runtime.projections import Projection, Projector
 from shared.runtime.relay import OutboxRelay
 from shared.runtime.rpc import rpc_method
 from shared.runtime.storage import Storage
+
+log = logging.getLogger(__name__)
+
+AUDIT_CHECKPOINT_SECONDS = float(os.environ.get("AUDIT_CHECKPOINT_SECONDS", "3600"))
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ class ServiceBase:
 
     name: ClassVar[str]
     events: ClassVar[EventRegistry] = EventRegistry()
+    aggregates: ClassVar[tuple[type[Aggregate], ...]] = ()
     projections: ClassVar[tuple[type[Projection], ...]] = ()
 
     storage = Storage()
@@ -83,6 +92,15 @@ class ServiceBase:
         """The platform's migrations, then the service's own (``migrations/`` beside it)."""
         own = Path(inspect.getfile(cls)).resolve().parent / "migrations"
         return platform_migrations() + discover(own, "service")
+
+    @timer(interval=AUDIT_CHECKPOINT_SECONDS)
+    def audit_checkpoint(self) -> None:
+        """Sign a checkpoint of the store now and then (when a signing key is configured)."""
+        key = load_signing_key()
+        if key is not None:
+            checkpoint = CheckpointBook(self.storage.database, self.name).take(key)
+            if checkpoint is not None:
+                log.info("signed checkpoint of %s at %s (%d events)", self.name, checkpoint.cursor, checkpoint.count)
 
     @rpc_method(request=DeadLetterQuery, response=DeadLetterList)
     def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:

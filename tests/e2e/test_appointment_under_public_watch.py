@@ -5,17 +5,25 @@ chain of causes traceable from one correlation id."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from services.cadre.service import CadreService
 from services.feedback.service import FeedbackService
 from services.scenarios import appointment_under_public_watch
 from services.supervision.service import SupervisionService
+from shared.audit.checkpoints import new_signing_key
+from shared.audit.history import Node, trace
+from shared.audit.replay import replay_projection
+from shared.cli.orgctl import app
 from shared.db.database import Database
+from shared.runtime.client import rpc_client
 from shared.runtime.clock import advance_clock
 from tests.support.environment import RunEnvironment
 from tests.support.platform import Processes, reset_apps, settings_for_tests
@@ -100,3 +108,106 @@ def test_both_paths_and_the_chain_of_causes(platform: Processes, rpc: Any, datab
     )
     noted = caused_by(outcome, "SupervisionOutcomeNoted")
     assert noted["stream_id"] == f"selection-{run}w-selection"
+
+
+def test_trace_of_the_appointment_flow_shows_every_step_across_the_services(
+    platform: Processes, rpc: Any, database: Database
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    with rpc_client(timeout=20) as own:  # a correlation id of this test's own
+        appointment_under_public_watch(own, lambda delta: advance_clock(database, delta), run)
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT metadata->>'correlation_id' FROM cadre.events WHERE stream_id = %s AND version = 1",
+            [f"selection-{run}w-selection"],
+        )
+        correlation_id = cur.fetchone()[0]
+
+    roots = trace(database, ["cadre", "feedback", "supervision"], correlation_id)
+
+    def walk(nodes: list[Node], depth: int = 0) -> Iterator[tuple[int, Node]]:
+        for node in nodes:
+            yield depth, node
+            yield from walk(node.children, depth + 1)
+
+    flat = list(walk(roots))
+    services = {node.service for _, node in flat}
+    assert services == {"cadre", "feedback", "supervision"}
+    times = [root.event.metadata["recorded_at"] for root in roots]
+    assert times == sorted(times), "in time order"
+    notice = next(
+        n for _, n in flat if n.event.type == "PublicNoticeOpened" and n.event.stream_id.startswith(f"selection-{run}w")
+    )
+    objection = [c.event.type for c in notice.children]
+    assert "SubmissionReceived" in objection and "ComplaintRoutedToSupervision" in objection
+    routed = next(c for c in notice.children if c.event.type == "ComplaintRoutedToSupervision")
+    assert [c.event.type for c in routed.children] == ["CaseOpened"]
+    outcome = next(n for _, n in flat if n.event.type == "SupervisionOutcomeRecorded")
+    assert [c.event.type for c in outcome.children] == ["SupervisionOutcomeNoted"]
+
+    result = CliRunner().invoke(app, ["audit", "trace", correlation_id, "--json"])
+    assert result.exit_code == 0, result.output
+    assert "AppointmentWithheld" in result.output
+
+
+def test_replay_of_every_projection_equals_the_live_one(platform: Processes, database: Database) -> None:
+    for cls in (CadreService, FeedbackService, SupervisionService):
+        for projection in cls.projections:
+            report = replay_projection(database, cls.name, projection(), cls.events)
+            assert report.identical, (cls.name, projection.name, report.differences)
+            assert report.events > 0
+    result = CliRunner().invoke(app, ["replay", "cadre", "--json"])
+    assert result.exit_code == 0, result.output
+    assert all(p["identical"] for p in json.loads(result.output))
+
+
+def test_orgctl_against_the_running_platform(
+    platform: Processes, database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    for proc in platform.started:
+        monkeypatch.setenv(f"{proc.name.upper()}_HEALTH_PORT", str(proc.health_port))
+    status = runner.invoke(app, ["status", "--json"])
+    assert status.exit_code == 0, status.output
+    assert {s["service"]: s["ready"] for s in json.loads(status.output)} == {
+        "cadre": True,
+        "feedback": True,
+        "supervision": True,
+    }
+
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute("SELECT stream_id FROM cadre.events WHERE type = 'AppointmentWithheld' LIMIT 1")
+        stream = cur.fetchone()[0]
+    history = runner.invoke(app, ["audit", "history", stream, "--json"])
+    assert history.exit_code == 0 and json.loads(history.output)["service"] == "cadre"
+    as_of = runner.invoke(app, ["audit", "as-of", stream, "--position", "1", "--json"])
+    assert as_of.exit_code == 0 and json.loads(as_of.output)["version"] <= 1
+    assert runner.invoke(app, ["audit", "as-of", stream]).exit_code == 2, "exactly one of --at and --position"
+    assert runner.invoke(app, ["audit", "history", "selection-nothing-here"]).exit_code == 1
+
+    monkeypatch.setenv("AUDIT_SIGNING_KEY", new_signing_key())
+    assert runner.invoke(app, ["audit", "checkpoint"]).exit_code == 0
+    exported = tmp_path / "checkpoints.json"
+    assert runner.invoke(app, ["audit", "export-checkpoints", "--out", str(exported)]).exit_code == 0
+    clean = runner.invoke(app, ["audit", "verify", "--checkpoints", str(exported), "--json"])
+    assert clean.exit_code == 0, clean.output
+    assert all(r["ok"] and r["checkpoints"] >= 1 for r in json.loads(clean.output))
+
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute("SELECT position, data FROM feedback.events WHERE type = 'SubmissionReceived' LIMIT 1")
+        position, data = cur.fetchone()
+        cur.execute("ALTER TABLE feedback.events DISABLE TRIGGER USER")
+        cur.execute(
+            "UPDATE feedback.events SET data = jsonb_set(data, '{text}', '\"nothing happened\"') WHERE position = %s",
+            [position],
+        )
+    altered = runner.invoke(app, ["audit", "verify", "--service", "feedback", "--json"])
+    assert altered.exit_code == 1
+    assert json.loads(altered.output)[0]["first_position"] == position
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute("UPDATE feedback.events SET data = %s::jsonb WHERE position = %s", [json.dumps(data), position])
+        cur.execute("ALTER TABLE feedback.events ENABLE TRIGGER USER")
+    assert runner.invoke(app, ["audit", "verify", "--service", "feedback"]).exit_code == 0
+
+    dead = runner.invoke(app, ["dlq", "list", "--json"])
+    assert dead.exit_code == 0 and json.loads(dead.output) == []
