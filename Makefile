@@ -31,6 +31,19 @@ migrate: setup
 demo: setup
 	$(BIN)/python -m services.scenarios
 
+## make bench: every figure with its baselines (docs/BENCHMARKS.md); QUICK=1 for a smaller run.
+## The eventsourcing library goes into .bench-venv only, never into the platform's environment.
+BENCH_STAMP := .bench-venv/.installed
+
+$(BENCH_STAMP): bench/requirements-eventsourcing.lock
+	$(PYTHON) -m venv .bench-venv
+	.bench-venv/bin/python -m pip install --quiet --upgrade pip
+	.bench-venv/bin/python -m pip install --quiet -r bench/requirements-eventsourcing.lock
+	touch $(BENCH_STAMP)
+
+bench: setup $(BENCH_STAMP)
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
 ## make test: the whole suite, against the real PostgreSQL and RabbitMQ.
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

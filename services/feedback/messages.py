@@ -137,7 +137,7 @@ class NoticeList:
 
 @dataclass(frozen=True)
 class StaffQuery:
-    status: str = field(default="open", metadata={"validate": validate.OneOf(["open", "closed"])})
+    status: str = field(default="open", metadata={"validate": validate.OneOf(["open", "resolved", "closed"])})
     limit: int = field(default=100, metadata={"validate": validate.Range(min=1, max=1000)})
 
 

@@ -41,6 +41,10 @@ class Submissions(Projection):
             [json.dumps([e.deadline]), _id(record)],
         )
 
+    @on(ev.SubmissionResolved)
+    def _resolved(self, cur: Any, e: ev.SubmissionResolved, record: RecordedEvent) -> None:
+        cur.execute("UPDATE submissions SET status = 'resolved' WHERE submission_id = %s", [_id(record)])
+
     @on(ev.SubmissionClosed)
     def _closed(self, cur: Any, e: ev.SubmissionClosed, record: RecordedEvent) -> None:
         cur.execute(

@@ -4,7 +4,9 @@
   the store keeps only its SHA-256, so the log cannot be used to read someone's case.
 - An identity is sealed with Fernet (AES-128-CBC + HMAC, from ``cryptography``)
   under ``FEEDBACK_IDENTITY_KEY``; without a key the identity is not kept at all.
-- Rate-limit keys are HMACs of the source, never the source itself.
+- Rate-limit keys are HMACs of the source, never the source itself, under
+  ``FEEDBACK_SOURCE_KEY`` (a key of its own, not the identity key). Without one,
+  each process makes a random key: limits then hold per process only.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 
 RECEIPT_BYTES = 15  # 120 bits
+_PROCESS_SOURCE_KEY = secrets.token_bytes(32)
 
 
 def new_receipt_code() -> str:
@@ -32,10 +35,11 @@ def receipt_hash(code: str) -> str:
 class IdentitySeal:
     """Seals identities with the configured key; keeps nothing without one."""
 
-    def __init__(self, key: str | None = None) -> None:
+    def __init__(self, key: str | None = None, source_key: str | None = None) -> None:
         key = key if key is not None else os.environ.get("FEEDBACK_IDENTITY_KEY") or None
         self._fernet = Fernet(key.encode()) if key else None
-        self._source_key = (key or "orgwork-local-only").encode()
+        source_key = source_key if source_key is not None else os.environ.get("FEEDBACK_SOURCE_KEY") or None
+        self._source_key = source_key.encode() if source_key else _PROCESS_SOURCE_KEY
 
     @property
     def keeps_identities(self) -> bool:

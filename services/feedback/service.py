@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import uuid
+from typing import Any
 
 from nameko.timer import timer
 
@@ -39,6 +40,11 @@ WINDOW_SECONDS = 3600
 DEADLINE_CHECK_SECONDS = float(os.environ.get("FEEDBACK_DEADLINE_CHECK_SECONDS", "60"))
 
 
+def _status(submission: Submission) -> str:
+    state = submission.state
+    return "closed" if state.closed else ("resolved" if state.resolved else "open")
+
+
 def limit(name: str, default: int) -> int:
     return int(os.environ.get(name, str(default)))
 
@@ -60,31 +66,28 @@ class FeedbackService(ServiceBase):
         sealed = seal.seal(identity)
         code = new_receipt_code()
         submission_id = uuid.uuid4().hex
+        self._limit("source", seal.source_key(request.source), limit("FEEDBACK_SOURCE_LIMIT", 20), now)
         notice, correlation_id, causation_id = self._notice(request.notice_id)
-        with self.storage.transaction() as conn:
-            RateLimiter(self.name).hit(
-                conn, "source", seal.source_key(request.source), limit("FEEDBACK_SOURCE_LIMIT", 20), WINDOW_SECONDS, now
-            )
-            _, recorded = self.storage.create(
-                Submission,
-                submission_id,
-                lambda s: s.receive(
-                    request.channel,
-                    request.category,
-                    request.text,
-                    receipt_hash(code),
-                    request.anonymous,
-                    sealed,
-                    now,
-                    cadre_id=request.cadre_id,
-                    notice=notice,
-                    process_id=request.process_id,
-                ),
-                actor=PUBLIC,
-                reason=f"{request.channel} submission",
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            )
+        _, recorded = self.storage.create(
+            Submission,
+            submission_id,
+            lambda s: s.receive(
+                request.channel,
+                request.category,
+                request.text,
+                receipt_hash(code),
+                request.anonymous,
+                sealed,
+                now,
+                cadre_id=request.cadre_id,
+                notice=notice,
+                process_id=request.process_id,
+            ),
+            actor=PUBLIC,
+            reason=f"{request.channel} submission",
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
         received = registry.from_record(recorded[0])
         routed = {Category.COMPLAINT_ABOUT_CADRE: "supervision", Category.SUGGESTION_ON_TRAINING: "training"}
         return m.Receipt(
@@ -111,7 +114,15 @@ class FeedbackService(ServiceBase):
         window = NoticeWindow(row["notice_id"], row["process_id"], row["cadre_ids"], row["opens_at"], row["closes_at"])
         return window, row["correlation_id"], row["event_id"]
 
-    def _by_receipt(self, code: str) -> str:
+    def _limit(self, scope: str, key: str, most: int, now: Any) -> None:
+        """Count a hit in a transaction of its own, before the request runs: refused
+        and invalid requests count too."""
+        with self.storage.transaction() as conn:
+            RateLimiter(self.name).hit(conn, scope, key, most, WINDOW_SECONDS, now)
+
+    def _by_receipt(self, code: str, now: Any) -> str:
+        """The submission a receipt code opens; every use of a code counts against its limit."""
+        self._limit("receipt", receipt_hash(code), limit("FEEDBACK_RECEIPT_LIMIT", 10), now)
         rows = self.storage.query("SELECT submission_id FROM submissions WHERE receipt_hash = %s", [receipt_hash(code)])
         if not rows:
             raise NotFound("submission with this receipt code", "(receipt code withheld)")
@@ -120,38 +131,28 @@ class FeedbackService(ServiceBase):
     @rpc_method(request=m.FollowUp, response=m.SubmissionAck)
     def follow_up(self, request: m.FollowUp) -> m.SubmissionAck:
         now = self.clock.now()
-        submission_id = self._by_receipt(request.receipt_code)
-        with self.storage.transaction() as conn:
-            RateLimiter(self.name).hit(
-                conn,
-                "receipt",
-                receipt_hash(request.receipt_code),
-                limit("FEEDBACK_RECEIPT_LIMIT", 10),
-                WINDOW_SECONDS,
-                now,
-            )
-            submission, _ = self.storage.update(
-                Submission, submission_id, lambda s: s.follow_up(request.text, now), actor=PUBLIC
-            )
-        return m.SubmissionAck(submission.id, submission.version, "closed" if submission.state.closed else "open")
+        submission_id = self._by_receipt(request.receipt_code, now)
+        submission, _ = self.storage.update(
+            Submission, submission_id, lambda s: s.follow_up(request.text, now), actor=PUBLIC
+        )
+        return m.SubmissionAck(submission.id, submission.version, _status(submission))
 
     @rpc_method(request=m.ReceiptRef, response=m.CaseView)
     def my_case(self, request: m.ReceiptRef) -> m.CaseView:
         """What a submitter sees with their receipt code: status and replies."""
+        self._by_receipt(request.receipt_code, self.clock.now())
         rows = self.storage.query(
             "SELECT submission_id, status, channel, category, received_at, first_reply_due, resolution_due, "
             "replies, breaches, rating FROM submissions WHERE receipt_hash = %s",
             [receipt_hash(request.receipt_code)],
         )
-        if not rows:
-            raise NotFound("submission with this receipt code", "(receipt code withheld)")
         row = rows[0]
         return m.CaseView(**{**row, "replies": [schemas.load(m.ReplyView, r) for r in row["replies"]]})
 
     @rpc_method(request=m.Close, response=m.SubmissionAck)
     def close(self, request: m.Close) -> m.SubmissionAck:
-        submission_id = self._by_receipt(request.receipt_code)
         now = self.clock.now()
+        submission_id = self._by_receipt(request.receipt_code, now)
         submission, _ = self.storage.update(
             Submission, submission_id, lambda s: s.close(request.rating, request.comment, now), actor=PUBLIC
         )
@@ -175,7 +176,19 @@ class FeedbackService(ServiceBase):
         submission, _ = self.storage.update(
             Submission, request.submission_id, lambda s: s.reply(request.actor, request.text, now), actor=request.actor
         )
-        return m.SubmissionAck(submission.id, submission.version, "open")
+        return m.SubmissionAck(submission.id, submission.version, _status(submission))
+
+    @rpc_method(request=m.ReplyTo, response=m.SubmissionAck)
+    def resolve(self, request: m.ReplyTo) -> m.SubmissionAck:
+        """The department resolves a case (its text is the resolution); the submitter may rate it later."""
+        now = self.clock.now()
+        submission, _ = self.storage.update(
+            Submission,
+            request.submission_id,
+            lambda s: s.resolve(request.actor, request.text, now),
+            actor=request.actor,
+        )
+        return m.SubmissionAck(submission.id, submission.version, _status(submission))
 
     @rpc_method(request=m.StaffQuery, response=m.StaffList)
     def submissions(self, query: m.StaffQuery) -> m.StaffList:

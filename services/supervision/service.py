@@ -163,9 +163,9 @@ class SupervisionService(ServiceBase):
     def record_finding(self, request: m.RecordFinding) -> m.TaskView:
         """A finding; with a follow-up deadline it opens a follow-up task, in the same transaction."""
         now = self.clock.now()
-        follow_up = f"{request.task_id}-f{uuid.uuid4().hex[:6]}" if request.follow_up_deadline else None
+        follow_up = uuid.uuid4().hex if request.follow_up_deadline else None
         with self.storage.transaction():
-            task, _ = self.storage.update(
+            task, recorded = self.storage.update(
                 InspectionTask,
                 request.task_id,
                 lambda t: t.record_finding(request.finding, follow_up, now),
@@ -187,6 +187,9 @@ class SupervisionService(ServiceBase):
                     ),
                     actor=request.actor,
                     reason=f"finding on task {task.id}",
+                    # the follow-up continues the parent task's story, caused by the finding
+                    correlation_id=self.storage.store.origin_correlation(task.stream_id, conn=self.storage.conn),
+                    causation_id=recorded[-1].event_id,
                 )
         return task_view(task, follow_up)
 

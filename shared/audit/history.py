@@ -64,9 +64,11 @@ def as_of(
         raise NotFound(f"aggregate type in {service_cls.name}", category)
     if at is not None and at.tzinfo is None:
         raise ValueError("give --at with a timezone (e.g. 2026-03-02T09:00:00+08:00)")
-    chosen = [
-        e for e in events if (position is None or e.position <= position) and (at is None or recorded_at(e) <= at)
-    ]
+    chosen = []
+    for e in events:  # in version order: stop at the first one past the moment, skip none
+        if (position is not None and e.position > position) or (at is not None and recorded_at(e) > at):
+            break
+        chosen.append(e)
     aggregate = aggregates[category](stream_id.split("-", 1)[1])
     for event in chosen:
         aggregate.apply(service_cls.events.from_record(event))

@@ -222,17 +222,23 @@ def verify(
 ) -> None:
     """Recompute every hash chain and check it against the signed checkpoints; exit 1 on any finding."""
     exported: list[Checkpoint] | None = None
-    key = bytes.fromhex(public_key) if public_key else trusted_public_key()
+    try:
+        key = bytes.fromhex(public_key) if public_key else trusted_public_key()
+    except ValueError as error:
+        raise typer.BadParameter(f"not a hex key: {error}", param_hint="--public-key") from error
     if checkpoints is not None:
         try:
             document = json.loads(checkpoints.read_text())
-        except (OSError, ValueError) as error:
-            raise typer.BadParameter(str(error), param_hint="--checkpoints") from error
-        exported = [Checkpoint.from_json(c) for c in document["checkpoints"]]
-        key = key or bytes.fromhex(document["public_key"])
+            exported = [Checkpoint.from_json(c) for c in document["checkpoints"]]
+            if key is None and document.get("public_key"):
+                key = bytes.fromhex(document["public_key"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise typer.BadParameter(f"not an exported checkpoint file: {error}", param_hint="--checkpoints") from error
     database = _database()
     try:
-        reports = [verify_store(database, name, exported, key) for name in _services(service)]
+        reports = [
+            verify_store(database, name, exported, key, require_signed=key is not None) for name in _services(service)
+        ]
     finally:
         database.close()
     if as_json:
@@ -240,6 +246,7 @@ def verify(
             [
                 {
                     "service": r.service,
+                    "trusted_key": key is not None,
                     "events": r.events,
                     "checkpoints": r.checkpoints,
                     "ok": r.ok,
@@ -255,10 +262,6 @@ def verify(
             console.print(f"{r.service}: {r.events} events, {r.checkpoints} signed checkpoint(s): {verdict}")
             for f in r.findings:
                 console.print(f"  position {f.position}: {f.kind}: {f.detail}")
-        if key is None:
-            console.print(
-                "[yellow]no trusted public key given: signatures were checked against the keys stored with them[/yellow]"
-            )
     if not all(r.ok for r in reports):
         raise typer.Exit(PROBLEM)
 

@@ -121,6 +121,21 @@ class Database:
             else:
                 own.commit()
 
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection in autocommit mode: each statement its own transaction.
+
+        For single statements that are atomic by themselves (an append is one
+        function call): one round trip instead of BEGIN, statement, COMMIT.
+        """
+        with self.connection() as conn:
+            conn.autocommit = True
+            try:
+                yield conn
+            finally:
+                if not conn.closed:
+                    conn.autocommit = False
+
     def ping(self) -> None:
         """Raise when PostgreSQL cannot answer a trivial query."""
         with self.transaction() as conn, conn.cursor() as cur:

@@ -3,8 +3,9 @@
 A migration is a file ``NNNN_what_it_does.sql`` in a component's folder: the
 platform's own tables (``shared/migrations``, applied to every service's
 schema) and each service's projections (``services/<name>/migrations``).
-Files run with ``search_path`` set to the service's schema, so they never name
-it. Each applied file is recorded with its checksum in
+Files run with ``search_path`` set to the service's schema, so they need not
+name it; where a name must be qualified (a function called with another search
+path), ``@schema@`` stands for the schema's quoted name. Each applied file is recorded with its checksum in
 ``<schema>.schema_migrations``; editing an applied file is refused rather than
 silently ignored.
 
@@ -106,7 +107,7 @@ def migrate(database: Database, schema: str, migrations: Iterable[Migration]) ->
                     )
                 continue
             cur.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(schema_id))
-            cur.execute(migration.sql)
+            cur.execute(migration.sql.replace("@schema@", schema_id.as_string(conn)))
             cur.execute(
                 sql.SQL(
                     "INSERT INTO {}.schema_migrations (component, version, name, checksum) VALUES (%s, %s, %s, %s)"

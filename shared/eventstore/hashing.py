@@ -35,36 +35,67 @@ class NotCanonical(ValueError):
 
 
 def _normalise(value: Any, path: str) -> Any:
-    if value is None or isinstance(value, bool):
+    """``value`` with its floats in canonical form; ``NotCanonical`` names the first bad spot."""
+    try:
+        return _norm(value)
+    except _Problem as problem:
+        raise NotCanonical(path + "".join(reversed(problem.where)), problem.problem) from None
+
+
+class _Problem(Exception):
+    """Raised deep inside a value; each level adds where it was (cheaper than paths up front)."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        self.where: list[str] = []
+
+
+def _norm(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        if "\x00" in value:
+            raise _Problem("text may not contain the NUL character")
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _Problem("text is not valid Unicode (lone surrogate)") from None
         return value
-    if isinstance(value, int):
+    if kind is int or kind is bool or value is None:
         return value
-    if isinstance(value, float):
+    if kind is dict or isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _Problem(f"object keys must be text, got {type(key).__name__}")
+            try:
+                out[_norm(key)] = _norm(item)
+            except _Problem as problem:
+                problem.where.append(f".{key}")
+                raise
+        return out
+    if kind is list or kind is tuple:
+        items = []
+        for i, item in enumerate(value):
+            try:
+                items.append(_norm(item))
+            except _Problem as problem:
+                problem.where.append(f"[{i}]")
+                raise
+        return items
+    if kind is float:
         if not math.isfinite(value):
-            raise NotCanonical(path, "NaN and infinity are not JSON")
+            raise _Problem("NaN and infinity are not JSON")
         if value == 0:
             return 0.0  # PostgreSQL's numeric has no negative zero
         if value.is_integer() and "e" in repr(value):
             return int(value)
         return value
+    if isinstance(value, int):  # int subclasses (enums) are JSON numbers
+        return int(value)
     if isinstance(value, str):
-        if "\x00" in value:
-            raise NotCanonical(path, "text may not contain the NUL character")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise NotCanonical(path, "text is not valid Unicode (lone surrogate)") from None
-        return value
-    if isinstance(value, Mapping):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise NotCanonical(path, f"object keys must be text, got {type(key).__name__}")
-            out[_normalise(key, path)] = _normalise(item, f"{path}.{key}")
-        return out
-    if isinstance(value, (list, tuple)):
-        return [_normalise(item, f"{path}[{i}]") for i, item in enumerate(value)]
-    raise NotCanonical(path, f"{type(value).__name__} is not a JSON value")
+        return _norm(str(value))
+    raise _Problem(f"{type(value).__name__} is not a JSON value")
 
 
 def canonical_json(value: Any, path: str = "data") -> str:

@@ -6,6 +6,7 @@ auditors' tools all speak of the same records.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Mapping
@@ -121,6 +122,18 @@ class Metadata:
             "causation_id": str(self.causation_id) if self.causation_id else None,
             "reason": self.reason,
         }
+
+    @functools.cached_property
+    def canonical_prefix(self) -> str:
+        """The canonical JSON of these fields, without its closing brace.
+
+        The store adds ``recorded_at`` and ``service`` to every append; both
+        sort after these four keys, so the full canonical text is this prefix
+        plus those two, with no need to encode the whole again each time.
+        """
+        from shared.eventstore.hashing import canonical_json
+
+        return canonical_json(self.as_dict(), "metadata")[:-1]
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ import psycopg2.errors
 from shared.db.database import Connection, Database, fetch_one
 from shared.db.migrations import SCHEMA_NAME
 from shared.errors import ConcurrencyConflict, DuplicateEventId, ValidationFailed
-from shared.eventstore.hashing import NotCanonical, _normalise, canonical_json
+from shared.eventstore.hashing import NotCanonical, _normalise
 from shared.eventstore.records import (
     ANY_VERSION,
     EVENT_TYPE,
@@ -69,8 +69,10 @@ from shared.eventstore.records import (
 
 _KEY_DETAIL = re.compile(r"=\(([0-9a-f-]{36})\)")
 
+# tx_id is converted for Python under another name: an ORDER BY tx_id must bind to
+# the column (and its index), not to an output expression of the same name.
 _COLUMNS = (
-    "position, tx_id::text::bigint, stream_id, version, event_id::text, type, "
+    "position, tx_id::text::bigint AS tx_number, stream_id, version, event_id::text, type, "
     "schema_version, data, metadata, prev_hash, hash"
 )
 
@@ -172,7 +174,10 @@ class EventStore:
             [p.metadata_json for p in prepared],
         ]
         try:
-            with self._transaction(conn) as tx, tx.cursor() as cur:
+            # Alone, the append is one atomic statement: run it in autocommit
+            # (one round trip). Within the caller's transaction, join it.
+            own = self.database.autocommit() if conn is None and self.database else self._transaction(conn)
+            with own as tx, tx.cursor() as cur:
                 cur.execute(self._sql_append, params)
                 rows = cur.fetchall()
         except psycopg2.Error as exc:
@@ -215,8 +220,12 @@ class EventStore:
             problems["events"] = ["nothing to append"]
         if problems:
             raise ValidationFailed(problems, "invalid append")
-        meta = {**metadata.as_dict(), "service": self.service, "recorded_at": self.clock().isoformat()}
-        metadata_json = canonical_json(meta, "metadata")
+        recorded_at = self.clock().isoformat()
+        meta = {**metadata.as_dict(), "recorded_at": recorded_at, "service": self.service}
+        metadata_json = (
+            f'{metadata.canonical_prefix},"recorded_at":{json.dumps(recorded_at)},'
+            f'"service":{json.dumps(self.service, ensure_ascii=False)}}}'
+        )
         prepared: list[_Prepared] = []
         seen: set[str] = set()
         for i, event in enumerate(events):
@@ -229,7 +238,8 @@ class EventStore:
             if not isinstance(event.schema_version, int) or event.schema_version < 1:
                 problems[f"{where}.schema_version"] = ["must be a positive integer"]
             try:
-                event_id = str(uuid.UUID(str(event.event_id)))
+                raw_id = event.event_id
+                event_id = str(raw_id) if type(raw_id) is uuid.UUID else str(uuid.UUID(str(raw_id)))
             except ValueError:
                 problems[f"{where}.event_id"] = [f"must be a UUID, got {event.event_id!r}"]
                 continue

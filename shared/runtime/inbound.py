@@ -168,7 +168,7 @@ class InboundRouter(SharedExtension, ProviderCollector):
     def __init__(self) -> None:
         super().__init__()
         self._lanes: dict[str, deque[tuple[Handles, dict[str, Any], Any]]] = {}
-        self._running = 0
+        self._active: set[str] = set()  # lanes with an event being handled
         self._idle = eventlet.event.Event()
         self._idle.send(None)
         self._stopping = False
@@ -209,12 +209,13 @@ class InboundRouter(SharedExtension, ProviderCollector):
             self.queue_consumer.ack_message(message)
             return
         key = str(envelope.get("stream_id") or envelope.get("event_id") or id(message))
-        lane = self._lanes.setdefault(key, deque())
-        lane.append((entrypoint, envelope, message))
-        if len(lane) == 1:
-            self._start_next(key)
+        self._lanes.setdefault(key, deque()).append((entrypoint, envelope, message))
+        self._start_next(key)
 
     def _start_next(self, key: str) -> None:
+        """Start the head of the lane, unless one of its events is running already."""
+        if key in self._active:
+            return
         lane = self._lanes.get(key)
         while lane:
             entrypoint, envelope, message = lane[0]
@@ -225,7 +226,7 @@ class InboundRouter(SharedExtension, ProviderCollector):
                 "correlation_id": (envelope.get("metadata") or {}).get("correlation_id"),
                 "causation_id": envelope.get("event_id"),
             }
-            self._running += 1
+            self._active.add(key)
             if self._idle.ready():
                 self._idle.reset()
             try:
@@ -237,15 +238,14 @@ class InboundRouter(SharedExtension, ProviderCollector):
                     handle_result=functools.partial(self._finished, key, message),
                 )
             except ContainerBeingKilled:
-                self._running -= 1
+                self._active.discard(key)
                 lane.clear()
             return
         self._lanes.pop(key, None)
-        if self._running == 0 and not self._idle.ready():
+        if not self._active and not self._idle.ready():
             self._idle.send(None)
 
     def _finished(self, key: str, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
-        self._running -= 1
         lane = self._lanes.get(key)
         if lane:
             lane.popleft()  # the head of the lane is the one that finished
@@ -261,12 +261,18 @@ class InboundRouter(SharedExtension, ProviderCollector):
                     self.queue_consumer.requeue_message(waiting)
             if lane:
                 lane.clear()
-        # Not here: this runs inside the finished worker, which still holds its
-        # database connection until its teardown. With the worker pool full,
-        # eventlet would run the next worker inline, in this greenthread, and
-        # it would wait for a connection this one never gives back.
-        eventlet.spawn_n(self._start_next, key)
+        # The lane stays marked active until its next event starts, so that a
+        # new delivery cannot start it first. Not started here: this runs
+        # inside the finished worker, which still holds its database connection
+        # until its teardown; with the worker pool full, eventlet would run the
+        # next worker inline, in this greenthread, waiting for a connection
+        # this one never gives back.
+        eventlet.spawn_n(self._release_and_start, key)
         return result, exc_info
+
+    def _release_and_start(self, key: str) -> None:
+        self._active.discard(key)
+        self._start_next(key)
 
 
 class Handles(Entrypoint):

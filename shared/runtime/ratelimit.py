@@ -1,13 +1,14 @@
 """Fixed-window rate limits kept in PostgreSQL, so every replica counts together.
 
-A hit increments the key's counter for the current window in the caller's
-transaction: a request refused later in that transaction is not counted. Keys
-should not carry personal data in clear (hash or HMAC them first).
+Callers count a hit in a transaction of its own, before the request runs, so
+that refused and invalid requests count too. Keys should not carry personal
+data in clear (HMAC them first); windows long past are purged as hits come in.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 from shared.db.database import Connection, fetch_one
 from shared.db.migrations import SCHEMA_NAME
@@ -18,6 +19,7 @@ class RateLimiter:
     def __init__(self, schema: str) -> None:
         if not SCHEMA_NAME.match(schema):
             raise ValueError(f"bad schema name {schema!r}")
+        self._sql_purge = f'DELETE FROM "{schema}".rate_limits WHERE window_start < %s'
         self._sql_hit = (
             f'INSERT INTO "{schema}".rate_limits (key, window_start, hits) VALUES (%s, %s, 1) '
             "ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits"
@@ -31,6 +33,8 @@ class RateLimiter:
         with conn.cursor() as cur:
             cur.execute(self._sql_hit, [f"{scope}:{key}", window_start])
             hits = int(fetch_one(cur)[0])
+            if random.random() < 0.01:  # now and then, forget windows long past
+                cur.execute(self._sql_purge, [window_start - dt.timedelta(seconds=2 * window_seconds)])
         if hits > limit:
             raise RateLimited(scope, limit, window_seconds, start + window_seconds - epoch)
         return hits

@@ -20,6 +20,7 @@ from shared.eventstore.store import EventStore
 META = Metadata(actor="clerk")
 KEY = load_signing_key({"AUDIT_SIGNING_KEY": new_signing_key()})
 assert KEY is not None
+TRUSTED = public_bytes(KEY)
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_a_changed_payload_is_found_at_its_position(database: Database, log: dic
         log["schema"],
         ("UPDATE {events} SET data = %s::jsonb WHERE position = %s", [json.dumps({"n": 99}), target["position"]]),
     )
-    report = verify(database, log["schema"])
+    report = verify(database, log["schema"], public_key=TRUSTED)
     assert not report.ok and report.first_position == target["position"]
     assert "altered" in kinds(report)
 
@@ -85,7 +86,7 @@ def test_a_deleted_row_is_found(database: Database, log: dict[str, Any]) -> None
     target = row(database, log["schema"], "ticket-a", 2)
     following = row(database, log["schema"], "ticket-a", 3)
     tamper(database, log["schema"], ("DELETE FROM {events} WHERE position = %s", [target["position"]]))
-    report = verify(database, log["schema"])
+    report = verify(database, log["schema"], public_key=TRUSTED)
     assert "deleted" in kinds(report)
     assert any(f.kind == "deleted" and f.position == following["position"] for f in report.findings)
     assert "checkpoint" in kinds(report), "the signed count is one more"
@@ -94,7 +95,7 @@ def test_a_deleted_row_is_found(database: Database, log: dict[str, Any]) -> None
 def test_a_deleted_last_event_is_caught_by_the_checkpoint(database: Database, log: dict[str, Any]) -> None:
     target = row(database, log["schema"], "ticket-c", 3)
     tamper(database, log["schema"], ("DELETE FROM {events} WHERE position = %s", [target["position"]]))
-    report = verify(database, log["schema"])
+    report = verify(database, log["schema"], public_key=TRUSTED)
     assert kinds(report) == {"checkpoint"}
     assert "1 event(s) deleted" in report.findings[0].detail
 
@@ -134,7 +135,7 @@ def test_two_rows_contents_swapped_are_found(database: Database, log: dict[str, 
             ],
         ),
     )
-    report = verify(database, log["schema"])
+    report = verify(database, log["schema"], public_key=TRUSTED)
     assert report.first_position == min(a["position"], b["position"])
     assert "altered" in kinds(report)
 
@@ -174,7 +175,7 @@ def forge_next(database: Database, schema: str, stream: str, tx_id: str) -> int:
 def test_a_forged_row_inserted_is_found_and_named(database: Database, log: dict[str, Any]) -> None:
     first = row(database, log["schema"], "ticket-a", 1)
     position = forge_next(database, log["schema"], "ticket-b", first["tx_id"])  # sorts inside the signed range
-    report = verify(database, log["schema"])
+    report = verify(database, log["schema"], public_key=TRUSTED)
     assert [(f.kind, f.position) for f in report.findings] == [("inserted", position)]
 
 
@@ -212,7 +213,7 @@ def test_the_whole_chain_recomputed_after_an_edit_is_caught_by_the_signed_checkp
             )
         )
     tamper(database, schema, *statements)
-    report = verify(database, schema)
+    report = verify(database, schema, public_key=TRUSTED)
     assert kinds(report) == {"checkpoint"}, "every hash and link is consistent again"
     assert "altered" in report.findings[0].detail
 
@@ -227,8 +228,16 @@ def test_a_rewritten_checkpoint_book_is_caught_by_the_exported_copy(database: Da
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute(f'DELETE FROM "{schema}".audit_checkpoints')
     CheckpointBook(database, schema).take(forger)  # the forger signs the altered log
-    assert verify(database, schema).ok, "against the book in the database, all looks fine"
-    report = verify(database, schema, exported, public_bytes(KEY))
+    untrusted = verify(database, schema)
+    assert kinds(untrusted) == {"signature"}, "without a trusted key, re-signed checkpoints prove nothing"
+    report = verify(database, schema, exported, TRUSTED)
     assert not report.ok and "checkpoint" in kinds(report)
-    rewritten = verify(database, schema, None, public_bytes(KEY))
+    assert any("lost the checkpoint" in f.detail for f in report.findings), "the book no longer extends the copy"
+    rewritten = verify(database, schema, None, TRUSTED)
     assert "signature" in kinds(rewritten), "pinned to the auditors' key, the forged signature fails too"
+
+
+def test_a_store_with_no_checkpoint_is_a_finding_when_signing_is_expected(database: Database, schema: str) -> None:
+    EventStore(database, schema).append("ticket-z", [NewEvent("Noted", {})], 0, META)
+    assert verify(database, schema).ok, "no key, no checkpoints: nothing to hold against the log"
+    assert kinds(verify(database, schema, public_key=TRUSTED, require_signed=True)) == {"unsigned"}

@@ -37,3 +37,25 @@ def test_canonical_text_survives_a_trip_through_jsonb(database: Database, value:
         cur.execute("SELECT %s::jsonb", [text])
         back = cur.fetchone()[0]
     assert canonical_json(back) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    actor=st.text(min_size=1, max_size=20).filter(
+        lambda s: "\x00" not in s and s.strip() != "" and all(not 0xD800 <= ord(c) <= 0xDFFF for c in s)
+    ),
+    reason=st.none()
+    | st.text(max_size=20).filter(lambda s: "\x00" not in s and all(not 0xD800 <= ord(c) <= 0xDFFF for c in s)),
+    service=st.sampled_from(["cadre", "feedback"]),
+)
+def test_the_stores_metadata_text_is_the_canonical_json(actor: str, reason: str | None, service: str) -> None:
+    """The store writes metadata from a cached prefix; it must be exactly the canonical text."""
+    from shared.eventstore.records import Metadata
+    from shared.eventstore.store import EventStore
+
+    metadata = Metadata(actor=actor, reason=reason)
+    store = EventStore(None, service)
+    prepared = store._prepare(
+        [__import__("shared.eventstore.records", fromlist=["NewEvent"]).NewEvent("Noted", {})], 0, metadata
+    )
+    assert prepared[0].metadata_json == canonical_json(prepared[0].metadata, "metadata")

@@ -30,7 +30,8 @@ def feedback(test_env: RunEnvironment, database: Database) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FEEDBACK_IDENTITY_KEY", KEY)
         patch.setenv("FEEDBACK_SOURCE_LIMIT", "5")
-        patch.setenv("FEEDBACK_RECEIPT_LIMIT", "3")
+        patch.setenv("FEEDBACK_RECEIPT_LIMIT", "100")
+        patch.setenv("FEEDBACK_SOURCE_KEY", "test-source-key")
         settings = dataclasses.replace(settings_for_tests(), clock="offset")
         reset_apps(database, settings, FeedbackService)
         runners = InProcess()
@@ -113,16 +114,34 @@ def test_a_complaint_is_routed_to_supervision_by_event(
     assert submit(rpc, source, category="suggestion_on_training", text="More courses online")["routed_to"] == "training"
 
 
-def test_rate_limits_per_source_and_per_receipt(feedback: None, rpc: Any, source: str) -> None:
-    codes = [submit(rpc, source)["receipt_code"] for _ in range(5)]
+def test_rate_limits_per_source_and_per_receipt(
+    feedback: None, rpc: Any, database: Database, source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receipts = [submit(rpc, source) for _ in range(5)]
     with pytest.raises(RateLimited) as caught:
         submit(rpc, source)
     assert caught.value.scope == "source" and caught.value.limit == 5 and caught.value.retry_after_seconds > 0
-    wait_until(lambda: rpc.feedback.my_case(receipt_code=codes[0]), what="the case")
-    for _ in range(3):
-        rpc.feedback.follow_up(receipt_code=codes[0], text="any news?")
+    other = f"{source}-other"
+    for _ in range(5):  # refused requests count too: no free retries
+        with pytest.raises(NotFound):
+            submit(rpc, other, channel="notice_comment", notice_id="notice-never-published")
+    with pytest.raises(RateLimited):
+        submit(rpc, other)
+    wait_until(
+        lambda: scalar(
+            database,
+            "SELECT count(*) FROM feedback.submissions WHERE submission_id = %s",
+            (receipts[0]["submission_id"],),
+        ),
+        what="the case",
+    )
+    monkeypatch.setenv("FEEDBACK_RECEIPT_LIMIT", "3")
+    code = receipts[0]["receipt_code"]
+    rpc.feedback.follow_up(receipt_code=code, text="any news?")
+    rpc.feedback.my_case(receipt_code=code)  # every use of a code counts
+    rpc.feedback.follow_up(receipt_code=code, text="any news?")
     with pytest.raises(RateLimited, match="receipt"):
-        rpc.feedback.follow_up(receipt_code=codes[0], text="any news?")
+        rpc.feedback.follow_up(receipt_code=code, text="any news?")
 
 
 def test_text_over_the_size_limit_is_refused_with_the_field_named(feedback: None, rpc: Any, source: str) -> None:

@@ -88,3 +88,36 @@ def test_closing_needs_an_answer_and_a_rating_from_one_to_five() -> None:
     submission.close(4, "thanks", MONDAY)
     with broken("submission.closed"):
         submission.follow_up("more", MONDAY)
+
+
+def test_a_submission_naming_a_notice_obeys_its_window_on_any_channel() -> None:
+    late = Submission("s3")
+    with broken("submission.notice_closed"):
+        late.receive(Channel.MAILBOX, Category.GENERAL, "t", "h", True, None, NOTICE.closes_at, notice=NOTICE)
+    with broken("submission.notice_names_cadre"):
+        received(Category.COMPLAINT_ABOUT_CADRE, Channel.HOTLINE, cadre_id="c9", notice=NOTICE)
+    routed = received(Category.COMPLAINT_ABOUT_CADRE, Channel.HOTLINE, cadre_id="c1", notice=NOTICE, process_id="other")
+    assert routed.state.process_id == "proc-1", "the notice decides which process it is about"
+
+
+def test_a_late_first_reply_records_the_breach_it_ends() -> None:
+    submission = received()
+    late = MONDAY + dt.timedelta(days=9)
+    submission.reply("clerk", "sorry for the wait", late)
+    breaches = [e for e in submission.pending_events if isinstance(e, DeadlineBreached)]
+    assert [b.deadline for b in breaches] == ["first_reply"]
+    submission.record_breaches(late)
+    assert len([e for e in submission.pending_events if isinstance(e, DeadlineBreached)]) == 1
+
+
+def test_the_department_resolves_and_the_resolution_deadline_stops() -> None:
+    submission = received()
+    with broken("submission.answered_first"):
+        submission.resolve("clerk", "done", MONDAY)
+    submission.reply("clerk", "on it", MONDAY)
+    submission.resolve("clerk", "road repaired", MONDAY + dt.timedelta(days=3))
+    with broken("submission.resolved_once"):
+        submission.resolve("clerk", "again", MONDAY)
+    submission.record_breaches(MONDAY + dt.timedelta(days=90))
+    assert not any(isinstance(e, DeadlineBreached) for e in submission.pending_events)
+    submission.close(5, "thanks", MONDAY + dt.timedelta(days=4))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import eventlet
 import pytest
 
 from shared.db.database import Database
@@ -163,3 +164,29 @@ def test_an_idle_relay_keeps_its_broker_connection(in_process: InProcess, databa
     wait_until(lambda: relay.status.leader, what="the relay to lead")
     time.sleep(5)
     assert relay.status.leader and relay.status.last_error is None
+
+
+def test_events_arriving_while_their_lane_runs_are_handled_once_each(in_process: InProcess, database: Database) -> None:
+    """Deliveries for a stream keep arriving while its previous event finishes:
+    the next must start exactly once (a second start would ack a message twice
+    and kill the container)."""
+    in_process.start(Ledger)
+    runner = in_process.start(Tally)
+
+    def producer(n: int) -> None:
+        for _ in range(6):
+            deposit_directly(database, f"busy-{n}", 1, count=5)
+            eventlet.sleep(0.01)
+
+    pool = eventlet.GreenPool(20)
+    for n in range(20):
+        pool.spawn(producer, n)
+    pool.waitall()
+    wait_until(
+        lambda: all(tally_state(database, f"busy-{n}").deposits == 30 for n in range(20)),
+        timeout=90,
+        what="every deposit",
+    )
+    container = next(iter(runner.containers))
+    assert not container._died.ready(), "the tally container is still running"
+    assert inbox_rows(database) == 600

@@ -118,6 +118,18 @@ def test_inspection_tasks_progress_findings_follow_ups_and_overdue_escalation(
         lambda: [t for t in rpc.supervision.tasks()["items"] if t["parent_task_id"] == task["task_id"]]
     )
     assert follow_ups[0]["kind"] == "follow_up"
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT stream_id, type, event_id::text, metadata FROM supervision.events "
+            "WHERE stream_id IN (%s, %s) ORDER BY position",
+            [f"inspection-{task['task_id']}", f"inspection-{finding['follow_up_task_id']}"],
+        )
+        rows = cur.fetchall()
+    parent_story = rows[0][3]["correlation_id"]
+    finding_event = next(r for r in rows if r[1] == "FindingRecorded")
+    follow_up_opened = next(r for r in rows if r[0] == f"inspection-{finding['follow_up_task_id']}")
+    assert follow_up_opened[3]["correlation_id"] == parent_story, "the follow-up continues the parent's story"
+    assert follow_up_opened[3]["causation_id"] == finding_event[2], "caused by the finding"
 
     wait_until(lambda: any(t["task_id"] == task["task_id"] for t in rpc.supervision.tasks(status="active")["items"]))
     advance_clock(database, dt.timedelta(days=3))

@@ -69,6 +69,13 @@ class DeadlineBreached(DomainEvent):
 
 
 @dataclass(frozen=True)
+class SubmissionResolved(DomainEvent):
+    by: str
+    summary: str
+    resolved_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class SubmissionClosed(DomainEvent):
     rating: int
     comment: str
@@ -83,6 +90,7 @@ registry = EventRegistry(
         FollowUpAdded,
         ReplySent,
         DeadlineBreached,
+        SubmissionResolved,
         SubmissionClosed,
     ]
 )

@@ -18,6 +18,7 @@ from services.feedback.domain.events import (
     ReplySent,
     SubmissionClosed,
     SubmissionReceived,
+    SubmissionResolved,
     SuggestionRoutedToTraining,
 )
 from services.feedback.domain.policy import DEADLINES, Category, Channel
@@ -58,6 +59,7 @@ class SubmissionState:
     replies: list[Reply] = field(default_factory=list)
     follow_ups: int = 0
     breaches: list[str] = field(default_factory=list)
+    resolved: bool = False
     closed: bool = False
     rating: int | None = None
 
@@ -94,7 +96,7 @@ class Submission(Aggregate):
             self.require(
                 notice is not None, "submission.notice_known", "a comment names a notice that has been published"
             )
-            assert notice is not None
+        if notice is not None:  # on any channel, a submission about a notice obeys its window
             self.require(
                 now >= notice.opens_at, "submission.notice_not_open", f"notice {notice.notice_id} is not open yet"
             )
@@ -153,7 +155,22 @@ class Submission(Aggregate):
     @command
     def reply(self, by: str, text: str, now: dt.datetime) -> None:
         self._open()
-        self.record(ReplySent(by, text, now, first=not self.state.replies))
+        first = not self.state.replies
+        due = self.state.first_reply_due
+        if first and due is not None and now > due and "first_reply" not in self.state.breaches:
+            self.record(DeadlineBreached("first_reply", due, now))  # answered, but late
+        self.record(ReplySent(by, text, now, first=first))
+
+    @command
+    def resolve(self, by: str, summary: str, now: dt.datetime) -> None:
+        """The department resolves the case; the submitter may still rate it when closing."""
+        self._open()
+        self.require(not self.state.resolved, "submission.resolved_once", f"submission {self.id} is resolved already")
+        self.require(bool(self.state.replies), "submission.answered_first", "a submission is resolved once answered")
+        due = self.state.resolution_due
+        if due is not None and now > due and "resolution" not in self.state.breaches:
+            self.record(DeadlineBreached("resolution", due, now))
+        self.record(SubmissionResolved(by, summary, now))
 
     @command
     def record_breaches(self, now: dt.datetime) -> None:
@@ -163,7 +180,7 @@ class Submission(Aggregate):
         assert s.first_reply_due is not None and s.resolution_due is not None
         if not s.replies and now > s.first_reply_due and "first_reply" not in s.breaches:
             self.record(DeadlineBreached("first_reply", s.first_reply_due, now))
-        if now > s.resolution_due and "resolution" not in s.breaches:
+        if now > s.resolution_due and not s.resolved and "resolution" not in s.breaches:
             self.record(DeadlineBreached("resolution", s.resolution_due, now))
 
     @command
@@ -207,6 +224,10 @@ class Submission(Aggregate):
     @applies(DeadlineBreached)
     def _breach(self, e: DeadlineBreached) -> None:
         self.state.breaches.append(e.deadline)
+
+    @applies(SubmissionResolved)
+    def _resolved(self, e: SubmissionResolved) -> None:
+        self.state.resolved = True
 
     @applies(SubmissionClosed)
     def _closed(self, e: SubmissionClosed) -> None:

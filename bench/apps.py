@@ -1,0 +1,116 @@
+"""The services the benchmark runs: ours (on the platform) and plain nameko ones.
+
+``bench_source`` keeps counters (an aggregate with one event type) and answers
+an RPC command; ``bench_sink`` handles its events once in effect (the inbox row
+is its only effect). ``plain_source`` and ``plain_sink`` do the same with bare
+nameko: an ``EventDispatcher``, an ``event_handler`` and an RPC echo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from marshmallow import validate
+from nameko.events import EventDispatcher, event_handler
+from nameko.rpc import rpc
+
+from shared.domain import Aggregate, DomainEvent, EventRegistry, applies, command
+from shared.eventstore.records import RecordedEvent
+from shared.runtime.inbound import handles
+from shared.runtime.rpc import rpc_method
+from shared.runtime.service import ServiceBase
+
+
+@dataclass(frozen=True)
+class Incremented(DomainEvent):
+    by: int
+
+
+@dataclass
+class CounterState:
+    total: int = 0
+
+
+class Counter(Aggregate):
+    category = "counter"
+    State = CounterState
+    snapshot_every = 10
+    state: CounterState
+
+    @command
+    def increment(self, by: int) -> None:
+        self.require(by > 0, "counter.positive", "a counter only goes up")
+        self.record(Incremented(by))
+
+    @applies(Incremented)
+    def _incremented(self, event: Incremented) -> None:
+        self.state.total += event.by
+
+
+registry = EventRegistry([Incremented])
+
+
+@dataclass(frozen=True)
+class Increment:
+    counter_id: str = field(metadata={"validate": validate.Regexp(r"^[a-z0-9-]{1,64}$")})
+    by: int = field(metadata={"validate": validate.Range(min=1, max=1000)})
+    actor: str = field(metadata={"validate": validate.Length(min=1, max=100)})
+
+
+@dataclass(frozen=True)
+class CounterView:
+    counter_id: str
+    version: int
+    total: int
+
+
+class BenchSource(ServiceBase):
+    name = "bench_source"
+    events = registry
+    aggregates = (Counter,)
+
+    @rpc_method(request=Increment, response=CounterView)
+    def increment(self, request: Increment) -> CounterView:
+        """Validate, load the aggregate, append its event, reply."""
+        repository = self.storage.repository(Counter)
+        with self.storage.transaction() as conn:
+            counter = repository.load_or_new(request.counter_id, conn=conn)
+            counter.increment(request.by)
+            repository.save(counter, self.storage.metadata(request.actor), conn=conn)
+        return CounterView(counter.id, counter.version, counter.state.total)
+
+
+class BenchSink(ServiceBase):
+    name = "bench_sink"
+
+    @handles("bench_source", "Incremented")
+    def on_incremented(self, event: dict, record: RecordedEvent) -> None:
+        """Nothing but the inbox row: the cost of taking an event once in effect."""
+
+
+class PlainSource:
+    name = "plain_source"
+    dispatch = EventDispatcher()
+
+    @rpc
+    def dispatch_many(self, count: int) -> int:
+        for n in range(count):
+            self.dispatch("Incremented", {"counter_id": f"c{n % 1000}", "by": 1})
+        return count
+
+    @rpc
+    def echo(self, value: object) -> object:
+        return value
+
+
+class PlainSink:
+    name = "plain_sink"
+    received = 0
+
+    @event_handler("plain_source", "Incremented")
+    def on_incremented(self, payload: dict) -> None:
+        type(self).received += 1
+
+    @rpc
+    def received_count(self) -> int:
+        return type(self).received
