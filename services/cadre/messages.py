@@ -17,21 +17,14 @@ from marshmallow import validate
 
 from services.cadre.domain.grades import GRADES
 from services.cadre.domain.selection import Kind, Round, Variant
+from shared.runtime.requests import ID, LONG_TEXT, NAME, Command
 
-ID = {"validate": validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", error="an id is 1-64 letters, digits or _.:-")}
-TEXT = {"validate": validate.Length(min=1, max=200)}
-LONG_TEXT = {"validate": validate.Length(min=1, max=4000)}
+TEXT = NAME
 SCORE = {"validate": validate.Range(min=0, max=100)}
 
 
 def ids(minimum: int = 1) -> dict[str, Any]:
     return {"validate": validate.Length(min=minimum, max=500)}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Command:
-    actor: str = field(metadata=TEXT)
-    reason: str | None = field(default=None, metadata={"validate": validate.Length(max=2000)})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,10 +16,6 @@ from shared.eventstore.records import RecordedEvent
 from shared.runtime.projections import Projection, on
 
 
-def _key(record: RecordedEvent) -> str:
-    return record.stream_id.split("-", 1)[1]
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, default=str)
 
@@ -46,14 +42,14 @@ class Selections(Projection):
     def _phase(self, cur: Any, event: Any, record: RecordedEvent) -> None:
         cur.execute(
             "UPDATE selection_processes SET phase = %s, updated_at = %s WHERE process_id = %s",
-            [self.PHASES[type(event)], record.metadata["recorded_at"], _key(record)],
+            [self.PHASES[type(event)], record.metadata["recorded_at"], record.aggregate_id],
         )
 
     def _step(self, cur: Any, record: RecordedEvent, cadre_id: str, step: str, details: dict[str, Any]) -> None:
         cur.execute(
             "INSERT INTO candidate_journeys (process_id, cadre_id, position, step, at, details) "
             "VALUES (%s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT DO NOTHING",
-            [_key(record), cadre_id, record.position, step, record.metadata["recorded_at"], _json(details)],
+            [record.aggregate_id, cadre_id, record.position, step, record.metadata["recorded_at"], _json(details)],
         )
 
     @on(ev.SelectionAnnounced)
@@ -61,14 +57,14 @@ class Selections(Projection):
         cur.execute(
             "INSERT INTO selection_processes (process_id, title, unit, kind, variant, phase, updated_at) "
             "VALUES (%s, %s, %s, %s, %s, 'announced', %s)",
-            [_key(record), e.title, e.unit, e.kind, e.variant, record.metadata["recorded_at"]],
+            [record.aggregate_id, e.title, e.unit, e.kind, e.variant, record.metadata["recorded_at"]],
         )
 
     @on(ev.CandidateRegistered)
     def _registered(self, cur: Any, e: ev.CandidateRegistered, record: RecordedEvent) -> None:
         cur.execute(
             "UPDATE selection_processes SET candidates = candidates + 1, updated_at = %s WHERE process_id = %s",
-            [record.metadata["recorded_at"], _key(record)],
+            [record.metadata["recorded_at"], record.aggregate_id],
         )
         self._step(cur, record, e.cadre_id, "registered", {"name": e.name, "credit_hours": str(e.credit_hours)})
 
@@ -144,7 +140,7 @@ class Notices(Projection):
         cur.execute(
             "INSERT INTO public_notices (notice_id, process_id, kind, title, unit, cadre_ids, opens_at, closes_at) "
             "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s) ON CONFLICT DO NOTHING",
-            [e.notice_id, _key(record), kind, e.title, e.unit, _json(e.cadre_ids), e.opens_at, e.closes_at],
+            [e.notice_id, record.aggregate_id, kind, e.title, e.unit, _json(e.cadre_ids), e.opens_at, e.closes_at],
         )
 
     @on(ev.AssessmentPreviewPublished)
@@ -163,7 +159,7 @@ class Cadres(Projection):
     def _append(self, cur: Any, record: RecordedEvent, column: str, item: dict[str, Any]) -> None:
         cur.execute(
             f"UPDATE cadres SET {column} = {column} || %s::jsonb WHERE cadre_id = %s",
-            [_json([item]), _key(record)],
+            [_json([item]), record.aggregate_id],
         )
 
     @on(ev.CadreRegistered)
@@ -171,7 +167,7 @@ class Cadres(Projection):
         cur.execute(
             "INSERT INTO cadres (cadre_id, name, unit, post_category, leadership_team, head_of_unit) "
             "VALUES (%s, %s, %s, %s, %s, %s)",
-            [_key(record), e.name, e.unit, e.post_category, e.leadership_team, e.head_of_unit],
+            [record.aggregate_id, e.name, e.unit, e.post_category, e.leadership_team, e.head_of_unit],
         )
 
     @on(ev.CadreAppointedToPost)
@@ -184,13 +180,13 @@ class Cadres(Projection):
             "appointed_at": e.appointed_at.isoformat(),
         }
         self._append(cur, record, "posts", item)
-        cur.execute("UPDATE cadres SET unit = %s WHERE cadre_id = %s", [e.unit, _key(record)])
+        cur.execute("UPDATE cadres SET unit = %s WHERE cadre_id = %s", [e.unit, record.aggregate_id])
 
     @on(ev.LeadershipRolesChanged)
     def _roles(self, cur: Any, e: ev.LeadershipRolesChanged, record: RecordedEvent) -> None:
         cur.execute(
             "UPDATE cadres SET leadership_team = %s, head_of_unit = %s WHERE cadre_id = %s",
-            [e.leadership_team, e.head_of_unit, _key(record)],
+            [e.leadership_team, e.head_of_unit, record.aggregate_id],
         )
 
     @on(ev.CadreCommended)
@@ -205,14 +201,14 @@ class Cadres(Projection):
         cur.execute(
             "UPDATE cadres SET latest_grade = %s, latest_grade_year = %s WHERE cadre_id = %s "
             "AND (latest_grade_year IS NULL OR latest_grade_year <= %s)",
-            [e.grade, e.year, _key(record), e.year],
+            [e.grade, e.year, record.aggregate_id, e.year],
         )
 
     @on(ev.TrainingCreditsNoted)
     def _credits(self, cur: Any, e: ev.TrainingCreditsNoted, record: RecordedEvent) -> None:
         cur.execute(
             "UPDATE cadres SET credit_hours = credit_hours || jsonb_build_object(%s::text, %s::text) WHERE cadre_id = %s",
-            [str(e.year), str(e.total_hours), _key(record)],
+            [str(e.year), str(e.total_hours), record.aggregate_id],
         )
 
 
@@ -224,7 +220,7 @@ class AppraisalResults(Projection):
     def _opened(self, cur: Any, e: ev.AppraisalCycleOpened, record: RecordedEvent) -> None:
         cur.execute(
             "INSERT INTO appraisal_cycles (cycle_id, year, post_category) VALUES (%s, %s, %s)",
-            [_key(record), e.year, e.post_category],
+            [record.aggregate_id, e.year, e.post_category],
         )
 
     @on(ev.AppraisalCycleClosed)
@@ -233,7 +229,7 @@ class AppraisalResults(Projection):
             cur.execute(
                 "INSERT INTO appraisal_results (cycle_id, year, post_category, cadre_id, score, grade) "
                 "SELECT cycle_id, year, post_category, %s, %s, %s FROM appraisal_cycles WHERE cycle_id = %s",
-                [result.cadre_id, result.score, result.grade, _key(record)],
+                [result.cadre_id, result.score, result.grade, record.aggregate_id],
             )
 
 

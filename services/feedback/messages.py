@@ -9,8 +9,8 @@ from decimal import Decimal
 from marshmallow import validate
 
 from services.feedback.domain.policy import Category, Channel
+from shared.runtime.requests import ID
 
-ID = {"validate": validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", error="an id is 1-64 letters, digits or _.:-")}
 TEXT_LIMIT = 4000
 TEXT = {"validate": validate.Length(min=1, max=TEXT_LIMIT, error=f"text is 1 to {TEXT_LIMIT} characters")}
 RECEIPT = {"validate": validate.Length(min=16, max=64)}

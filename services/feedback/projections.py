@@ -10,10 +10,6 @@ from shared.eventstore.records import RecordedEvent
 from shared.runtime.projections import Projection, on
 
 
-def _id(record: RecordedEvent) -> str:
-    return record.stream_id.split("-", 1)[1]
-
-
 class Submissions(Projection):
     name = "submissions"
     tables = ("submissions",)
@@ -23,7 +19,15 @@ class Submissions(Projection):
         cur.execute(
             "INSERT INTO submissions (submission_id, receipt_hash, channel, category, status, received_at, "
             "first_reply_due, resolution_due) VALUES (%s, %s, %s, %s, 'open', %s, %s, %s)",
-            [_id(record), e.receipt_hash, e.channel, e.category, e.received_at, e.first_reply_due, e.resolution_due],
+            [
+                record.aggregate_id,
+                e.receipt_hash,
+                e.channel,
+                e.category,
+                e.received_at,
+                e.first_reply_due,
+                e.resolution_due,
+            ],
         )
 
     @on(ev.ReplySent)
@@ -31,25 +35,25 @@ class Submissions(Projection):
         reply = {"by": e.by, "text": e.text, "sent_at": e.sent_at.isoformat()}
         cur.execute(
             "UPDATE submissions SET replies = replies || %s::jsonb WHERE submission_id = %s",
-            [json.dumps([reply]), _id(record)],
+            [json.dumps([reply]), record.aggregate_id],
         )
 
     @on(ev.DeadlineBreached)
     def _breach(self, cur: Any, e: ev.DeadlineBreached, record: RecordedEvent) -> None:
         cur.execute(
             "UPDATE submissions SET breaches = breaches || %s::jsonb WHERE submission_id = %s",
-            [json.dumps([e.deadline]), _id(record)],
+            [json.dumps([e.deadline]), record.aggregate_id],
         )
 
     @on(ev.SubmissionResolved)
     def _resolved(self, cur: Any, e: ev.SubmissionResolved, record: RecordedEvent) -> None:
-        cur.execute("UPDATE submissions SET status = 'resolved' WHERE submission_id = %s", [_id(record)])
+        cur.execute("UPDATE submissions SET status = 'resolved' WHERE submission_id = %s", [record.aggregate_id])
 
     @on(ev.SubmissionClosed)
     def _closed(self, cur: Any, e: ev.SubmissionClosed, record: RecordedEvent) -> None:
         cur.execute(
             "UPDATE submissions SET status = 'closed', rating = %s, closed_at = %s WHERE submission_id = %s",
-            [e.rating, e.closed_at, _id(record)],
+            [e.rating, e.closed_at, record.aggregate_id],
         )
 
 
@@ -64,14 +68,14 @@ class Statistics(Projection):
         cur.execute(
             "UPDATE feedback_statistics SET " + column_updates + " WHERE (channel, category) = "
             "(SELECT channel, category FROM statistics_submissions WHERE submission_id = %s)",
-            [*params, _id(record)],
+            [*params, record.aggregate_id],
         )
 
     @on(ev.SubmissionReceived)
     def _received(self, cur: Any, e: ev.SubmissionReceived, record: RecordedEvent) -> None:
         cur.execute(
             "INSERT INTO statistics_submissions (submission_id, channel, category) VALUES (%s, %s, %s)",
-            [_id(record), e.channel, e.category],
+            [record.aggregate_id, e.channel, e.category],
         )
         cur.execute(
             "INSERT INTO feedback_statistics (channel, category, received) VALUES (%s, %s, 1) "

@@ -254,7 +254,7 @@ class FeedbackService(ServiceBase):
                 "ON CONFLICT (notice_id) DO NOTHING",
                 [
                     notice.notice_id,
-                    record.stream_id.split("-", 1)[1],
+                    record.aggregate_id,
                     kind,
                     notice.title,
                     json.dumps(notice.cadre_ids),

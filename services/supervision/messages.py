@@ -9,16 +9,9 @@ from marshmallow import validate
 
 from services.supervision.domain.case import ROLES
 from services.supervision.domain.inspection import TaskKind
+from shared.runtime.requests import ID, LONG_TEXT, NAME, Command
 
-ID = {"validate": validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$", error="an id is 1-64 letters, digits or _.:-")}
-TEXT = {"validate": validate.Length(min=1, max=4000)}
-NAME = {"validate": validate.Length(min=1, max=200)}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Command:
-    actor: str = field(metadata=NAME)
-    reason: str | None = field(default=None, metadata={"validate": validate.Length(max=2000)})
+TEXT = LONG_TEXT
 
 
 @dataclass(frozen=True, kw_only=True)

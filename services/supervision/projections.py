@@ -9,10 +9,6 @@ from shared.eventstore.records import RecordedEvent
 from shared.runtime.projections import Projection, on
 
 
-def _id(record: RecordedEvent) -> str:
-    return record.stream_id.split("-", 1)[1]
-
-
 class Cases(Projection):
     name = "cases"
     tables = ("cases",)
@@ -22,17 +18,17 @@ class Cases(Projection):
         cur.execute(
             "INSERT INTO cases (case_id, cadre_id, process_id, origin, submission_id, status, opened_at) "
             "VALUES (%s, %s, %s, %s, %s, 'open', %s)",
-            [_id(record), e.cadre_id, e.process_id, e.origin, e.submission_id, e.opened_at],
+            [record.aggregate_id, e.cadre_id, e.process_id, e.origin, e.submission_id, e.opened_at],
         )
 
     @on(ev.CaseAssigned)
     def _assigned(self, cur: Any, e: ev.CaseAssigned, record: RecordedEvent) -> None:
-        cur.execute("UPDATE cases SET investigator = %s WHERE case_id = %s", [e.investigator, _id(record)])
+        cur.execute("UPDATE cases SET investigator = %s WHERE case_id = %s", [e.investigator, record.aggregate_id])
 
     @on(ev.SupervisionOutcomeRecorded)
     def _outcome(self, cur: Any, e: ev.SupervisionOutcomeRecorded, record: RecordedEvent) -> None:
         status = "substantiated" if e.substantiated else "not_substantiated"
-        cur.execute("UPDATE cases SET status = %s WHERE case_id = %s", [status, _id(record)])
+        cur.execute("UPDATE cases SET status = %s WHERE case_id = %s", [status, record.aggregate_id])
 
 
 class Inspections(Projection):
@@ -44,26 +40,28 @@ class Inspections(Projection):
         cur.execute(
             "INSERT INTO inspection_tasks (task_id, kind, unit, goal, responsible, deadline, status, parent_task_id) "
             "VALUES (%s, %s, %s, %s, %s, %s, 'active', %s)",
-            [_id(record), e.kind, e.unit, e.goal, e.responsible, e.deadline, e.parent_task_id],
+            [record.aggregate_id, e.kind, e.unit, e.goal, e.responsible, e.deadline, e.parent_task_id],
         )
 
     @on(ev.ProgressReported)
     def _progress(self, cur: Any, e: ev.ProgressReported, record: RecordedEvent) -> None:
-        cur.execute("UPDATE inspection_tasks SET percent = %s WHERE task_id = %s", [e.percent, _id(record)])
+        cur.execute("UPDATE inspection_tasks SET percent = %s WHERE task_id = %s", [e.percent, record.aggregate_id])
 
     @on(ev.InspectionTaskCompleted)
     def _completed(self, cur: Any, e: ev.InspectionTaskCompleted, record: RecordedEvent) -> None:
-        cur.execute("UPDATE inspection_tasks SET status = 'completed', percent = 100 WHERE task_id = %s", [_id(record)])
+        cur.execute(
+            "UPDATE inspection_tasks SET status = 'completed', percent = 100 WHERE task_id = %s", [record.aggregate_id]
+        )
 
     @on(ev.InspectionTaskEscalated)
     def _escalated(self, cur: Any, e: ev.InspectionTaskEscalated, record: RecordedEvent) -> None:
-        cur.execute("UPDATE inspection_tasks SET status = 'escalated' WHERE task_id = %s", [_id(record)])
+        cur.execute("UPDATE inspection_tasks SET status = 'escalated' WHERE task_id = %s", [record.aggregate_id])
 
     @on(ev.InspectionNoticeIssued)
     def _notice(self, cur: Any, e: ev.InspectionNoticeIssued, record: RecordedEvent) -> None:
         cur.execute(
             "INSERT INTO inspection_notices (notice_id, task_id, title, body, issued_at) VALUES (%s, %s, %s, %s, %s)",
-            [e.notice_id, _id(record), e.title, e.body, e.issued_at],
+            [e.notice_id, record.aggregate_id, e.title, e.body, e.issued_at],
         )
 
 

@@ -167,6 +167,11 @@ class RecordedEvent:
         return Cursor(self.tx_id, self.position)
 
     @property
+    def aggregate_id(self) -> str:
+        """The aggregate's own key: the stream id after its category."""
+        return self.stream_id.split("-", 1)[1]
+
+    @property
     def correlation_id(self) -> str | None:
         return self.metadata.get("correlation_id")
 

@@ -68,7 +68,7 @@ class Totals(Projection):
             "INSERT INTO tally_totals (account_id, deposits, total) VALUES (%s, 1, %s) "
             "ON CONFLICT (account_id) DO UPDATE SET deposits = tally_totals.deposits + 1, "
             "total = tally_totals.total + excluded.total",
-            [record.stream_id.split("-", 1)[1], event.amount],
+            [record.aggregate_id, event.amount],
         )
 
 
@@ -106,7 +106,7 @@ class Tally(ServiceBase):
         if event.note.startswith("slow:"):
             with self.storage.transaction() as conn, conn.cursor() as cur:
                 cur.execute("SELECT pg_sleep(%s)", [float(event.note.split(":", 1)[1])])
-        account_id = record.stream_id.split("-", 1)[1]
+        account_id = record.aggregate_id
         repository = self.storage.repository(AccountTally)
         with self.storage.transaction() as conn:
             tally = repository.load_or_new(account_id, conn=conn)
