@@ -136,11 +136,6 @@ class Database:
                 if not conn.closed:
                     conn.autocommit = False
 
-    def ping(self) -> None:
-        """Raise when PostgreSQL cannot answer a trivial query."""
-        with self.transaction() as conn, conn.cursor() as cur:
-            cur.execute("SELECT 1")
-
     def close(self) -> None:
         if not self._closed:
             self._closed = True

@@ -85,13 +85,6 @@ class Repository(Generic[A]):
             aggregate.apply(self.registry.from_record(record))
         return aggregate
 
-    def replay(self, aggregate_id: str, records: Sequence[RecordedEvent]) -> A:
-        """Rebuild an aggregate from the given records alone (for audits)."""
-        aggregate: A = self.aggregate(aggregate_id)
-        for record in records:
-            aggregate.apply(self.registry.from_record(record))
-        return aggregate
-
     def save(self, aggregate: A, metadata: Metadata, *, conn: Any = None) -> list[RecordedEvent]:
         """Append the aggregate's new events, expecting nobody appended since it was loaded."""
         pending = aggregate.pending_events

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
-from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -51,8 +50,3 @@ def configure_logging(service: str, fmt: str = "auto", level: str = "INFO") -> N
     root.setLevel(level.upper())
     for noisy in ("kombu", "amqp", "nameko.containers", "nameko.messaging"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
-
-
-def log_fields(**fields: Any) -> dict[str, Any]:
-    """Extra fields for one record: ``log.info("...", extra=log_fields(a=1))``."""
-    return fields

@@ -194,14 +194,3 @@ class Projector(DependencyProvider):
                 log.warning("projection %s failed: %s; retrying in %.1fs", runner.projection.name, error, backoff)
                 eventlet.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
-
-    def wait_for(self, cursor: Cursor, timeout: float = 5.0) -> bool:
-        """Wait until every projection has applied the store up to ``cursor``."""
-        with eventlet.Timeout(timeout, False):
-            while any(
-                (r.checkpoint().tx_id, r.checkpoint().position) < (cursor.tx_id, cursor.position)
-                for r in self.runners.values()
-            ):
-                eventlet.sleep(0.01)
-            return True
-        return False

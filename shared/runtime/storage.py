@@ -87,10 +87,6 @@ class Storage(DependencyProvider):
     def database(self) -> Database:
         return self.pool.database
 
-    @property
-    def store(self) -> EventStore:
-        return EventStore(self.database, self.service)
-
     def get_dependency(self, worker_ctx: Any) -> "UnitOfWork":
         uow = UnitOfWork(
             self.database, self.service, self.registry, worker_ctx.context_data, settings_of(self.container), self.clock

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
 from typing import Any
 
 from services.cadre.domain.events import (
@@ -43,114 +41,21 @@ from services.cadre.domain.events import (
     SupervisionOutcomeNoted,
 )
 from services.cadre.domain.grades import GRADES, INCOMPETENT
+from services.cadre.domain.selection_state import (
+    ALLOWED,
+    Candidate,
+    Eligibility,
+    Kind,
+    Phase,
+    Round,
+    SelectionState,
+    Variant,
+    Window,
+)
 from shared.domain import Aggregate, applies, command
 from shared.domain.calendar import add_working_days
 
 TWO_PLACES = Decimal("0.01")
-
-
-class Kind(StrEnum):
-    PUBLIC_SELECTION = "public_selection"  # 公开选拔
-    TARGETED_COUNTY_SELECTION = "targeted_county_selection"  # 定向公选县级干部
-    COMPETITIVE_APPOINTMENT = "competitive_appointment"  # 竞争上岗
-
-
-class Variant(StrEnum):
-    STANDARD = "standard"
-    TWO_RECOMMENDATIONS_ONE_STATEMENT = "two_recommendations_one_statement"  # 两推一述
-
-
-class Round(StrEnum):
-    MEETING = "meeting"  # recommendation by a meeting's ballots
-    TALK = "talk"  # recommendation in individual talks (两推一述 only)
-
-
-class Phase(StrEnum):
-    NEW = "new"
-    ANNOUNCED = "announced"
-    REGISTRATION = "registration"
-    RECOMMENDATION = "recommendation"
-    SHORTLISTED = "shortlisted"
-    PREVIEW = "assessment_preview"
-    ASSESSMENT = "assessment"
-    COMMITTEE = "committee_vote"
-    NOMINATED = "nominated"
-    PUBLIC_NOTICE = "public_notice"
-    CLOSED = "closed"
-
-
-#: What each phase allows: the server's guard against steps out of order.
-ALLOWED: dict[Phase, tuple[str, ...]] = {
-    Phase.NEW: ("announce",),
-    Phase.ANNOUNCED: ("open_registration",),
-    Phase.REGISTRATION: ("register_candidate", "open_recommendation"),
-    Phase.RECOMMENDATION: ("cast_recommendation", "make_statement", "draw_shortlist"),
-    Phase.SHORTLISTED: ("publish_assessment_preview",),
-    Phase.PREVIEW: ("start_assessment",),
-    Phase.ASSESSMENT: ("assess_candidate", "convene_committee"),
-    Phase.COMMITTEE: ("cast_committee_vote", "conclude_committee_vote"),
-    Phase.NOMINATED: ("open_public_notice", "close"),
-    Phase.PUBLIC_NOTICE: ("note_supervision_outcome", "close"),
-    Phase.CLOSED: (),
-}
-
-
-@dataclass(frozen=True)
-class Eligibility:
-    """What the cadre record says about a would-be candidate."""
-
-    name: str
-    latest_grade: str | None
-    credit_hours: Decimal
-
-
-@dataclass
-class Candidate:
-    cadre_id: str
-    name: str
-    latest_grade: str | None = None
-    credit_hours: Decimal = Decimal(0)
-    statement: str | None = None
-    meeting_recommendations: int = 0
-    talk_recommendations: int = 0
-    shortlisted: bool = False
-    qualitative: str | None = None
-    weighted_total: Decimal | None = None
-    approvals: int = 0
-    rejections: int = 0
-    nominated_post: str | None = None
-    substantiated_cases: list[str] = field(default_factory=list)
-    result: str | None = None
-
-
-@dataclass
-class Window:
-    notice_id: str
-    opens_at: dt.datetime
-    closes_at: dt.datetime
-
-    def is_open(self, now: dt.datetime) -> bool:
-        return self.opens_at <= now < self.closes_at
-
-
-@dataclass
-class SelectionState:
-    phase: Phase = Phase.NEW
-    title: str = ""
-    unit: str = ""
-    kind: Kind = Kind.PUBLIC_SELECTION
-    variant: Variant = Variant.STANDARD
-    posts: list[Post] = field(default_factory=list)
-    min_credit_hours: Decimal = Decimal(0)
-    shortlist_ratio: Decimal | None = None
-    candidates: dict[str, Candidate] = field(default_factory=dict)
-    voters: dict[str, list[str]] = field(default_factory=dict)  # round -> voter ids
-    preview: Window | None = None
-    criteria: list[Criterion] = field(default_factory=list)
-    committee_members: list[str] = field(default_factory=list)
-    committee_present: list[str] = field(default_factory=list)
-    committee_votes: dict[str, list[str]] = field(default_factory=dict)  # member -> cadre ids voted on
-    notice: Window | None = None
 
 
 class SelectionProcess(Aggregate):
