@@ -20,11 +20,11 @@ $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 ## make run: every service as its own process, migrations applied; Ctrl-C stops them.
 ## A local platform runs on the offset clock, which the demo moves forward (CLOCK=system to opt out).
 run: setup
-	CLOCK=$${CLOCK:-offset} $(BIN)/python -m shared.runtime.platform run
+	CLOCK=$${CLOCK:-offset} $(BIN)/python -m shared.runtime.process.platform run
 
 ## make migrate: apply every service's migrations to DATABASE_URL.
 migrate: setup
-	$(BIN)/python -m shared.runtime.platform migrate
+	$(BIN)/python -m shared.runtime.process.platform migrate
 
 ## make demo: the appointment under public watch, both paths, against the running
 ## platform (or one it starts itself); exits 0 when one is withheld and one appointed.

@@ -14,10 +14,11 @@ from marshmallow import validate
 from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 
+from shared.application import Author
 from shared.domain import Aggregate, DomainEvent, EventRegistry, applies, command
 from shared.eventstore.records import RecordedEvent
-from shared.runtime.inbound import handles
-from shared.runtime.rpc import rpc_method
+from shared.runtime.messaging.inbound import handles
+from shared.runtime.messaging.rpc import rpc_method
 from shared.runtime.service import ServiceBase
 
 
@@ -72,11 +73,10 @@ class BenchSource(ServiceBase):
     @rpc_method(request=Increment, response=CounterView)
     def increment(self, request: Increment) -> CounterView:
         """Validate, load the aggregate, append its event, reply."""
-        repository = self.storage.repository(Counter)
-        with self.storage.transaction() as conn:
-            counter = repository.load_or_new(request.counter_id, conn=conn)
+        with self.uow.transaction():
+            counter = self.uow.load_or_new(Counter, request.counter_id)
             counter.increment(request.by)
-            repository.save(counter, self.storage.metadata(request.actor), conn=conn)
+            self.uow.save(counter, Author(request.actor))
         return CounterView(counter.id, counter.version, counter.state.total)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from shared.runtime import sandbox
-from shared.runtime.sandbox import Sandbox as BenchEnvironment
-from shared.runtime.sandbox import destroy
+from shared.runtime.process import sandbox
+from shared.runtime.process.sandbox import Sandbox as BenchEnvironment
+from shared.runtime.process.sandbox import destroy
 
 
 def create() -> BenchEnvironment:

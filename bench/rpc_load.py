@@ -5,7 +5,7 @@ python -m bench.rpc_load --service bench_source --method increment --callers 20 
 
 from __future__ import annotations
 
-from shared.runtime.bootstrap import green
+from shared.runtime.process.bootstrap import green
 
 green()
 
@@ -17,7 +17,7 @@ import time  # noqa: E402
 import eventlet  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from shared.runtime import rpc as _registers_errors  # noqa: E402, F401
+from shared.runtime.messaging import rpc as _registers_errors  # noqa: E402, F401
 
 
 def main() -> None:

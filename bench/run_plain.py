@@ -5,7 +5,7 @@ python -m bench.run_plain bench.apps:PlainSink
 
 from __future__ import annotations
 
-from shared.runtime.bootstrap import green
+from shared.runtime.process.bootstrap import green
 
 green()
 

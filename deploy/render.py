@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from shared.config import service_ports  # noqa: E402
-from shared.runtime.catalog import existing_services  # noqa: E402
+from shared.runtime.process.catalog import existing_services  # noqa: E402
 
 COMPOSE_HEAD = """\
 # The platform in containers: PostgreSQL, RabbitMQ, a one-shot migration, and
@@ -69,7 +69,7 @@ services:
 
   migrate:
     <<: *service
-    entrypoint: ["python", "-m", "shared.runtime.platform"]
+    entrypoint: ["python", "-m", "shared.runtime.process.platform"]
     command: ["migrate"]
     restart: "no"
 """

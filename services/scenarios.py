@@ -19,22 +19,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared.config import REPO_ROOT, Settings, service_ports
+from shared.config import Settings, service_ports
+from shared.db.clock import advance_clock
 from shared.db.database import Database
-from shared.runtime.client import rpc_client
-from shared.runtime.clock import advance_clock
+from shared.runtime.messaging.client import rpc_client
+from shared.runtime.process.control import launch_platform, status, wait_until
 
 ACTOR = "organization-department"
 SERVICES = ("cadre", "feedback", "supervision")
@@ -46,13 +44,7 @@ def say(service: str, step: str, detail: str = "") -> None:
 
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"timed out waiting for {what}")
+    return wait_until(predicate, timeout, 0.1, what)
 
 
 def run_selection(
@@ -227,24 +219,13 @@ def appointment_under_public_watch(rpc: Any, move_clock: MoveClock, run: str) ->
 
 
 def _ready(name: str) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{service_ports(name).health}/status", timeout=2) as response:
-            status = json.loads(response.read())
-    except OSError:
-        return None
-    return status if status.get("ready") else None
+    answer = status(service_ports(name).health)
+    return answer if answer and answer.get("ready") else None
 
 
 def _start_platform() -> subprocess.Popen[bytes]:
     print("Nothing is running: starting the platform (offset clock) ...", flush=True)
-    platform = subprocess.Popen(
-        [sys.executable, "-m", "shared.runtime.platform", "run"],
-        cwd=REPO_ROOT,
-        env={**os.environ, "CLOCK": "offset"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    platform = launch_platform({**os.environ, "CLOCK": "offset"})
     wait_for(lambda: all(_ready(name) for name in SERVICES), "the platform to be ready", timeout=120)
     return platform
 

@@ -1,17 +1,29 @@
-"""Configuration from environment variables, with defaults that work locally.
+"""Configuration: every setting of the platform, read from the environment in one place.
 
 Every process of the platform (services, the CLI, the tests, the benchmarks)
 reads its settings here, so that one variable means the same thing everywhere.
-Ports live in ``deploy/services.toml``; see ``service_ports``.
+Nothing else reads ``os.environ`` for a setting, and nothing reads it at import:
+a process calls ``Settings.from_env()`` once and passes the result on (a
+service container gets it in its config, so tests can inject their own).
+
+Platform-wide settings are fields of ``Settings`` (variable: the field's name
+in capitals). Each service has a section of its own, and so does the audit
+trail (variable: ``<SECTION>_<FIELD>``, e.g. ``FEEDBACK_SOURCE_LIMIT``). Ports
+live in ``deploy/services.toml``; see ``service_ports``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any, TypeVar
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/orgwork"
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -29,10 +41,62 @@ SERVICE_NAMES: tuple[str, ...] = (
     "feedback",
 )
 
+T = TypeVar("T")
+
+
+# -- sections --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CadreSettings:
+    """``CADRE_*``: the yearly training minimum a selection checks unless it sets its own."""
+
+    min_credit_hours: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class FeedbackSettings:
+    """``FEEDBACK_*``: the public's channels.
+
+    Limits are per hour. ``identity_key`` (Fernet) seals submitters' identities;
+    without it no identity is kept. ``source_key`` keys the HMAC of a source in
+    the rate limits; without it each process makes a random one.
+    """
+
+    deadline_check_seconds: float = 60.0
+    source_limit: int = 20
+    receipt_limit: int = 10
+    identity_key: str = field(default="", repr=False)
+    source_key: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class SupervisionSettings:
+    """``SUPERVISION_*``: how often overdue inspection tasks are looked for."""
+
+    overdue_check_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """``AUDIT_*``: signed checkpoints of every store.
+
+    ``signing_key`` (base64 Ed25519) or ``signing_key_file`` signs; without
+    either nothing is signed. ``public_key`` (hex) is what auditors trust.
+    """
+
+    checkpoint_seconds: float = 3600.0
+    signing_key: str = field(default="", repr=False)
+    signing_key_file: str = ""
+    public_key: str = ""
+
+
+# -- the settings ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Settings:
-    """Process-wide settings.
+    """Process-wide settings, with a section per service.
 
     ``timezone`` is the organisation's: working days are counted on its dates.
     ``amqp_heartbeat`` is chosen deliberately: handlers are green, so the hub
@@ -57,28 +121,57 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     log_format: str = "auto"
     log_level: str = "INFO"
+    cadre: CadreSettings = field(default_factory=CadreSettings)
+    feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
+    supervision: SupervisionSettings = field(default_factory=SupervisionSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the settings; unset variables keep the defaults above."""
-        env = os.environ if env is None else env
-        defaults = cls()
+        return _load(cls, os.environ if env is None else env, prefix="")
 
-        def pick(name: str, default: object) -> object:
-            raw = env.get(name.upper())
-            if raw is None or raw == "":
-                return default
-            try:
-                if isinstance(default, int):
-                    return int(raw)
-                if isinstance(default, float):
-                    return float(raw)
-                return raw
-            except ValueError as exc:
-                raise ValueError(f"environment variable {name.upper()}={raw!r}: {exc}") from exc
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed; a section may be given as a dict of its fields."""
+        resolved = {
+            name: dataclasses.replace(getattr(self, name), **value) if isinstance(value, dict) else value
+            for name, value in changes.items()
+        }
+        return dataclasses.replace(self, **resolved)
 
-        values = {name: pick(name, getattr(defaults, name)) for name in cls.__dataclass_fields__}
-        return cls(**values)  # type: ignore[arg-type]
+
+def _load(cls: type[T], env: Mapping[str, str], prefix: str) -> T:
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        kind = hints[f.name]
+        if dataclasses.is_dataclass(kind):
+            values[f.name] = _load(kind, env, f"{prefix}{f.name}_")  # type: ignore[arg-type]
+            continue
+        variable = f"{prefix}{f.name}".upper()
+        raw = env.get(variable)
+        if raw is None or raw == "":
+            continue
+        values[f.name] = _parse(variable, raw, kind)
+    return cls(**values)
+
+
+def _parse(variable: str, raw: str, kind: Any) -> Any:
+    if isinstance(kind, types.UnionType):  # ``X | None``
+        kind = next(k for k in typing.get_args(kind) if k is not type(None))
+    try:
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is Decimal:
+            return Decimal(raw)
+        return raw
+    except (ValueError, InvalidOperation) as exc:
+        raise ValueError(f"environment variable {variable}={raw!r} is not a valid {kind.__name__}") from exc
+
+
+# -- ports ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ eventlet is monkey-patched and psycopg2 made green *first*, exactly as the
 service launcher does, so that tests and production behave the same.
 """
 
-from shared.runtime.bootstrap import green
+from shared.runtime.process.bootstrap import green
 
 green()
 
@@ -17,7 +17,7 @@ import pytest  # noqa: E402
 
 from shared.db.database import Database  # noqa: E402
 from shared.db.migrations import migrate, platform_migrations  # noqa: E402
-from shared.runtime.client import rpc_client  # noqa: E402
+from shared.runtime.messaging.client import rpc_client  # noqa: E402
 from tests.support import environment  # noqa: E402
 
 

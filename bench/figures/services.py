@@ -21,7 +21,7 @@ from shared.config import REPO_ROOT, Settings
 from shared.db.database import Database, fetch_one
 from shared.eventstore.records import Metadata, NewEvent
 from shared.eventstore.store import EventStore
-from shared.runtime.setup import declare_topology, migrate_service
+from shared.runtime.process.provisioning import declare_queues, migrate_service
 
 META = Metadata(actor="bench")
 
@@ -46,7 +46,7 @@ class Platform:
         settings = Settings.from_env()
         for cls in (BenchSource, BenchSink):
             migrate_service(settings, cls)
-        declare_topology(settings, [BenchSource, BenchSink])
+        declare_queues(settings, [BenchSource, BenchSink])
         env = {**os.environ, "LOG_LEVEL": "WARNING", "LOG_FORMAT": "json"}
         log = open(os.environ.get("BENCH_SERVICE_LOG", os.devnull), "ab")
         for target in ("bench.apps:BenchSource", "bench.apps:BenchSink"):
@@ -57,7 +57,7 @@ class Platform:
                     [
                         sys.executable,
                         "-m",
-                        "shared.runtime.launcher",
+                        "shared.runtime.process.launcher",
                         target,
                         "--health-port",
                         str(health),

@@ -14,13 +14,14 @@ import psycopg2
 from bench.apps import Counter, Incremented, registry
 from bench.measure import alternate, figure, in_threads, timed
 from shared.audit.verify import verify
-from shared.db.database import CONNECT_OPTIONS, Database
+from shared.db.database import CONNECT_OPTIONS, Database, fetch_one
 from shared.db.migrations import migrate, platform_migrations
 from shared.domain import Repository
 from shared.eventstore.records import Metadata, NewEvent
 from shared.eventstore.snapshots import SnapshotStore
 from shared.eventstore.store import EventStore
-from shared.runtime.projections import Projection, ProjectionRunner, on
+from shared.projections import Projection, on
+from shared.projections.runner import ProjectionRunner
 
 META = Metadata(actor="bench", reason="benchmark")
 WRITERS = 8
@@ -100,7 +101,7 @@ class Appends:
     def stored(self) -> int:
         with self.database.transaction() as conn, conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM p1.events")
-            return int(cur.fetchone()[0])
+            return int(fetch_one(cur)[0])
 
     def fill(self, rows: int) -> float:
         """Grow the store to ``rows`` more events (P7), as fast as SQL can."""
@@ -257,7 +258,7 @@ class Rebuild:
     def identical(self) -> bool:
         with self.database.transaction() as conn, conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM (SELECT * FROM p2.p2_counts EXCEPT SELECT * FROM p2.p2_counts_raw) d")
-            return int(cur.fetchone()[0]) == 0
+            return int(fetch_one(cur)[0]) == 0
 
     def close(self) -> None:
         self.database.close()

@@ -1,14 +1,14 @@
-"""The cadre service's RPC requests and replies.
+"""The cadre service's RPC requests: commands (who and why) and queries.
 
 Every request is a dataclass whose marshmallow schema (derived from it)
 validates the call before anything runs: a bad field gets an error naming it.
 Every command says who gives it (``actor``) and may say why (``reason``): both
-go into the events' metadata for the audit trail.
+go into the events' metadata for the audit trail. Replies are in ``views``
+(commands) and ``read_models`` (queries).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,9 +17,8 @@ from marshmallow import validate
 
 from services.cadre.domain.grades import GRADES
 from services.cadre.domain.selection import Kind, Round, Variant
-from shared.runtime.requests import ID, LONG_TEXT, NAME, Command
+from shared.application.commands import ID, LONG_TEXT, NAME, Command
 
-TEXT = NAME
 SCORE = {"validate": validate.Range(min=0, max=100)}
 
 
@@ -38,19 +37,19 @@ class OnSelection(Command):
 @dataclass(frozen=True)
 class PostInput:
     post_id: str = field(metadata=ID)
-    title: str = field(metadata=TEXT)
+    title: str = field(metadata=NAME)
 
 
 @dataclass(frozen=True)
 class CriterionInput:
-    name: str = field(metadata=TEXT)
+    name: str = field(metadata=NAME)
     weight: Decimal = field(metadata={"validate": validate.Range(min=0, min_inclusive=False, max=1000)})
 
 
 @dataclass(frozen=True, kw_only=True)
 class CreateSelection(Command):
-    title: str = field(metadata=TEXT)
-    unit: str = field(metadata=TEXT)
+    title: str = field(metadata=NAME)
+    unit: str = field(metadata=NAME)
     kind: Kind = field(metadata={"by_value": True})
     posts: list[PostInput] = field(metadata=ids())
     variant: Variant = field(default=Variant.STANDARD, metadata={"by_value": True})
@@ -120,62 +119,8 @@ class OpenPublicNotice(OnSelection):
 
 
 @dataclass(frozen=True)
-class SelectionRef:
-    process_id: str = field(metadata=ID)
-
-
-@dataclass(frozen=True)
-class CandidateView:
-    cadre_id: str
-    name: str
-    shortlisted: bool
-    recommendations: int
-    weighted_total: Decimal | None
-    approvals: int
-    nominated_post: str | None
-    result: str | None
-
-
-@dataclass(frozen=True)
-class SelectionView:
-    """A command's reply: the process as the command left it."""
-
-    process_id: str
-    version: int
-    phase: str
-    allowed: list[str]
-    title: str
-    unit: str
-    kind: str
-    variant: str
-    posts: list[PostInput]
-    candidates: list[CandidateView]
-    notice_closes_at: dt.datetime | None
-
-
-# -- queries -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
 class SelectionQuery:
     phase: str | None = field(default=None, metadata={"validate": validate.Length(max=40)})
-
-
-@dataclass(frozen=True)
-class SelectionSummary:
-    process_id: str
-    title: str
-    unit: str
-    kind: str
-    variant: str
-    phase: str
-    candidates: int
-    updated_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class SelectionList:
-    items: list[SelectionSummary]
 
 
 @dataclass(frozen=True)
@@ -184,51 +129,15 @@ class JourneyQuery:
     cadre_id: str = field(metadata=ID)
 
 
-@dataclass(frozen=True)
-class JourneyStep:
-    step: str
-    at: dt.datetime
-    details: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Journey:
-    process_id: str
-    cadre_id: str
-    steps: list[JourneyStep]
-
-
-@dataclass(frozen=True)
-class NoticeView:
-    notice_id: str
-    process_id: str
-    kind: str
-    title: str
-    unit: str
-    cadre_ids: list[str]
-    opens_at: dt.datetime
-    closes_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class NoticeList:
-    items: list[NoticeView]
-
-
-@dataclass(frozen=True)
-class Empty:
-    pass
-
-
 # -- cadre records ----------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
 class RegisterCadre(Command):
     cadre_id: str = field(metadata=ID)
-    name: str = field(metadata=TEXT)
-    unit: str = field(metadata=TEXT)
-    post_category: str = field(metadata=TEXT)
+    name: str = field(metadata=NAME)
+    unit: str = field(metadata=NAME)
+    post_category: str = field(metadata=NAME)
     leadership_team: bool = False
     head_of_unit: bool = False
 
@@ -259,27 +168,7 @@ class CadreRef:
 
 @dataclass(frozen=True)
 class UnitQuery:
-    unit: str = field(metadata=TEXT)
-
-
-@dataclass(frozen=True)
-class CadreView:
-    cadre_id: str
-    name: str
-    unit: str
-    post_category: str
-    leadership_team: bool
-    head_of_unit: bool
-    latest_grade: str | None
-    posts: list[dict[str, Any]]
-    commendations: list[dict[str, Any]]
-    appraisals: list[dict[str, Any]]
-    credit_hours: dict[str, Decimal]
-
-
-@dataclass(frozen=True)
-class CadreList:
-    items: list[CadreView]
+    unit: str = field(metadata=NAME)
 
 
 # -- appraisal ----------------------------------------------------------------------
@@ -295,7 +184,7 @@ class ThresholdsInput:
 @dataclass(frozen=True, kw_only=True)
 class OpenAppraisalCycle(Command):
     year: int = field(metadata={"validate": validate.Range(min=1949, max=2100)})
-    post_category: str = field(metadata=TEXT)
+    post_category: str = field(metadata=NAME)
     criteria: list[CriterionInput] = field(metadata=ids())
     thresholds: ThresholdsInput = field(default_factory=ThresholdsInput)
     cycle_id: str | None = field(default=None, metadata=ID)
@@ -325,31 +214,5 @@ class SubmitReviewScores(OnCycle):
 
 
 @dataclass(frozen=True)
-class CycleView:
-    cycle_id: str
-    version: int
-    year: int
-    post_category: str
-    closed: bool
-    enrolled: list[str]
-
-
-@dataclass(frozen=True)
 class YearQuery:
     year: int = field(metadata={"validate": validate.Range(min=1949, max=2100)})
-
-
-@dataclass(frozen=True)
-class AppraisalResultView:
-    cycle_id: str
-    year: int
-    post_category: str
-    cadre_id: str
-    score: Decimal
-    grade: str
-
-
-@dataclass(frozen=True)
-class AppraisalResults:
-    year: int
-    items: list[AppraisalResultView]

@@ -1,18 +1,19 @@
-"""The feedback service's RPC requests and replies."""
+"""The feedback service's RPC requests: from the public (by receipt code) and from the staff.
+
+Every request is a dataclass whose marshmallow schema (derived from it)
+validates the call before anything runs: a bad field gets an error naming it.
+Replies are in ``views`` (commands) and ``read_models`` (queries).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from marshmallow import validate
 
 from services.feedback.domain.policy import Category, Channel
-from shared.runtime.requests import ID
+from shared.application.commands import ID, LONG_TEXT, TEXT_LIMIT, Command
 
-TEXT_LIMIT = 4000
-TEXT = {"validate": validate.Length(min=1, max=TEXT_LIMIT, error=f"text is 1 to {TEXT_LIMIT} characters")}
 RECEIPT = {"validate": validate.Length(min=16, max=64)}
 
 
@@ -26,7 +27,7 @@ class Identity:
 class Submit:
     channel: Channel = field(metadata={"by_value": True})
     category: Category = field(metadata={"by_value": True})
-    text: str = field(metadata=TEXT)
+    text: str = field(metadata=LONG_TEXT)
     source: str = field(metadata={"validate": validate.Length(min=1, max=200)})
     anonymous: bool = True
     identity: Identity | None = None
@@ -36,26 +37,17 @@ class Submit:
 
 
 @dataclass(frozen=True)
-class Receipt:
-    submission_id: str
-    receipt_code: str
-    first_reply_due: dt.datetime
-    resolution_due: dt.datetime
-    routed_to: str | None
-    identity_kept: bool
-
-
-@dataclass(frozen=True)
 class FollowUp:
     receipt_code: str = field(metadata=RECEIPT)
-    text: str = field(metadata=TEXT)
+    text: str = field(metadata=LONG_TEXT)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReplyTo:
+class ReplyTo(Command):
+    """The department answers (or resolves) a submission; ``text`` is the answer the submitter reads."""
+
     submission_id: str = field(metadata=ID)
-    text: str = field(metadata=TEXT)
-    actor: str = field(metadata={"validate": validate.Length(min=1, max=200)})
+    text: str = field(metadata=LONG_TEXT)
 
 
 @dataclass(frozen=True)
@@ -71,89 +63,6 @@ class Close:
 
 
 @dataclass(frozen=True)
-class ReplyView:
-    by: str
-    text: str
-    sent_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class CaseView:
-    submission_id: str
-    status: str
-    channel: str
-    category: str
-    received_at: dt.datetime
-    first_reply_due: dt.datetime
-    resolution_due: dt.datetime
-    replies: list[ReplyView]
-    breaches: list[str]
-    rating: int | None
-
-
-@dataclass(frozen=True)
-class SubmissionAck:
-    submission_id: str
-    version: int
-    status: str
-
-
-@dataclass(frozen=True)
-class BreachCount:
-    breaches: int
-
-
-@dataclass(frozen=True)
-class StatisticsRow:
-    channel: str
-    category: str
-    received: int
-    open: int
-    closed: int
-    breaches: int
-    average_rating: Decimal | None
-
-
-@dataclass(frozen=True)
-class Statistics:
-    items: list[StatisticsRow]
-
-
-@dataclass(frozen=True)
-class NoticeView:
-    notice_id: str
-    process_id: str
-    kind: str
-    title: str
-    cadre_ids: list[str]
-    opens_at: dt.datetime
-    closes_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class NoticeList:
-    items: list[NoticeView]
-
-
-@dataclass(frozen=True)
 class StaffQuery:
     status: str = field(default="open", metadata={"validate": validate.OneOf(["open", "resolved", "closed"])})
     limit: int = field(default=100, metadata={"validate": validate.Range(min=1, max=1000)})
-
-
-@dataclass(frozen=True)
-class StaffRow:
-    submission_id: str
-    channel: str
-    category: str
-    status: str
-    received_at: dt.datetime
-    first_reply_due: dt.datetime
-    resolution_due: dt.datetime
-    replied: bool
-    breaches: list[str]
-
-
-@dataclass(frozen=True)
-class StaffList:
-    items: list[StaffRow]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from typing import Any
 
@@ -35,10 +34,8 @@ def receipt_hash(code: str) -> str:
 class IdentitySeal:
     """Seals identities with the configured key; keeps nothing without one."""
 
-    def __init__(self, key: str | None = None, source_key: str | None = None) -> None:
-        key = key if key is not None else os.environ.get("FEEDBACK_IDENTITY_KEY") or None
+    def __init__(self, key: str = "", source_key: str = "") -> None:
         self._fernet = Fernet(key.encode()) if key else None
-        source_key = source_key if source_key is not None else os.environ.get("FEEDBACK_SOURCE_KEY") or None
         self._source_key = source_key.encode() if source_key else _PROCESS_SOURCE_KEY
 
     @property

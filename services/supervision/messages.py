@@ -1,4 +1,9 @@
-"""The supervision service's RPC requests and replies."""
+"""The supervision service's RPC requests: commands (who and why) and queries.
+
+Every request is a dataclass whose marshmallow schema (derived from it)
+validates the call before anything runs: a bad field gets an error naming it.
+Replies are in ``views`` (commands) and ``read_models`` (queries).
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,15 @@ from marshmallow import validate
 
 from services.supervision.domain.case import ROLES
 from services.supervision.domain.inspection import TaskKind
-from shared.runtime.requests import ID, LONG_TEXT, NAME, Command
+from shared.application.commands import ID, LONG_TEXT, NAME, Command
 
-TEXT = LONG_TEXT
+# -- cases ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
 class OpenCase(Command):
     cadre_id: str = field(metadata=ID)
-    summary: str = field(metadata=TEXT)
+    summary: str = field(metadata=LONG_TEXT)
     process_id: str | None = field(default=None, metadata=ID)
     case_id: str | None = field(default=None, metadata=ID)
 
@@ -41,25 +46,13 @@ class ParticipantInput:
 @dataclass(frozen=True, kw_only=True)
 class JointMeeting(OnCase):
     participants: list[ParticipantInput] = field(metadata={"validate": validate.Length(min=2, max=50)})
-    decision: str = field(metadata=TEXT)
+    decision: str = field(metadata=LONG_TEXT)
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordOutcome(OnCase):
     substantiated: bool
-    reasons: str = field(metadata=TEXT)
-
-
-@dataclass(frozen=True)
-class CaseView:
-    case_id: str
-    version: int
-    cadre_id: str
-    process_id: str | None
-    origin: str
-    investigator: str | None
-    meetings: int
-    outcome: str
+    reasons: str = field(metadata=LONG_TEXT)
 
 
 @dataclass(frozen=True)
@@ -70,28 +63,14 @@ class CaseQuery:
     )
 
 
-@dataclass(frozen=True)
-class CaseRow:
-    case_id: str
-    cadre_id: str
-    process_id: str | None
-    origin: str
-    submission_id: str | None
-    status: str
-    opened_at: dt.datetime
-    investigator: str | None
-
-
-@dataclass(frozen=True)
-class CaseList:
-    items: list[CaseRow]
+# -- inspection tasks ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
 class AssignTask(Command):
     kind: TaskKind = field(metadata={"by_value": True})
     unit: str = field(metadata=NAME)
-    goal: str = field(metadata=TEXT)
+    goal: str = field(metadata=LONG_TEXT)
     deadline: dt.datetime
     responsible: str = field(metadata=NAME)
     task_id: str | None = field(default=None, metadata=ID)
@@ -105,36 +84,18 @@ class OnTask(Command):
 @dataclass(frozen=True, kw_only=True)
 class ReportProgress(OnTask):
     percent: int = field(metadata={"validate": validate.Range(min=0, max=100)})
-    note: str = field(metadata=TEXT)
+    note: str = field(metadata=LONG_TEXT)
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordFinding(OnTask):
-    finding: str = field(metadata=TEXT)
+    finding: str = field(metadata=LONG_TEXT)
     follow_up_deadline: dt.datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class CompleteTask(OnTask):
-    summary: str = field(metadata=TEXT)
-
-
-@dataclass(frozen=True)
-class TaskView:
-    task_id: str
-    version: int
-    kind: str
-    unit: str
-    deadline: dt.datetime
-    percent: int
-    completed: bool
-    escalated: bool
-    follow_up_task_id: str | None = None
-
-
-@dataclass(frozen=True)
-class EscalationCount:
-    escalated: int
+    summary: str = field(metadata=LONG_TEXT)
 
 
 @dataclass(frozen=True)
@@ -142,35 +103,3 @@ class TaskQuery:
     status: str | None = field(
         default=None, metadata={"validate": validate.OneOf(["active", "completed", "escalated"])}
     )
-
-
-@dataclass(frozen=True)
-class TaskRow:
-    task_id: str
-    kind: str
-    unit: str
-    goal: str
-    responsible: str
-    deadline: dt.datetime
-    percent: int
-    status: str
-    parent_task_id: str | None
-
-
-@dataclass(frozen=True)
-class TaskList:
-    items: list[TaskRow]
-
-
-@dataclass(frozen=True)
-class NoticeRow:
-    notice_id: str
-    task_id: str
-    title: str
-    body: str
-    issued_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class NoticeList:
-    items: list[NoticeRow]

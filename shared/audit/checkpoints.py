@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
+from shared.config import AuditSettings
 from shared.db.database import Database, fetch_one
 from shared.eventstore.records import START, Cursor
 from shared.eventstore.store import EventStore
@@ -98,22 +98,21 @@ def advance(digest: bytes, event_hashes: Iterable[bytes]) -> tuple[bytes, int]:
 # -- keys --------------------------------------------------------------------------
 
 
-def load_signing_key(env: Mapping[str, str] | None = None) -> Ed25519PrivateKey | None:
-    env = os.environ if env is None else env
-    raw = env.get("AUDIT_SIGNING_KEY")
-    if not raw and env.get("AUDIT_SIGNING_KEY_FILE"):
-        raw = Path(env["AUDIT_SIGNING_KEY_FILE"]).read_text().strip()
+def load_signing_key(settings: AuditSettings) -> Ed25519PrivateKey | None:
+    """The key that signs checkpoints: ``AUDIT_SIGNING_KEY``, else ``AUDIT_SIGNING_KEY_FILE``; None without."""
+    raw = settings.signing_key
+    if not raw and settings.signing_key_file:
+        raw = Path(settings.signing_key_file).read_text().strip()
     if not raw:
         return None
     return Ed25519PrivateKey.from_private_bytes(base64.b64decode(raw))
 
 
-def trusted_public_key(env: Mapping[str, str] | None = None) -> bytes | None:
+def trusted_public_key(settings: AuditSettings) -> bytes | None:
     """The auditors' public key: ``AUDIT_PUBLIC_KEY`` (hex), else the signing key's."""
-    env = os.environ if env is None else env
-    if env.get("AUDIT_PUBLIC_KEY"):
-        return bytes.fromhex(env["AUDIT_PUBLIC_KEY"])
-    key = load_signing_key(env)
+    if settings.public_key:
+        return bytes.fromhex(settings.public_key)
+    key = load_signing_key(settings)
     return public_bytes(key) if key else None
 
 

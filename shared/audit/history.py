@@ -15,7 +15,7 @@ from shared.db.database import Database
 from shared.domain import schemas
 from shared.errors import NotFound
 from shared.eventstore.records import RecordedEvent, check_stream_id, stream_category
-from shared.eventstore.store import _COLUMNS, EventStore, _record
+from shared.eventstore.store import EventStore
 
 
 def find_stream(database: Database, services: Iterable[str], stream_id: str) -> tuple[str, list[RecordedEvent]]:
@@ -109,13 +109,11 @@ def trace(database: Database, services: Iterable[str], correlation_id: str) -> l
     An event's parent is the event its causation id names; events caused by a
     command (whose id is not an event) are roots. Siblings are in time order.
     """
-    found: list[tuple[str, RecordedEvent]] = []
-    with database.transaction() as conn, conn.cursor() as cur:
-        for service in services:
-            cur.execute(
-                f"SELECT {_COLUMNS} FROM \"{service}\".events WHERE metadata->>'correlation_id' = %s", [correlation_id]
-            )
-            found.extend((service, _record(row)) for row in cur.fetchall())
+    found = [
+        (service, event)
+        for service in services
+        for event in EventStore(database, service).by_correlation(correlation_id)
+    ]
     found.sort(key=lambda pair: (recorded_at(pair[1]), pair[1].position))
     nodes = {event.event_id: Node(service, event) for service, event in found}
     roots = []

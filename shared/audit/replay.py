@@ -20,7 +20,7 @@ import psycopg2.extensions
 from shared.db.database import Database
 from shared.eventstore.records import START, Cursor
 from shared.eventstore.store import EventStore
-from shared.runtime.projections import Projection
+from shared.projections.projection import Projection
 
 PAGE = 2000
 

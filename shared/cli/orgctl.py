@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import urllib.request
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,7 +30,8 @@ from shared.audit.verify import verify as verify_store
 from shared.config import Settings, service_ports
 from shared.db.database import Database
 from shared.errors import NotFound, OrgWorkError
-from shared.runtime.catalog import existing_services, load_service
+from shared.runtime.process.catalog import existing_services, load_service
+from shared.runtime.process.control import status as status_of
 
 app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="Read, trace and verify the record.", no_args_is_help=True)
@@ -74,12 +74,11 @@ def _fail(message: str, code: int = PROBLEM) -> None:
 
 
 def _status(name: str) -> dict[str, Any]:
-    url = f"http://127.0.0.1:{service_ports(name).health}/status"
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return dict(json.loads(response.read()))
-    except OSError as error:
-        return {"service": name, "alive": False, "ready": False, "error": str(error)}
+    port = service_ports(name).health
+    answer = status_of(port, timeout=3)
+    if answer is None:
+        return {"service": name, "alive": False, "ready": False, "error": f"nothing answers on port {port}"}
+    return answer
 
 
 @app.command()
@@ -223,7 +222,7 @@ def verify(
     """Recompute every hash chain and check it against the signed checkpoints; exit 1 on any finding."""
     exported: list[Checkpoint] | None = None
     try:
-        key = bytes.fromhex(public_key) if public_key else trusted_public_key()
+        key = bytes.fromhex(public_key) if public_key else trusted_public_key(Settings.from_env().audit)
     except ValueError as error:
         raise typer.BadParameter(f"not a hex key: {error}", param_hint="--public-key") from error
     if checkpoints is not None:
@@ -269,7 +268,7 @@ def verify(
 @audit_app.command("checkpoint")
 def checkpoint(service: ServiceOption = None, as_json: JsonOption = False) -> None:
     """Sign a checkpoint of each store now (AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE)."""
-    key = load_signing_key()
+    key = load_signing_key(Settings.from_env().audit)
     if key is None:
         _fail("no signing key: set AUDIT_SIGNING_KEY (base64) or AUDIT_SIGNING_KEY_FILE", USAGE)
     assert key is not None
@@ -320,7 +319,7 @@ def replay(
     as_json: JsonOption = False,
 ) -> None:
     """Rebuild projections from zero beside the live ones and report any difference."""
-    from shared.runtime.projections import ProjectionRunner
+    from shared.projections.runner import ProjectionRunner
 
     cls = load_service(_services(service)[0])
     chosen = [p for p in cls.projections if projection in (None, p.name)]
@@ -376,7 +375,7 @@ def replay(
 
 
 def _rpc() -> Any:
-    from shared.runtime.client import rpc_client
+    from shared.runtime.messaging.client import rpc_client
 
     return rpc_client(timeout=10, actor="orgctl")
 
@@ -423,7 +422,7 @@ def dlq_replay(service: str, dead_letter_id: int, as_json: JsonOption = False) -
 
 
 def main() -> None:
-    from shared.runtime.bootstrap import green
+    from shared.runtime.process.bootstrap import green
 
     green()
     app(prog_name="orgctl")

@@ -20,8 +20,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from shared.errors import ValidationFailed
-
 HASH_DOMAIN = "orgwork-event-v1"
 
 
@@ -34,7 +32,7 @@ class NotCanonical(ValueError):
         self.problem = problem
 
 
-def _normalise(value: Any, path: str) -> Any:
+def normalise(value: Any, path: str) -> Any:
     """``value`` with its floats in canonical form; ``NotCanonical`` names the first bad spot."""
     try:
         return _norm(value)
@@ -98,23 +96,14 @@ def _norm(value: Any) -> Any:
     raise _Problem(f"{type(value).__name__} is not a JSON value")
 
 
+def canonical_text(normalised: Any) -> str:
+    """The canonical text of a value ``normalise`` has already checked."""
+    return json.dumps(normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: Any, path: str = "data") -> str:
     """The one text form of a JSON value that the hash is computed over."""
-    return json.dumps(
-        _normalise(value, path),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
-
-
-def canonical_or_invalid(value: Any, path: str) -> str:
-    """``canonical_json``, raising the platform's validation error instead."""
-    try:
-        return canonical_json(value, path)
-    except NotCanonical as exc:
-        raise ValidationFailed({exc.path: [exc.problem]}, "event payload is not storable JSON") from exc
+    return canonical_text(normalise(value, path))
 
 
 def event_hash(

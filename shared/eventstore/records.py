@@ -6,6 +6,7 @@ auditors' tools all speak of the same records.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 import uuid
@@ -29,6 +30,11 @@ ANY_VERSION = -1
 NO_STREAM = 0
 
 ZERO_HASH = bytes(32)
+
+
+def utc_now() -> dt.datetime:
+    """The default clock of a store: when an event is recorded, unless a service says otherwise."""
+    return dt.datetime.now(dt.UTC)
 
 
 def check_stream_id(stream_id: object) -> str:
@@ -238,3 +244,11 @@ class Page:
 
     def __len__(self) -> int:
         return len(self.events)
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far the safe read horizon lags behind what is committed."""
+
+    events_behind: int
+    oldest_writer_seconds: float

@@ -40,12 +40,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import re
-import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg2
@@ -53,18 +50,18 @@ import psycopg2.errors
 
 from shared.db.database import Connection, Database, fetch_one
 from shared.db.migrations import SCHEMA_NAME
-from shared.errors import ConcurrencyConflict, DuplicateEventId, ValidationFailed
-from shared.eventstore.hashing import NotCanonical, _normalise
+from shared.errors import ConcurrencyConflict, DuplicateEventId
+from shared.eventstore.appending import PreparedEvent, prepare
 from shared.eventstore.records import (
-    ANY_VERSION,
-    EVENT_TYPE,
     START,
     Cursor,
+    Horizon,
     Metadata,
     NewEvent,
     Page,
     RecordedEvent,
     check_stream_id,
+    utc_now,
 )
 
 _KEY_DETAIL = re.compile(r"=\(([0-9a-f-]{36})\)")
@@ -75,18 +72,6 @@ _COLUMNS = (
     "position, tx_id::text::bigint AS tx_number, stream_id, version, event_id::text, type, "
     "schema_version, data, metadata, prev_hash, hash"
 )
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-@dataclass(frozen=True)
-class Horizon:
-    """How far the safe read horizon lags behind what is committed."""
-
-    events_behind: int
-    oldest_writer_seconds: float
 
 
 class EventStore:
@@ -126,6 +111,9 @@ class EventStore:
         self._sql_by_position = f"SELECT {_COLUMNS} FROM {events} WHERE position > %s ORDER BY position LIMIT %s"
         self._sql_by_ids = f"SELECT {_COLUMNS} FROM {events} WHERE event_id = ANY(%s::uuid[])"
         self._sql_origin = f"SELECT metadata->>'correlation_id' FROM {events} WHERE stream_id = %s AND version = 1"
+        self._sql_correlated = (
+            f"SELECT {_COLUMNS} FROM {events} WHERE metadata->>'correlation_id' = %s ORDER BY position"
+        )
         self._sql_horizon = (
             f"SELECT (SELECT count(*) FROM {events} WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())), "
             "(SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)::float8 "
@@ -163,7 +151,9 @@ class EventStore:
         commits, and on a conflict retries the whole transaction.
         """
         check_stream_id(stream_id)
-        prepared = self._prepare(events, expected_version, metadata)
+        prepared = prepare(
+            events, expected_version, metadata, service=self.service, recorded_at=self.clock().isoformat()
+        )
         params = [
             stream_id,
             expected_version,
@@ -206,60 +196,6 @@ class EventStore:
             for p, (position, version, tx_id, prev_hash, digest) in zip(prepared, rows, strict=False)
         ]
 
-    def _prepare(self, events: Sequence[NewEvent], expected_version: int, metadata: Metadata) -> list["_Prepared"]:
-        problems: dict[str, list[str]] = {}
-        if (
-            not isinstance(expected_version, int)
-            or isinstance(expected_version, bool)
-            or expected_version < ANY_VERSION
-        ):
-            problems["expected_version"] = ["must be a version (0 for a new stream) or ANY_VERSION (-1)"]
-        if not isinstance(metadata, Metadata):
-            problems["metadata"] = ["must be a Metadata"]
-        if not events:
-            problems["events"] = ["nothing to append"]
-        if problems:
-            raise ValidationFailed(problems, "invalid append")
-        recorded_at = self.clock().isoformat()
-        meta = {**metadata.as_dict(), "recorded_at": recorded_at, "service": self.service}
-        metadata_json = (
-            f'{metadata.canonical_prefix},"recorded_at":{json.dumps(recorded_at)},'
-            f'"service":{json.dumps(self.service, ensure_ascii=False)}}}'
-        )
-        prepared: list[_Prepared] = []
-        seen: set[str] = set()
-        for i, event in enumerate(events):
-            where = f"events[{i}]"
-            if not isinstance(event, NewEvent):
-                problems[where] = ["must be a NewEvent"]
-                continue
-            if not isinstance(event.type, str) or not EVENT_TYPE.match(event.type):
-                problems[f"{where}.type"] = [f"must be a PascalCase name ({EVENT_TYPE.pattern}), got {event.type!r}"]
-            if not isinstance(event.schema_version, int) or event.schema_version < 1:
-                problems[f"{where}.schema_version"] = ["must be a positive integer"]
-            try:
-                raw_id = event.event_id
-                event_id = str(raw_id) if type(raw_id) is uuid.UUID else str(uuid.UUID(str(raw_id)))
-            except ValueError:
-                problems[f"{where}.event_id"] = [f"must be a UUID, got {event.event_id!r}"]
-                continue
-            if event_id in seen:
-                problems[f"{where}.event_id"] = ["appears twice in one append"]
-            seen.add(event_id)
-            if not isinstance(event.data, Mapping):
-                problems[f"{where}.data"] = ["must be a JSON object"]
-                continue
-            try:
-                data = _normalise(event.data, f"{where}.data")
-                data_json = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            except NotCanonical as exc:
-                problems[exc.path] = [exc.problem]
-                continue
-            prepared.append(_Prepared(event_id, event.type, event.schema_version, data, data_json, meta, metadata_json))
-        if problems:
-            raise ValidationFailed(problems, "invalid events; nothing was stored")
-        return prepared
-
     def _translate(self, exc: psycopg2.Error, stream_id: str, expected: int) -> Exception | None:
         if exc.pgcode in ("OW001", "OW002"):  # OW002: written meanwhile by a newer transaction
             actual = int(exc.diag.message_detail or 0)
@@ -279,7 +215,7 @@ class EventStore:
         except psycopg2.Error:
             return fallback
 
-    def _already_stored(self, stream_id: str, prepared: Sequence["_Prepared"]) -> list[RecordedEvent] | None:
+    def _already_stored(self, stream_id: str, prepared: Sequence[PreparedEvent]) -> list[RecordedEvent] | None:
         """The stored records when every event is already there, identical."""
         stored = {r.event_id: r for r in self.events_by_id([p.event_id for p in prepared])}
         if not stored:
@@ -356,37 +292,18 @@ class EventStore:
             row = cur.fetchone()
         return str(row[0]) if row and row[0] else None
 
+    def by_correlation(self, correlation_id: str, *, conn: Connection | None = None) -> list[RecordedEvent]:
+        """Every event of the story ``correlation_id`` names, by position."""
+        with self._transaction(conn) as tx, tx.cursor() as cur:
+            cur.execute(self._sql_correlated, [correlation_id])
+            return [_record(row) for row in cur.fetchall()]
+
     def horizon(self) -> Horizon:
         """How far the safe horizon lags: committed events held back, and for how long."""
         with self._transaction(None) as tx, tx.cursor() as cur:
             cur.execute(self._sql_horizon)
             behind, seconds = fetch_one(cur)
         return Horizon(int(behind), float(seconds))
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    event_id: str
-    type: str
-    schema_version: int
-    data: dict[str, Any]
-    data_json: str
-    metadata: dict[str, Any]
-    metadata_json: str
-
-    def same_as(self, record: RecordedEvent, stream_id: str) -> bool:
-        """Same event, for idempotency: everything but when it was recorded."""
-
-        def caller_part(meta: dict[str, Any]) -> dict[str, Any]:
-            return {k: v for k, v in meta.items() if k != "recorded_at"}
-
-        return (
-            record.stream_id == stream_id
-            and record.type == self.type
-            and record.schema_version == self.schema_version
-            and record.data == self.data
-            and caller_part(record.metadata) == caller_part(self.metadata)
-        )
 
 
 def _record(row: tuple[Any, ...]) -> RecordedEvent:

@@ -32,11 +32,11 @@ from prometheus_client import make_wsgi_app
 
 from shared.config import service_ports
 from shared.db.database import CONNECT_OPTIONS, fetch_one
-from shared.runtime import logs, metrics
-from shared.runtime.inbox import DeadLetters
-from shared.runtime.relay import relay_lag
-from shared.runtime.rpc import ValidatedRpc
-from shared.runtime.storage import ServiceDatabase, settings_of
+from shared.runtime.messaging.inbox import DeadLetters
+from shared.runtime.messaging.relay import relay_lag
+from shared.runtime.messaging.rpc import ValidatedRpc
+from shared.runtime.observability import logs, metrics
+from shared.runtime.resources import ServiceDatabase, settings_of
 
 log = logging.getLogger(__name__)
 

@@ -1,39 +1,48 @@
 """The base class of every service: the same dependencies, the same operations.
 
-A service subclasses ``ServiceBase``, names itself, lists its events and
-projections, and adds its RPC methods (``@rpc_method``) and event handlers
-(``@handles``). Everything else — the store, the relay, the projector, health,
-metrics, dead letters — comes from here, the same for all six.
+A service's entrypoint module subclasses ``ServiceBase``, names the service,
+lists its events, aggregates and projections, and adds one line per RPC method
+(``@rpc_method``), event handler (``@handles``) and timer (``@every``), each
+calling the service layer with ``self.uow``. Everything else — the store, the
+relay, the projector, health, metrics, dead letters, signed checkpoints —
+comes from here, the same for all six.
+
+nameko injects the dependencies when a worker runs; the declarations under
+``TYPE_CHECKING`` tell mypy what a worker gets, so that every call from an
+entrypoint into the unit of work or the settings is type-checked.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from marshmallow import validate
-from nameko.timer import timer
 
 from shared.audit.checkpoints import CheckpointBook, load_signing_key
 from shared.db.migrations import Migration, discover, platform_migrations
 from shared.domain import Aggregate, EventRegistry
 from shared.errors import NotFound
-from shared.runtime.clock import ClockProvider
-from shared.runtime.inbound import DEAD_LETTERED, Handles
-from shared.runtime.inbox import DeadLetters
+from shared.projections.projection import Projection
+from shared.runtime.messaging.inbound import DEAD_LETTERED, Handles
+from shared.runtime.messaging.inbox import DeadLetters
+from shared.runtime.messaging.relay import OutboxRelay
+from shared.runtime.messaging.rpc import rpc_method
 from shared.runtime.operations import Operations
-from shared.runtime.projections import Projection, Projector
-from shared.runtime.relay import OutboxRelay
-from shared.runtime.rpc import rpc_method
+from shared.runtime.periodic import every
+from shared.runtime.projector import Projector
+from shared.runtime.resources import Config
 from shared.runtime.storage import Storage
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from shared.application.postgres import PostgresUnitOfWork
+    from shared.config import Settings
+    from shared.runtime.messaging.relay import RelayStatus
 
-AUDIT_CHECKPOINT_SECONDS = float(os.environ.get("AUDIT_CHECKPOINT_SECONDS", "3600"))
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,18 +83,25 @@ class ReplayOutcome:
 
 
 class ServiceBase:
-    """Subclass, set ``name``, ``events`` and ``projections``; add methods."""
+    """Subclass, set ``name``, ``events``, ``aggregates`` and ``projections``; add entrypoints."""
 
     name: ClassVar[str]
     events: ClassVar[EventRegistry] = EventRegistry()
     aggregates: ClassVar[tuple[type[Aggregate], ...]] = ()
     projections: ClassVar[tuple[type[Projection], ...]] = ()
 
-    storage = Storage()
-    clock = ClockProvider()
-    relay = OutboxRelay()
-    projector = Projector()
-    operations = Operations()
+    if TYPE_CHECKING:
+        uow: PostgresUnitOfWork
+        settings: Settings
+        relay: RelayStatus
+        projector: Projector
+        operations: None
+    else:
+        uow = Storage()
+        settings = Config()
+        relay = OutboxRelay()
+        projector = Projector()
+        operations = Operations()
 
     @classmethod
     def migrations(cls) -> list[Migration]:
@@ -93,19 +109,19 @@ class ServiceBase:
         own = Path(inspect.getfile(cls)).resolve().parent / "migrations"
         return platform_migrations() + discover(own, "service")
 
-    @timer(interval=AUDIT_CHECKPOINT_SECONDS)
+    @every(lambda settings: settings.audit.checkpoint_seconds)
     def audit_checkpoint(self) -> None:
         """Sign a checkpoint of the store now and then (when a signing key is configured)."""
-        key = load_signing_key()
+        key = load_signing_key(self.settings.audit)
         if key is not None:
-            checkpoint = CheckpointBook(self.storage.database, self.name).take(key)
+            checkpoint = CheckpointBook(self.uow.database, self.name).take(key)
             if checkpoint is not None:
                 log.info("signed checkpoint of %s at %s (%d events)", self.name, checkpoint.cursor, checkpoint.count)
 
     @rpc_method(request=DeadLetterQuery, response=DeadLetterList)
     def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:
         """Events this service's handlers gave up on."""
-        with self.storage.transaction() as conn:
+        with self.uow.transaction() as conn:
             rows = DeadLetters(self.name).list(conn, query.status, query.limit)
         return DeadLetterList(
             self.name,
@@ -130,7 +146,7 @@ class ServiceBase:
     def replay_dead_letter(self, request: DeadLetterId) -> ReplayOutcome:
         """Run the handler again for a dead letter (once in effect, as always)."""
         dead_letters = DeadLetters(self.name)
-        with self.storage.transaction() as conn:
+        with self.uow.transaction() as conn:
             letter = dead_letters.get(conn, request.id)
         if letter is None or letter.status != "dead":
             raise NotFound("dead letter", str(request.id))
@@ -140,6 +156,6 @@ class ServiceBase:
             raise NotFound("event handler", letter.handler)
         outcome = handler(letter.envelope)
         if outcome != DEAD_LETTERED:
-            with self.storage.transaction() as conn:
+            with self.uow.transaction() as conn:
                 dead_letters.mark_replayed(conn, request.id)
         return ReplayOutcome(request.id, outcome)

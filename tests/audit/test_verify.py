@@ -9,16 +9,26 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.audit.checkpoints import Checkpoint, CheckpointBook, load_signing_key, new_signing_key, public_bytes
 from shared.audit.verify import verify
-from shared.db.database import Database
+from shared.config import AuditSettings
+from shared.db.database import Database, fetch_one
 from shared.eventstore.hashing import canonical_json, event_hash
 from shared.eventstore.records import Metadata, NewEvent
 from shared.eventstore.store import EventStore
 
 META = Metadata(actor="clerk")
-KEY = load_signing_key({"AUDIT_SIGNING_KEY": new_signing_key()})
+
+
+def signing_key() -> Ed25519PrivateKey:
+    key = load_signing_key(AuditSettings(signing_key=new_signing_key()))
+    assert key is not None
+    return key
+
+
+KEY = signing_key()
 assert KEY is not None
 TRUSTED = public_bytes(KEY)
 
@@ -49,7 +59,7 @@ def row(database: Database, schema: str, stream: str, version: int) -> dict[str,
             "WHERE stream_id = %s AND version = %s",
             [stream, version],
         )
-        p, tx, eid, data, metadata, prev, digest = cur.fetchone()
+        p, tx, eid, data, metadata, prev, digest = fetch_one(cur)
     return {
         "position": p,
         "tx_id": tx,
@@ -148,7 +158,7 @@ def forge_next(database: Database, schema: str, stream: str, tx_id: str) -> int:
     event_id = str(uuid.uuid4())
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute(f"SELECT nextval('\"{schema}\".event_position')")
-        position = cur.fetchone()[0]
+        position = fetch_one(cur)[0]
     digest = event_hash(
         position=position,
         stream_id=stream,
@@ -223,7 +233,7 @@ def test_a_rewritten_checkpoint_book_is_caught_by_the_exported_copy(database: Da
     exported = [Checkpoint.from_json(c.as_json()) for c in CheckpointBook(database, schema).all()]
     target = row(database, schema, "ticket-c", 3)
     tamper(database, schema, ("DELETE FROM {events} WHERE position = %s", [target["position"]]))
-    forger = load_signing_key({"AUDIT_SIGNING_KEY": new_signing_key()})
+    forger = signing_key()
     assert forger is not None
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute(f'DELETE FROM "{schema}".audit_checkpoints')

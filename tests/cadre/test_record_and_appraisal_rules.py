@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -18,7 +20,7 @@ THRESHOLDS = GradeThresholds(Decimal(90), Decimal(75), Decimal(60))
 CRITERIA = [Criterion("integrity", Decimal(1)), Criterion("ability", Decimal(1)), Criterion("performance", Decimal(2))]
 
 
-def broken(rule: str) -> pytest.RaisesContext:  # type: ignore[type-arg]
+def broken(rule: str) -> AbstractContextManager[Any]:
     return pytest.raises(RuleViolation, match=rf"\[rule: {rule}\]")
 
 

@@ -5,11 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from contextlib import AbstractContextManager
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from services.cadre.domain.events import AppointmentWithheld, CandidateAppointed, Criterion, Post, SelectionClosed
+from services.cadre.domain.events import (
+    AppointmentWithheld,
+    CandidateAppointed,
+    CandidateAssessed,
+    CommitteeVoteConcluded,
+    Criterion,
+    Post,
+    SelectionClosed,
+)
 from services.cadre.domain.selection import Kind, Phase, Round, SelectionProcess, Variant
 from shared.errors import RuleViolation
 from tests.cadre.builders import (
@@ -26,7 +36,7 @@ from tests.cadre.builders import (
 )
 
 
-def broken(rule: str) -> pytest.RaisesContext:  # type: ignore[type-arg]
+def broken(rule: str) -> AbstractContextManager[Any]:
     return pytest.raises(RuleViolation, match=rf"\[rule: {rule}\]")
 
 
@@ -185,6 +195,7 @@ def test_assessment_waits_for_the_preview_notice_to_close() -> None:
 def test_the_weighted_total_is_recorded_with_its_inputs() -> None:
     process = assessed(("c1", "c2"))
     event = process.pending_events[-2]
+    assert isinstance(event, CandidateAssessed)
     assert event.weighted_total == Decimal("81.00")  # (90*40 + 80*30 + 70*30) / 100
     assert event.scores == SCORES and event.weights == {c.name: c.weight for c in CRITERIA}
 
@@ -220,7 +231,9 @@ def test_approval_needs_more_than_half_of_all_members_not_of_those_present() -> 
     # 9 members, 6 present, all 6 present approve c1: 6 > 4.5 -> approved.
     # 4 approve c2: a majority of those present, but 4 of 9 is not more than half.
     process = nominated(approvals={"c1": 6, "c2": 4, "c3": 0}, members=9, present=6)
-    results = {r.cadre_id: r for r in process.pending_events[-1].results}
+    concluded = process.pending_events[-1]
+    assert isinstance(concluded, CommitteeVoteConcluded)
+    results = {r.cadre_id: r for r in concluded.results}
     assert results["c1"].approved and not results["c2"].approved
     assert process.state.candidates["c1"].nominated_post == "p1"
     assert process.state.candidates["c2"].nominated_post is None

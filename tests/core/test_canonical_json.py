@@ -5,8 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.db.database import Database
+from shared.db.database import Database, fetch_one
+from shared.eventstore.appending import prepare
 from shared.eventstore.hashing import canonical_json
+from shared.eventstore.records import Metadata, NewEvent, utc_now
 
 json_scalars = (
     st.none()
@@ -35,7 +37,7 @@ def test_canonical_text_survives_a_trip_through_jsonb(database: Database, value:
     text = canonical_json({"v": value})
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute("SELECT %s::jsonb", [text])
-        back = cur.fetchone()[0]
+        back = fetch_one(cur)[0]
     assert canonical_json(back) == text
 
 
@@ -49,13 +51,7 @@ def test_canonical_text_survives_a_trip_through_jsonb(database: Database, value:
     service=st.sampled_from(["cadre", "feedback"]),
 )
 def test_the_stores_metadata_text_is_the_canonical_json(actor: str, reason: str | None, service: str) -> None:
-    """The store writes metadata from a cached prefix; it must be exactly the canonical text."""
-    from shared.eventstore.records import Metadata
-    from shared.eventstore.store import EventStore
-
+    """Appends write metadata from a cached prefix; it must be exactly the canonical text."""
     metadata = Metadata(actor=actor, reason=reason)
-    store = EventStore(None, service)
-    prepared = store._prepare(
-        [__import__("shared.eventstore.records", fromlist=["NewEvent"]).NewEvent("Noted", {})], 0, metadata
-    )
+    prepared = prepare([NewEvent("Noted", {})], 0, metadata, service=service, recorded_at=utc_now().isoformat())
     assert prepared[0].metadata_json == canonical_json(prepared[0].metadata, "metadata")

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from shared.config import REPO_ROOT, load_services_file, service_ports
-from shared.runtime.catalog import existing_services
+from shared.runtime.process.catalog import existing_services
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 K8S = REPO_ROOT / "k8s"
@@ -113,4 +113,4 @@ def test_the_checked_in_files_are_what_the_renderer_writes() -> None:
 def test_the_image_runs_the_launcher_and_carries_the_ports_file() -> None:
     dockerfile = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
     assert "COPY requirements.lock" in dockerfile and "COPY deploy/services.toml deploy/services.toml" in dockerfile
-    assert '"shared.runtime.launcher"' in dockerfile
+    assert '"shared.runtime.process.launcher"' in dockerfile

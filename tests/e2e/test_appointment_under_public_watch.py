@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from services.cadre.service import CadreService
-from services.feedback.service import FeedbackService
+from services.cadre.entrypoint import CadreService
+from services.feedback.entrypoint import FeedbackService
 from services.scenarios import appointment_under_public_watch
-from services.supervision.service import SupervisionService
+from services.supervision.entrypoint import SupervisionService
 from shared.audit.checkpoints import new_signing_key
 from shared.audit.history import Node, trace
 from shared.audit.replay import replay_projection
 from shared.cli.orgctl import app
-from shared.db.database import Database
-from shared.runtime.client import rpc_client
-from shared.runtime.clock import advance_clock
+from shared.db.clock import advance_clock
+from shared.db.database import Database, fetch_one
+from shared.runtime.messaging.client import rpc_client
 from tests.support.environment import RunEnvironment
 from tests.support.platform import Processes, reset_apps, settings_for_tests
 
@@ -72,7 +72,7 @@ def test_both_paths_and_the_chain_of_causes(platform: Processes, rpc: Any, datab
             "SELECT metadata->>'correlation_id' FROM cadre.events WHERE stream_id = %s AND version = 1",
             [f"selection-{run}w-selection"],
         )
-        correlation_id = cur.fetchone()[0]
+        correlation_id = fetch_one(cur)[0]
     events = story(database, correlation_id)
     seen = {(e["service"], e["type"]) for e in events}
     assert {
@@ -103,10 +103,10 @@ def test_both_paths_and_the_chain_of_causes(platform: Processes, rpc: Any, datab
         e for e in events if e["type"] == "ComplaintRoutedToSupervision" and e["stream_id"] == objection["stream_id"]
     )
     case = caused_by(routed, "CaseOpened")
-    outcome = next(
+    recorded = next(
         e for e in events if e["type"] == "SupervisionOutcomeRecorded" and e["stream_id"] == case["stream_id"]
     )
-    noted = caused_by(outcome, "SupervisionOutcomeNoted")
+    noted = caused_by(recorded, "SupervisionOutcomeNoted")
     assert noted["stream_id"] == f"selection-{run}w-selection"
 
 
@@ -121,7 +121,7 @@ def test_trace_of_the_appointment_flow_shows_every_step_across_the_services(
             "SELECT metadata->>'correlation_id' FROM cadre.events WHERE stream_id = %s AND version = 1",
             [f"selection-{run}w-selection"],
         )
-        correlation_id = cur.fetchone()[0]
+        correlation_id = fetch_one(cur)[0]
 
     roots = trace(database, ["cadre", "feedback", "supervision"], correlation_id)
 
@@ -177,7 +177,7 @@ def test_orgctl_against_the_running_platform(
 
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute("SELECT stream_id FROM cadre.events WHERE type = 'AppointmentWithheld' LIMIT 1")
-        stream = cur.fetchone()[0]
+        stream = fetch_one(cur)[0]
     history = runner.invoke(app, ["audit", "history", stream, "--json"])
     assert history.exit_code == 0 and json.loads(history.output)["service"] == "cadre"
     as_of = runner.invoke(app, ["audit", "as-of", stream, "--position", "1", "--json"])
@@ -195,7 +195,7 @@ def test_orgctl_against_the_running_platform(
 
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute("SELECT position, data FROM feedback.events WHERE type = 'SubmissionReceived' LIMIT 1")
-        position, data = cur.fetchone()
+        position, data = fetch_one(cur)
         cur.execute("ALTER TABLE feedback.events DISABLE TRIGGER USER")
         cur.execute(
             "UPDATE feedback.events SET data = jsonb_set(data, '{text}', '\"nothing happened\"') WHERE position = %s",

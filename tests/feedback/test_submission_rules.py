@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ MONDAY = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 NOTICE = NoticeWindow("notice-1", "proc-1", ["c1"], MONDAY, MONDAY + dt.timedelta(days=7))
 
 
-def broken(rule: str) -> pytest.RaisesContext:  # type: ignore[type-arg]
+def broken(rule: str) -> AbstractContextManager[Any]:
     return pytest.raises(RuleViolation, match=rf"\[rule: {rule}\]")
 
 

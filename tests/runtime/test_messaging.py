@@ -10,8 +10,8 @@ import pytest
 
 from shared.db.database import Database
 from shared.eventstore.store import EventStore
-from shared.runtime.projections import ProjectionRunner
-from shared.runtime.publisher import BatchPublisher, event_message
+from shared.projections.runner import ProjectionRunner
+from shared.runtime.messaging.publisher import BatchPublisher, event_message
 from tests.support import environment
 from tests.support.apps.ledger.service import Ledger
 from tests.support.apps.tally.service import Tally, Totals
@@ -47,7 +47,7 @@ def test_an_event_reaches_the_other_service_once_and_a_redelivery_changes_nothin
 
 
 def _duplicates() -> float:
-    from shared.runtime.metrics import REGISTRY
+    from shared.runtime.observability.metrics import REGISTRY
 
     return REGISTRY.get_sample_value("orgwork_duplicates_skipped_total", {"service": "tally", "source": "ledger"}) or 0
 

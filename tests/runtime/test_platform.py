@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from shared.config import REPO_ROOT
-from shared.runtime.catalog import existing_services
+from shared.runtime.process.catalog import existing_services
 from tests.support.environment import RunEnvironment
 from tests.support.platform import free_port
 
@@ -32,7 +32,7 @@ def test_the_platform_starts_every_service_prints_its_urls_and_stops_on_ctrl_c(
         ports[name] = (free_port(), free_port())
         env[f"{name.upper()}_HEALTH_PORT"], env[f"{name.upper()}_METRICS_PORT"] = map(str, ports[name])
     platform = subprocess.Popen(
-        [sys.executable, "-m", "shared.runtime.platform", "run"],
+        [sys.executable, "-m", "shared.runtime.process.platform", "run"],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,

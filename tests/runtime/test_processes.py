@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from functools import partial
 from typing import Any
 
 import psycopg2
@@ -13,7 +14,7 @@ import pytest
 from shared.db.database import Database, database_name, dsn_for_database
 from tests.runtime.conftest import LEDGER, TALLY
 from tests.support import environment
-from tests.support.platform import Processes, wait_until
+from tests.support.platform import Processes, ServiceProcess, wait_until
 from tests.support.probes import deposit_directly, inbox_rows, scalar, tally_state
 
 pytestmark = pytest.mark.slow
@@ -126,6 +127,12 @@ def test_sigterm_twice_lets_the_handler_in_flight_finish_and_exits_cleanly(
     assert row[1:] == ["0", "0"], "the message was acknowledged before the process stopped"
 
 
+def not_ready(service: ServiceProcess) -> tuple[int, Any] | None:
+    """The readiness answer when it says 503, else None."""
+    answer = service.get("/health/ready")
+    return answer if answer[0] == 503 else None
+
+
 def test_health_and_metrics_answer_and_readiness_follows_the_broker(
     processes: Processes, database: Database, test_env: environment.RunEnvironment
 ) -> None:
@@ -135,8 +142,8 @@ def test_health_and_metrics_answer_and_readiness_follows_the_broker(
     assert status == 200 and ready["database"] == "ok" and ready["broker"] == "ok"
 
     deposit_directly(database, "m-1", 1, count=3)
-    wait_until(lambda: 'orgwork_events_published_total{service="ledger"} 3.0' in ledger.get("/metrics", True)[1])
-    scrape: Any = ledger.get("/metrics", True)[1]
+    wait_until(lambda: 'orgwork_events_published_total{service="ledger"} 3.0' in ledger.scrape())
+    scrape: Any = ledger.scrape()
     for name in (
         "orgwork_relay_lag_events",
         "orgwork_relay_lag_seconds",
@@ -150,9 +157,9 @@ def test_health_and_metrics_answer_and_readiness_follows_the_broker(
     environment.set_vhost_max_connections(test_env, 0)
     environment.close_vhost_connections(test_env, "readiness test")
     try:
-        status, ready = wait_until(
-            lambda: (r := ledger.get("/health/ready"))[0] == 503 and r, what="not ready without the broker"
-        )
+        answer = wait_until(partial(not_ready, ledger), what="not ready without the broker")
+        assert answer is not None
+        _, ready = answer
         assert ready["broker"].startswith("down")
         assert ledger.get("/health/live")[0] == 200, "alive all the same"
     finally:
@@ -161,9 +168,9 @@ def test_health_and_metrics_answer_and_readiness_follows_the_broker(
 
     set_database_connections(test_env, allowed=False)
     try:
-        status, ready = wait_until(
-            lambda: (r := ledger.get("/health/ready"))[0] == 503 and r, what="not ready without the database"
-        )
+        answer = wait_until(partial(not_ready, ledger), what="not ready without the database")
+        assert answer is not None
+        _, ready = answer
         assert ready["database"].startswith("down")
     finally:
         set_database_connections(test_env, allowed=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.db.database import Database
+from shared.db.database import Database, fetch_one
 from shared.errors import ConcurrencyConflict, InternalError, NotFound, RuleViolation, ValidationFailed
 from tests.support.apps.ledger.service import Ledger
 from tests.support.apps.tally.service import Tally
@@ -18,7 +18,7 @@ from tests.support.platform import InProcess, reset_apps, settings_for_tests
 def stored_events(database: Database) -> int:
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM ledger.events")
-        return cur.fetchone()[0]
+        return fetch_one(cur)[0]
 
 
 @pytest.fixture(scope="module")

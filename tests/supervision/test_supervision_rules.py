@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 MEETING = [Participant("Zhao", "organization"), Participant("Qian", "discipline_inspection")]
 
 
-def broken(rule: str) -> pytest.RaisesContext:  # type: ignore[type-arg]
+def broken(rule: str) -> AbstractContextManager[Any]:
     return pytest.raises(RuleViolation, match=rf"\[rule: {rule}\]")
 
 

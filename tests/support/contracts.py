@@ -1,15 +1,24 @@
-"""Checks every service must pass the same way."""
+"""Checks every service must pass the same way, over the broker.
+
+A service's RPC contract is what each method declares with ``@rpc_method``:
+the request it validates and the reply it answers. ``Recorder`` stands in
+front of an RPC proxy and keeps every reply, so that one walk through a
+service's use cases can be checked method by method with ``assert_reply_keeps_contract``.
+"""
 
 from __future__ import annotations
 
 import inspect
+from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from shared.db.database import Database
+from shared.domain import schemas
 from shared.errors import ValidationFailed
-from shared.runtime.rpc import ValidatedRpc
+from shared.runtime.messaging.rpc import ValidatedRpc, contract_of
 from tests.support.probes import scalar
 
 
@@ -19,6 +28,37 @@ def rpc_method_names(service_cls: type) -> list[str]:
         for name, member in inspect.getmembers(service_cls)
         if any(isinstance(e, ValidatedRpc) for e in getattr(member, "nameko_entrypoints", ()))
     )
+
+
+class Recorder:
+    """An RPC proxy to one service that keeps what each method answered."""
+
+    def __init__(self, proxy: Any) -> None:
+        self._proxy = proxy
+        self.replies: dict[str, list[Any]] = defaultdict(list)
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        def call(**kwargs: Any) -> Any:
+            reply = getattr(self._proxy, method)(**kwargs)
+            self.replies[method].append(reply)
+            return reply
+
+        return call
+
+
+def assert_reply_keeps_contract(service_cls: type, method: str, reply: Any) -> None:
+    """The reply is exactly what the method declares: it loads into its response type, nothing more."""
+    contract = contract_of(getattr(service_cls, method))
+    assert contract is not None, f"{method} is not an @rpc_method"
+    if contract.response is None:
+        assert reply is None
+        return
+    if contract.many:
+        assert set(reply) == {"items"}, f"{method} answers a list as {{'items': [...]}}"
+        for item in reply["items"]:
+            schemas.load(contract.response, item, message=f"{method} answered off contract")
+    else:
+        schemas.load(contract.response, reply, message=f"{method} answered off contract")
 
 
 def assert_bad_input_is_refused(proxy: Any, method: str, database: Database, schema: str) -> None:

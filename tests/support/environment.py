@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import secrets
 
-from shared.runtime import sandbox
-from shared.runtime.sandbox import Sandbox as RunEnvironment
-from shared.runtime.sandbox import destroy, rabbitmqctl
+from shared.runtime.process import sandbox
+from shared.runtime.process.sandbox import Sandbox as RunEnvironment
+from shared.runtime.process.sandbox import destroy, rabbitmqctl
 
 
 def create() -> RunEnvironment:

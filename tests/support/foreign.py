@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from shared.runtime.publisher import BatchPublisher, event_message
+from shared.runtime.messaging.publisher import BatchPublisher, event_message
 
 
 def envelope(

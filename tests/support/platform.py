@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,45 +13,25 @@ from typing import Any
 import kombu
 from nameko.runners import ServiceRunner
 
-from shared.config import REPO_ROOT, Settings
+from shared.config import Settings
 from shared.db.database import Database
-from shared.runtime.launcher import nameko_config
-from shared.runtime.setup import declare_topology, migrate_service
+from shared.runtime.process.control import NotReady, free_port, get_json, launch, wait_ready, wait_until
+from shared.runtime.process.provisioning import declare_queues, migrate_service, nameko_config
+from shared.runtime.service import ServiceBase
+
+__all__ = ["InProcess", "Processes", "ServiceProcess", "reset_apps", "settings_for_tests", "wait_until"]
 
 LOGS = Path(os.environ.get("ORGWORK_TEST_LOGS", "/tmp/orgwork-test-logs"))
 
 
-def wait_until(
-    predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05, what: str = "condition"
-) -> Any:
-    """Poll until ``predicate()`` is truthy; return its value or fail with ``what``."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = predicate()
-        except Exception as error:  # not ready yet
-            last = error
-        else:
-            if last:
-                return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def settings_for_tests(**overrides: Any) -> Settings:
+    """The run's settings, quicker to retry and smaller, with ``overrides`` (a section as a dict)."""
     base = Settings.from_env()
     defaults = {"handler_backoff": 0.05, "handler_attempts": 3, "relay_idle_wait": 0.01, "db_pool_size": 6}
-    return dataclasses.replace(base, **{**defaults, **overrides})
+    return base.replace(**{**defaults, **overrides})
 
 
-def reset_apps(database: Database, settings: Settings, *service_classes: type) -> None:
+def reset_apps(database: Database, settings: Settings, *service_classes: type[ServiceBase]) -> None:
     """Drop the apps' schemas and queues, then migrate and declare them afresh."""
     with kombu.Connection(settings.amqp_uri) as connection:
         channel = connection.channel()
@@ -70,7 +43,7 @@ def reset_apps(database: Database, settings: Settings, *service_classes: type) -
             cur.execute(f'DROP SCHEMA IF EXISTS "{cls.name}" CASCADE')
     for cls in service_classes:
         migrate_service(settings, cls)
-    declare_topology(settings, service_classes)
+    declare_queues(settings, service_classes)
 
 
 class InProcess:
@@ -106,51 +79,42 @@ class ServiceProcess:
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
-    def start(self) -> "ServiceProcess":
+    def start(self) -> ServiceProcess:
         LOGS.mkdir(parents=True, exist_ok=True)
         self.log_path = LOGS / f"{self.name}-{self.health_port}.log"
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "shared.runtime.launcher",
+        with self.log_path.open("ab") as log:
+            self.process = launch(
                 self.target,
-                "--health-port",
-                str(self.health_port),
-                "--metrics-port",
-                str(self.metrics_port),
-            ],
-            cwd=REPO_ROOT,
-            env={**os.environ, "LOG_FORMAT": "json", **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+                health_port=self.health_port,
+                metrics_port=self.metrics_port,
+                env={**os.environ, "LOG_FORMAT": "json", **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         return self
 
     def url(self, path: str, metrics: bool = False) -> str:
         return f"http://127.0.0.1:{self.metrics_port if metrics else self.health_port}{path}"
 
-    def get(self, path: str, metrics: bool = False) -> tuple[int, Any]:
+    def get(self, path: str) -> tuple[int, Any]:
+        """A health endpoint's status and JSON body."""
+        return get_json(self.url(path), timeout=5)
+
+    def scrape(self) -> str:
+        """The service's Prometheus metrics, as text."""
+        with urllib.request.urlopen(self.url("/metrics", metrics=True), timeout=5) as response:
+            return str(response.read().decode())
+
+    def wait_ready(self, timeout: float = 60.0) -> ServiceProcess:
+        assert self.process is not None
         try:
-            with urllib.request.urlopen(self.url(path, metrics), timeout=5) as response:
-                body = response.read().decode()
-                return response.status, json.loads(body) if not metrics else body
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read().decode())
-
-    def wait_ready(self, timeout: float = 60.0) -> "ServiceProcess":
-        def ready() -> bool:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
-            return self.get("/health/ready")[0] == 200
-
-        wait_until(ready, timeout, 0.2, f"{self.name} to be ready (log: {self.log_path})")
+            wait_ready({self.name: self.health_port}, timeout, {self.name: self.process})
+        except NotReady as error:
+            raise AssertionError(f"{error} (log: {self.log_path})") from error
         return self
 
     def status(self) -> dict[str, Any]:
-        return self.get("/status")[1]
+        return dict(self.get("/status")[1])
 
     def kill9(self) -> None:
         assert self.process is not None

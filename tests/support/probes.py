@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shared.db.database import Database
+from shared.db.database import Database, fetch_one
 from shared.domain import Repository
 from shared.eventstore.records import Metadata
 from shared.eventstore.store import EventStore
@@ -20,7 +20,7 @@ def tally_state(database: Database, account_id: str) -> TallyState:
 def scalar(database: Database, sql: str, params: tuple = ()) -> int:
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute(sql, params)
-        return int(cur.fetchone()[0])
+        return int(fetch_one(cur)[0])
 
 
 def inbox_rows(database: Database) -> int:

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 from marshmallow import validate
 
+from shared.application import Author
 from shared.domain import Aggregate, DomainEvent, EventRegistry, applies, command
 from shared.errors import RuleViolation
-from shared.runtime.rpc import rpc_method
+from shared.runtime.messaging.rpc import rpc_method
 from shared.runtime.service import ServiceBase
 
 
@@ -104,24 +105,21 @@ class Ledger(ServiceBase):
             for _ in range(request.count):
                 account.deposit(request.amount, request.note)
 
-        repository = self.storage.repository(Account)
-        with self.storage.transaction() as conn:
-            account = repository.load_or_new(request.account_id, conn=conn)
+        account = self.uow.load_or_new(Account, request.account_id)
         deposit_all(account)
-        with self.storage.transaction() as conn:
-            repository.save(account, self.storage.metadata(request.actor), conn=conn)
+        self.uow.save(account, Author(request.actor))
         return self._balance(account)
 
     @rpc_method(request=CloseAccount, response=Balance)
     def close(self, request: CloseAccount) -> Balance:
-        account, _ = self.storage.update(
-            Account, request.account_id, lambda a: a.close(request.reason), actor=request.actor
+        account, _ = self.uow.update(
+            Account, request.account_id, lambda a: a.close(request.reason), Author(request.actor)
         )
         return self._balance(account)
 
     @rpc_method(request=AccountRef, response=Balance)
     def balance(self, request: AccountRef) -> Balance:
-        return self._balance(self.storage.load(Account, request.account_id))
+        return self._balance(self.uow.load(Account, request.account_id))
 
     @rpc_method(request=Boom, response=Balance)
     def boom(self, request: Boom) -> Balance:

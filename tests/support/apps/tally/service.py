@@ -8,15 +8,14 @@ version of each and counting any that arrive out of stream order. A deposit of
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from shared.domain import Aggregate, DomainEvent, EventRegistry, applies, command
 from shared.eventstore.records import RecordedEvent
-from shared.runtime.inbound import handles
-from shared.runtime.projections import Projection, on
-from shared.runtime.rpc import rpc_method
+from shared.projections import Projection, on
+from shared.runtime.messaging.inbound import handles
+from shared.runtime.messaging.rpc import rpc_method
 from shared.runtime.service import ServiceBase
 
 
@@ -97,32 +96,28 @@ class Tally(ServiceBase):
     name = "tally"
     events = EventRegistry([DepositCounted])
     projections = (Totals,)
-    refuse_unlucky: ClassVar[bool] = os.environ.get("TALLY_REFUSE_UNLUCKY", "1") == "1"
+    refuse_unlucky: ClassVar[bool] = True  # the tests turn it off to replay a dead letter
 
     @handles("ledger", "Deposited", payload=DepositPayload)
     def on_deposit(self, event: DepositPayload, record: RecordedEvent) -> None:
         if event.amount == 13 and type(self).refuse_unlucky:
             raise RuntimeError("13 is unlucky")
         if event.note.startswith("slow:"):
-            with self.storage.transaction() as conn, conn.cursor() as cur:
-                cur.execute("SELECT pg_sleep(%s)", [float(event.note.split(":", 1)[1])])
-        account_id = record.aggregate_id
-        repository = self.storage.repository(AccountTally)
-        with self.storage.transaction() as conn:
-            tally = repository.load_or_new(account_id, conn=conn)
+            self.uow.query("SELECT pg_sleep(%s)", [float(event.note.split(":", 1)[1])])
+        with self.uow.transaction():
+            tally = self.uow.load_or_new(AccountTally, record.aggregate_id)
             tally.count(record.version, event.amount)
-            repository.save(tally, self.storage.metadata("service:tally", "counting a deposit"), conn=conn)
+            self.uow.save(tally, self.uow.system("counting a deposit"))
 
     @rpc_method(request=TallyRef, response=TallyView)
     def tally(self, request: TallyRef) -> TallyView:
-        with self.storage.transaction() as conn:
-            tally = self.storage.repository(AccountTally).load_or_new(request.account_id, conn=conn)
+        tally = self.uow.load_or_new(AccountTally, request.account_id)
         s = tally.state
         return TallyView(request.account_id, s.deposits, s.total, s.out_of_order, s.last_ledger_version)
 
     @rpc_method(request=TallyRef, response=TotalsView)
     def totals(self, request: TallyRef) -> TotalsView:
-        rows = self.storage.query(
+        rows = self.uow.query(
             "SELECT account_id, deposits, total FROM tally_totals WHERE account_id = %s", [request.account_id]
         )
         return TotalsView(**rows[0]) if rows else TotalsView(request.account_id, 0, 0)

@@ -1,0 +1,55 @@
+"""The notices read model: assessment previews and pre-appointment notices, with their windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from services.cadre.domain import events as ev
+from shared.application import Reader
+from shared.eventstore.records import RecordedEvent
+from shared.projections import Projection, on
+
+
+class Notices(Projection):
+    name = "notices"
+    tables = ("public_notices",)
+
+    def _insert(self, cur: Any, record: RecordedEvent, kind: str, e: Any) -> None:
+        cur.execute(
+            "INSERT INTO public_notices (notice_id, process_id, kind, title, unit, cadre_ids, opens_at, closes_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s) ON CONFLICT DO NOTHING",
+            [e.notice_id, record.aggregate_id, kind, e.title, e.unit, json.dumps(e.cadre_ids), e.opens_at, e.closes_at],
+        )
+
+    @on(ev.AssessmentPreviewPublished)
+    def _preview(self, cur: Any, e: ev.AssessmentPreviewPublished, record: RecordedEvent) -> None:
+        self._insert(cur, record, "assessment_preview", e)
+
+    @on(ev.PublicNoticeOpened)
+    def _notice(self, cur: Any, e: ev.PublicNoticeOpened, record: RecordedEvent) -> None:
+        self._insert(cur, record, "pre_appointment", e)
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    notice_id: str
+    process_id: str
+    kind: str
+    title: str
+    unit: str
+    cadre_ids: list[str]
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+
+
+def open_notices(reader: Reader, now: dt.datetime) -> list[NoticeView]:
+    """Public notices open now: the public may comment on or object to them."""
+    rows = reader.query(
+        "SELECT notice_id, process_id, kind, title, unit, cadre_ids, opens_at, closes_at FROM public_notices "
+        "WHERE opens_at <= %(now)s AND closes_at > %(now)s ORDER BY closes_at",
+        {"now": now},
+    )
+    return [NoticeView(**row) for row in rows]

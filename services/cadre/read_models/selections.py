@@ -1,0 +1,176 @@
+"""The selections read model: processes by phase, and each candidate's journey through one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from services.cadre.domain import events as ev
+from services.cadre.messages import JourneyQuery, SelectionQuery
+from shared.application import Reader
+from shared.errors import NotFound
+from shared.eventstore.records import RecordedEvent
+from shared.projections import Projection, on
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str)
+
+
+class Selections(Projection):
+    name = "selections"
+    tables = ("selection_processes", "candidate_journeys")
+
+    # The phase each event moves a process into.
+    PHASES: dict[type, str] = {
+        ev.SelectionAnnounced: "announced",
+        ev.RegistrationOpened: "registration",
+        ev.RecommendationOpened: "recommendation",
+        ev.ShortlistDrawn: "shortlisted",
+        ev.AssessmentPreviewPublished: "assessment_preview",
+        ev.AssessmentStarted: "assessment",
+        ev.CommitteeConvened: "committee_vote",
+        ev.CommitteeVoteConcluded: "nominated",
+        ev.PublicNoticeOpened: "public_notice",
+        ev.SelectionClosed: "closed",
+    }
+
+    @on(ev.RegistrationOpened, ev.RecommendationOpened, ev.AssessmentStarted, ev.CommitteeConvened, ev.SelectionClosed)
+    def _phase(self, cur: Any, event: Any, record: RecordedEvent) -> None:
+        cur.execute(
+            "UPDATE selection_processes SET phase = %s, updated_at = %s WHERE process_id = %s",
+            [self.PHASES[type(event)], record.metadata["recorded_at"], record.aggregate_id],
+        )
+
+    def _step(self, cur: Any, record: RecordedEvent, cadre_id: str, step: str, details: dict[str, Any]) -> None:
+        cur.execute(
+            "INSERT INTO candidate_journeys (process_id, cadre_id, position, step, at, details) "
+            "VALUES (%s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT DO NOTHING",
+            [record.aggregate_id, cadre_id, record.position, step, record.metadata["recorded_at"], _json(details)],
+        )
+
+    @on(ev.SelectionAnnounced)
+    def _announced(self, cur: Any, e: ev.SelectionAnnounced, record: RecordedEvent) -> None:
+        cur.execute(
+            "INSERT INTO selection_processes (process_id, title, unit, kind, variant, phase, updated_at) "
+            "VALUES (%s, %s, %s, %s, %s, 'announced', %s)",
+            [record.aggregate_id, e.title, e.unit, e.kind, e.variant, record.metadata["recorded_at"]],
+        )
+
+    @on(ev.CandidateRegistered)
+    def _registered(self, cur: Any, e: ev.CandidateRegistered, record: RecordedEvent) -> None:
+        cur.execute(
+            "UPDATE selection_processes SET candidates = candidates + 1, updated_at = %s WHERE process_id = %s",
+            [record.metadata["recorded_at"], record.aggregate_id],
+        )
+        self._step(cur, record, e.cadre_id, "registered", {"name": e.name, "credit_hours": str(e.credit_hours)})
+
+    @on(ev.RecommendationBallotCast)
+    def _ballot(self, cur: Any, e: ev.RecommendationBallotCast, record: RecordedEvent) -> None:
+        for cadre_id in e.candidate_ids:
+            self._step(cur, record, cadre_id, "recommended", {"round": e.round, "voter_id": e.voter_id})
+
+    @on(ev.CandidateStatementMade)
+    def _statement(self, cur: Any, e: ev.CandidateStatementMade, record: RecordedEvent) -> None:
+        self._step(cur, record, e.cadre_id, "statement", {"summary": e.summary})
+
+    @on(ev.ShortlistDrawn)
+    def _shortlisted(self, cur: Any, e: ev.ShortlistDrawn, record: RecordedEvent) -> None:
+        self._phase(cur, e, record)
+        for cadre_id in e.cadre_ids:
+            self._step(cur, record, cadre_id, "shortlisted", {"recommendations": e.recommendations.get(cadre_id, 0)})
+
+    @on(ev.AssessmentPreviewPublished)
+    def _preview(self, cur: Any, e: ev.AssessmentPreviewPublished, record: RecordedEvent) -> None:
+        self._phase(cur, e, record)
+        for cadre_id in e.cadre_ids:
+            self._step(cur, record, cadre_id, "assessment_preview", {"closes_at": e.closes_at.isoformat()})
+
+    @on(ev.CandidateAssessed)
+    def _assessed(self, cur: Any, e: ev.CandidateAssessed, record: RecordedEvent) -> None:
+        details = {
+            "qualitative": e.qualitative,
+            "weighted_total": str(e.weighted_total),
+            "scores": {k: str(v) for k, v in e.scores.items()},
+            "weights": {k: str(v) for k, v in e.weights.items()},
+        }
+        self._step(cur, record, e.cadre_id, "assessed", details)
+
+    @on(ev.CommitteeVoteConcluded)
+    def _concluded(self, cur: Any, e: ev.CommitteeVoteConcluded, record: RecordedEvent) -> None:
+        self._phase(cur, e, record)
+        for result in e.results:
+            details = {
+                "approvals": result.approvals,
+                "rejections": result.rejections,
+                "members": e.members_total,
+                "approved": result.approved,
+                "nominated_post": e.nominees.get(result.cadre_id),
+            }
+            self._step(cur, record, result.cadre_id, "committee_vote", details)
+
+    @on(ev.PublicNoticeOpened)
+    def _notice(self, cur: Any, e: ev.PublicNoticeOpened, record: RecordedEvent) -> None:
+        self._phase(cur, e, record)
+        for cadre_id in e.cadre_ids:
+            self._step(cur, record, cadre_id, "public_notice", {"closes_at": e.closes_at.isoformat()})
+
+    @on(ev.SupervisionOutcomeNoted)
+    def _outcome(self, cur: Any, e: ev.SupervisionOutcomeNoted, record: RecordedEvent) -> None:
+        details = {"case_id": e.case_id, "substantiated": e.substantiated, "during_notice": e.during_notice}
+        self._step(cur, record, e.cadre_id, "supervision_outcome", details)
+
+    @on(ev.CandidateAppointed)
+    def _appointed(self, cur: Any, e: ev.CandidateAppointed, record: RecordedEvent) -> None:
+        self._step(cur, record, e.cadre_id, "appointed", {"post_id": e.post_id, "post_title": e.post_title})
+
+    @on(ev.AppointmentWithheld)
+    def _withheld(self, cur: Any, e: ev.AppointmentWithheld, record: RecordedEvent) -> None:
+        self._step(cur, record, e.cadre_id, "withheld", {"post_id": e.post_id, "case_ids": e.case_ids})
+
+
+@dataclass(frozen=True)
+class SelectionSummary:
+    process_id: str
+    title: str
+    unit: str
+    kind: str
+    variant: str
+    phase: str
+    candidates: int
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class JourneyStep:
+    step: str
+    at: dt.datetime
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Journey:
+    process_id: str
+    cadre_id: str
+    steps: list[JourneyStep]
+
+
+def list_selections(reader: Reader, query: SelectionQuery) -> list[SelectionSummary]:
+    rows = reader.query(
+        "SELECT process_id, title, unit, kind, variant, phase, candidates, updated_at FROM selection_processes "
+        "WHERE %(phase)s::text IS NULL OR phase = %(phase)s ORDER BY updated_at DESC",
+        {"phase": query.phase},
+    )
+    return [SelectionSummary(**row) for row in rows]
+
+
+def candidate_journey(reader: Reader, query: JourneyQuery) -> Journey:
+    rows = reader.query(
+        "SELECT step, at, details FROM candidate_journeys WHERE process_id = %s AND cadre_id = %s ORDER BY position",
+        [query.process_id, query.cadre_id],
+    )
+    if not rows:
+        raise NotFound("candidate journey", f"{query.process_id}/{query.cadre_id}")
+    return Journey(query.process_id, query.cadre_id, [JourneyStep(**row) for row in rows])

@@ -1,0 +1,93 @@
+"""The feedback service on nameko: one line per RPC method, event handler and timer.
+
+Each entrypoint hands its validated request to the service layer with the
+worker's unit of work; queries read the read models directly.
+"""
+
+from __future__ import annotations
+
+from services.feedback import messages as m
+from services.feedback import read_models
+from services.feedback.domain.events import registry
+from services.feedback.domain.submission import Submission
+from services.feedback.inbound import PublishedNotice
+from services.feedback.read_models import notices as notice_queries
+from services.feedback.read_models import statistics as statistics_queries
+from services.feedback.read_models import submissions as submission_queries
+from services.feedback.read_models.notices import NoticeView
+from services.feedback.read_models.statistics import StatisticsRow
+from services.feedback.read_models.submissions import CaseView, StaffRow
+from services.feedback.service_layer import deadlines as deadline_work
+from services.feedback.service_layer import notices as notice_work
+from services.feedback.service_layer import submissions as submission_work
+from services.feedback.views import BreachCount, Receipt, SubmissionAck
+from shared.eventstore.records import RecordedEvent
+from shared.runtime.messaging.inbound import handles
+from shared.runtime.messaging.rpc import rpc_method
+from shared.runtime.periodic import every
+from shared.runtime.service import ServiceBase
+
+
+class FeedbackService(ServiceBase):
+    name = "feedback"
+    events = registry
+    aggregates = (Submission,)
+    projections = read_models.ALL
+
+    # -- the public ------------------------------------------------------------------------
+
+    @rpc_method(request=m.Submit, response=Receipt)
+    def submit(self, request: m.Submit) -> Receipt:
+        return submission_work.submit(request, self.uow, self.settings.feedback)
+
+    @rpc_method(request=m.FollowUp, response=SubmissionAck)
+    def follow_up(self, request: m.FollowUp) -> SubmissionAck:
+        return submission_work.follow_up(request, self.uow, self.settings.feedback)
+
+    @rpc_method(request=m.ReceiptRef, response=CaseView)
+    def my_case(self, request: m.ReceiptRef) -> CaseView:
+        return submission_work.my_case(request, self.uow, self.settings.feedback)
+
+    @rpc_method(request=m.Close, response=SubmissionAck)
+    def close(self, request: m.Close) -> SubmissionAck:
+        return submission_work.close(request, self.uow, self.settings.feedback)
+
+    @rpc_method(response=NoticeView, many=True)
+    def open_notices(self) -> list[NoticeView]:
+        return notice_queries.open_notices(self.uow, self.uow.clock.now())
+
+    # -- the department ----------------------------------------------------------------------
+
+    @rpc_method(request=m.ReplyTo, response=SubmissionAck)
+    def reply(self, request: m.ReplyTo) -> SubmissionAck:
+        return submission_work.reply(request, self.uow)
+
+    @rpc_method(request=m.ReplyTo, response=SubmissionAck)
+    def resolve(self, request: m.ReplyTo) -> SubmissionAck:
+        return submission_work.resolve(request, self.uow)
+
+    @rpc_method(request=m.StaffQuery, response=StaffRow, many=True)
+    def submissions(self, query: m.StaffQuery) -> list[StaffRow]:
+        return submission_queries.staff_queue(self.uow, query)
+
+    @rpc_method(response=StatisticsRow, many=True)
+    def statistics(self) -> list[StatisticsRow]:
+        return statistics_queries.statistics(self.uow)
+
+    @rpc_method(response=BreachCount)
+    def check_deadlines(self) -> BreachCount:
+        return deadline_work.check_deadlines(self.uow)
+
+    @every(lambda settings: settings.feedback.deadline_check_seconds)
+    def periodic_deadline_check(self) -> None:
+        deadline_work.check_deadlines(self.uow)
+
+    # -- the cadre service's notices -----------------------------------------------------------
+
+    @handles("cadre", "AssessmentPreviewPublished", payload=PublishedNotice)
+    def on_assessment_preview(self, notice: PublishedNotice, record: RecordedEvent) -> None:
+        notice_work.note_notice(notice_work.ASSESSMENT_PREVIEW, notice, record, self.uow)
+
+    @handles("cadre", "PublicNoticeOpened", payload=PublishedNotice)
+    def on_public_notice(self, notice: PublishedNotice, record: RecordedEvent) -> None:
+        notice_work.note_notice(notice_work.PRE_APPOINTMENT, notice, record, self.uow)

@@ -1,0 +1,122 @@
+"""The public writes in, follows up and closes by receipt code; the department replies and resolves.
+
+A complaint about a cadre is routed to supervision and a suggestion on
+training to training, by the events the submission records. The receipt code
+is shown once and only its hash is kept; an identity is kept only sealed.
+Every use of the public's channels counts against a rate limit first, in a
+transaction of its own, so refused and failing requests count too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from services.feedback import messages as m
+from services.feedback.domain.policy import Category
+from services.feedback.domain.submission import Submission
+from services.feedback.protection import IdentitySeal, new_receipt_code, receipt_hash
+from services.feedback.read_models import notices, submissions
+from services.feedback.read_models.submissions import CaseView
+from services.feedback.views import Receipt, SubmissionAck, submission_ack
+from shared.application import Author, UnitOfWork, ratelimit
+from shared.config import FeedbackSettings
+from shared.errors import NotFound
+
+PUBLIC = "public"
+WINDOW_SECONDS = 3600
+ROUTED_TO = {Category.COMPLAINT_ABOUT_CADRE: "supervision", Category.SUGGESTION_ON_TRAINING: "training"}
+
+
+def submit(request: m.Submit, uow: UnitOfWork, settings: FeedbackSettings) -> Receipt:
+    """Take a submission; the reply carries the receipt code, shown this once."""
+    now = uow.clock.now()
+    seal = IdentitySeal(settings.identity_key, settings.source_key)
+    identity = None if request.anonymous or request.identity is None else vars(request.identity)
+    sealed = seal.seal(identity)
+    code = new_receipt_code()
+    ratelimit.hit(uow, "source", seal.source_key(request.source), settings.source_limit, WINDOW_SECONDS, now)
+    known = notices.known_notice(uow, request.notice_id) if request.notice_id is not None else None
+    if request.notice_id is not None and known is None:
+        raise NotFound("notice", request.notice_id)
+    submission, _ = uow.create(
+        Submission,
+        uuid.uuid4().hex,
+        lambda s: s.receive(
+            request.channel,
+            request.category,
+            request.text,
+            receipt_hash(code),
+            request.anonymous,
+            sealed,
+            now,
+            cadre_id=request.cadre_id,
+            notice=known.window if known else None,
+            process_id=request.process_id,
+        ),
+        Author(PUBLIC, f"{request.channel} submission"),
+        # a comment on a notice continues the notice's story, caused by it
+        correlation_id=known.correlation_id if known else None,
+        causation_id=known.event_id if known else None,
+    )
+    state = submission.state
+    assert state.first_reply_due is not None and state.resolution_due is not None
+    return Receipt(
+        submission.id,
+        code,
+        state.first_reply_due,
+        state.resolution_due,
+        ROUTED_TO.get(request.category),
+        sealed is not None,
+    )
+
+
+def _by_receipt(uow: UnitOfWork, code: str, settings: FeedbackSettings, now: dt.datetime) -> str:
+    """The submission a receipt code opens; every use of a code counts against its limit."""
+    ratelimit.hit(uow, "receipt", receipt_hash(code), settings.receipt_limit, WINDOW_SECONDS, now)
+    submission_id = submissions.submission_id_by_receipt(uow, receipt_hash(code))
+    if submission_id is None:
+        raise NotFound("submission with this receipt code", "(receipt code withheld)")
+    return submission_id
+
+
+def follow_up(request: m.FollowUp, uow: UnitOfWork, settings: FeedbackSettings) -> SubmissionAck:
+    now = uow.clock.now()
+    submission_id = _by_receipt(uow, request.receipt_code, settings, now)
+    submission, _ = uow.update(Submission, submission_id, lambda s: s.follow_up(request.text, now), Author(PUBLIC))
+    return submission_ack(submission)
+
+
+def my_case(request: m.ReceiptRef, uow: UnitOfWork, settings: FeedbackSettings) -> CaseView:
+    """What a submitter sees with their receipt code: status and replies."""
+    _by_receipt(uow, request.receipt_code, settings, uow.clock.now())
+    case = submissions.by_receipt(uow, receipt_hash(request.receipt_code))
+    if case is None:  # the read model has not caught up with the submission yet
+        raise NotFound("submission with this receipt code", "(receipt code withheld)")
+    return case
+
+
+def close(request: m.Close, uow: UnitOfWork, settings: FeedbackSettings) -> SubmissionAck:
+    now = uow.clock.now()
+    submission_id = _by_receipt(uow, request.receipt_code, settings, now)
+    submission, _ = uow.update(
+        Submission, submission_id, lambda s: s.close(request.rating, request.comment, now), Author(PUBLIC)
+    )
+    return submission_ack(submission)
+
+
+def reply(request: m.ReplyTo, uow: UnitOfWork) -> SubmissionAck:
+    now = uow.clock.now()
+    submission, _ = uow.update(
+        Submission, request.submission_id, lambda s: s.reply(request.actor, request.text, now), request
+    )
+    return submission_ack(submission)
+
+
+def resolve(request: m.ReplyTo, uow: UnitOfWork) -> SubmissionAck:
+    """The department resolves a case (its text is the resolution); the submitter may rate it later."""
+    now = uow.clock.now()
+    submission, _ = uow.update(
+        Submission, request.submission_id, lambda s: s.resolve(request.actor, request.text, now), request
+    )
+    return submission_ack(submission)

@@ -1,0 +1,84 @@
+"""Inspection tasks: assigned with a deadline, reported on, completed, or escalated when overdue.
+
+A finding with a follow-up deadline opens a follow-up task in the same
+transaction, continuing the parent task's story. The overdue sweep escalates
+every task still active past its deadline and issues an inspection notice.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from services.supervision import messages as m
+from services.supervision.domain.inspection import InspectionTask, TaskKind
+from services.supervision.read_models import inspections
+from services.supervision.views import EscalationCount, TaskView, task_view
+from shared.application import Author, Sweep, UnitOfWork
+
+OVERDUE = Sweep(
+    name="overdue check",
+    aggregate=InspectionTask,
+    due=inspections.overdue,
+    command=InspectionTask.escalate,
+    reason="overdue check",
+)
+
+
+def assign_task(request: m.AssignTask, uow: UnitOfWork) -> TaskView:
+    now = uow.clock.now()
+    task, _ = uow.create(
+        InspectionTask,
+        request.task_id or uuid.uuid4().hex,
+        lambda t: t.assign(request.kind, request.unit, request.goal, request.deadline, request.responsible, now),
+        request,
+    )
+    return task_view(task)
+
+
+def report_progress(request: m.ReportProgress, uow: UnitOfWork) -> TaskView:
+    now = uow.clock.now()
+    task, _ = uow.update(
+        InspectionTask, request.task_id, lambda t: t.report_progress(request.percent, request.note, now), request
+    )
+    return task_view(task)
+
+
+def record_finding(request: m.RecordFinding, uow: UnitOfWork) -> TaskView:
+    """A finding; with a follow-up deadline it opens a follow-up task, in the same transaction."""
+    now = uow.clock.now()
+    follow_up = uuid.uuid4().hex if request.follow_up_deadline else None
+    with uow.transaction():
+        task, recorded = uow.update(
+            InspectionTask, request.task_id, lambda t: t.record_finding(request.finding, follow_up, now), request
+        )
+        if follow_up is not None and request.follow_up_deadline is not None:
+            deadline = request.follow_up_deadline
+            uow.create(
+                InspectionTask,
+                follow_up,
+                lambda t: t.assign(
+                    TaskKind.FOLLOW_UP,
+                    task.state.unit,
+                    f"follow up: {request.finding}",
+                    deadline,
+                    task.state.responsible,
+                    now,
+                    parent_task_id=task.id,
+                ),
+                Author(request.actor, f"finding on task {task.id}"),
+                # the follow-up continues the parent task's story, caused by the finding
+                correlation_id=uow.origin_correlation(task.stream_id),
+                causation_id=recorded[-1].event_id,
+            )
+    return task_view(task, follow_up)
+
+
+def complete_task(request: m.CompleteTask, uow: UnitOfWork) -> TaskView:
+    now = uow.clock.now()
+    task, _ = uow.update(InspectionTask, request.task_id, lambda t: t.complete(request.summary, now), request)
+    return task_view(task)
+
+
+def check_overdue(uow: UnitOfWork, sweep: Sweep[InspectionTask] = OVERDUE) -> EscalationCount:
+    """Escalate every overdue task and issue its notice (the timer runs this too)."""
+    return EscalationCount(sweep.run(uow).changed)

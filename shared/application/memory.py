@@ -1,0 +1,97 @@
+"""A unit of work in memory: the service layers' use cases, tested with no database or broker.
+
+It keeps the PostgreSQL unit of work's contract (``UnitOfWorkBase`` is shared)
+over ``InMemoryEventStore``: transactions that nest and commit or roll back as
+a whole, optimistic concurrency, the same metadata on every event. Read models
+live in PostgreSQL, so ``query`` and ``execute`` are refused here: a use case
+that needs one is given what it would have read (see ``shared.application.sweeps``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+from shared.application.unit_of_work import UnitOfWorkBase
+from shared.domain import Aggregate, EventRegistry, Repository
+from shared.domain.calendar import ManualClock
+from shared.eventstore.memory import InMemoryEventStore, InMemorySnapshotStore, MemoryTransaction
+from shared.eventstore.records import RecordedEvent
+
+A = TypeVar("A", bound=Aggregate)
+
+DEFAULT_START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday morning
+
+
+class InMemoryUnitOfWork(UnitOfWorkBase):
+    """One service's aggregates in memory, on a clock that moves only when told.
+
+    ``events`` lists everything committed, in order, for tests to look at.
+    Units given the same ``store`` and ``snapshots`` are workers of one service.
+    """
+
+    clock: ManualClock
+
+    def __init__(
+        self,
+        service: str,
+        registry: EventRegistry,
+        clock: ManualClock | None = None,
+        context: dict[str, Any] | None = None,
+        store: InMemoryEventStore | None = None,
+        snapshots: InMemorySnapshotStore | None = None,
+    ) -> None:
+        clock = clock or ManualClock(DEFAULT_START)
+        super().__init__(service, registry, clock, context)
+        self.store = store or InMemoryEventStore(service, clock=clock.now)
+        self.snapshots = snapshots or InMemorySnapshotStore()
+        self._tx: MemoryTransaction | None = None
+        self._depth = 0
+
+    @property
+    def events(self) -> list[RecordedEvent]:
+        return list(self.store.read_by_position(0, 2**31))
+
+    def events_of(self, stream_id: str) -> list[RecordedEvent]:
+        return self.store.read_stream(stream_id)
+
+    # -- transactions ------------------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[MemoryTransaction]:
+        if self._tx is None:
+            self._tx = self.store.begin()
+        tx = self._tx
+        self._depth += 1
+        try:
+            yield tx
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self._tx = None
+                tx.rollback()
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self._tx = None
+            tx.commit()
+
+    # -- stores --------------------------------------------------------------------------
+
+    def repository(self, aggregate: type[A]) -> Repository[A]:
+        return Repository(aggregate, self.store, self.registry, self.snapshots)
+
+    def origin_correlation(self, stream_id: str) -> str | None:
+        return self.store.origin_correlation(stream_id, conn=self._tx)
+
+    def query(self, statement: str, params: Any = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError("read models live in PostgreSQL: give the use case what it would read")
+
+    def execute(self, statement: str, params: Any = ()) -> None:
+        raise NotImplementedError("tables other than the event log live in PostgreSQL")

@@ -1,0 +1,275 @@
+"""The unit of work: what a use case changes, in one transaction, with who and why.
+
+A use case of a service layer is a function that takes a command and a
+``UnitOfWork``. Through it, and through nothing else, it loads aggregates,
+runs their commands and saves the events they record; every event it saves
+carries the metadata the audit trail needs (actor, reason, correlation and
+causation). Nested ``transaction()`` blocks join the outermost one, so a use
+case that changes two aggregates commits both or neither, and an event handler
+commits its effects with its inbox row.
+
+Two implementations keep this contract: ``shared.application.postgres`` (the
+services' own, on their PostgreSQL store) and ``shared.application.memory``
+(for unit tests of the service layers, with no database or broker).
+``UnitOfWorkBase`` holds everything they share, so that they differ only in
+where events are kept and how a transaction begins and ends.
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from shared.domain import Aggregate, EventRegistry, Repository
+from shared.domain.calendar import Clock
+from shared.errors import ConcurrencyConflict
+from shared.eventstore.records import Metadata, RecordedEvent
+
+A = TypeVar("A", bound=Aggregate)
+
+#: How many times ``update`` runs a command again after a concurrent change.
+UPDATE_ATTEMPTS = 3
+
+
+class Authored(Protocol):
+    """Anything that says who acts and why: every command request, or an ``Author``."""
+
+    @property
+    def actor(self) -> str: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who acts and why, when no request says it (the service itself, a test)."""
+
+    actor: str
+    reason: str | None = None
+
+
+def system_actor(service: str) -> str:
+    """The actor of what a service does by itself (timers, reactions to other services)."""
+    return f"service:{service}"
+
+
+class Reader(Protocol):
+    """What a read model's queries need: rows, as dicts (``UnitOfWork`` is one)."""
+
+    def query(self, statement: str, params: Any = ()) -> list[dict[str, Any]]: ...
+
+
+class UnitOfWork(Protocol):
+    """What a use case may do with its service's aggregates and read models."""
+
+    @property
+    def service(self) -> str:
+        """The service whose store this is."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """The service's clock: use cases take ``now`` from it, and events are recorded at its time."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        """Commit at the end of the outermost block; inner blocks join it."""
+        ...
+
+    def load(self, aggregate: type[A], aggregate_id: str) -> A:
+        """The aggregate as of its last event; ``NotFound`` when it has none."""
+        ...
+
+    def load_or_new(self, aggregate: type[A], aggregate_id: str) -> A:
+        """The aggregate, or a new one (version 0) when it has no events yet."""
+        ...
+
+    def save(
+        self, aggregate: Aggregate, by: Authored, *, correlation_id: str | None = None, causation_id: str | None = None
+    ) -> list[RecordedEvent]:
+        """Store the events the aggregate recorded since it was loaded."""
+        ...
+
+    def create(
+        self,
+        aggregate: type[A],
+        aggregate_id: str,
+        change: Callable[[A], object],
+        by: Authored,
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> tuple[A, list[RecordedEvent]]:
+        """Run a command on a new aggregate and store its events."""
+        ...
+
+    def update(
+        self, aggregate: type[A], aggregate_id: str, change: Callable[[A], object], by: Authored
+    ) -> tuple[A, list[RecordedEvent]]:
+        """Load, run a command, save; on a concurrent change, reload and run it again."""
+        ...
+
+    def system(self, reason: str) -> Author:
+        """The service itself as the author, for what it does of its own accord."""
+        ...
+
+    def origin_correlation(self, stream_id: str) -> str | None:
+        """The correlation id a stream began with: the story its aggregate belongs to."""
+        ...
+
+    def query(self, statement: str, params: Any = ()) -> list[dict[str, Any]]:
+        """Rows of a read model, as dicts (queries read read models, never the log)."""
+        ...
+
+    def execute(self, statement: str, params: Any = ()) -> None:
+        """Write to a table of the service's own that is not an event log (a rate limit, say)."""
+        ...
+
+
+class UnitOfWorkBase(ABC):
+    """Aggregates loaded, changed and saved with who and why, over any store.
+
+    A subclass says how a transaction begins and ends (``transaction``), which
+    repository keeps an aggregate type (``repository``), and how to reach read
+    models (``query``, ``execute``). The ``conn`` that ``transaction`` yields is
+    handed to the repository untouched: a PostgreSQL connection, or an
+    in-memory transaction.
+    """
+
+    def __init__(self, service: str, registry: EventRegistry, clock: Clock, context: dict[str, Any] | None = None):
+        self.service = service
+        self.registry = registry
+        self.clock = clock
+        self.context: dict[str, Any] = context if context is not None else {}
+        self.command_id: str = self.context.get("causation_id") or str(uuid.uuid4())
+        self.handling_event = False  # set while another service's event is being handled
+
+    # -- what an implementation provides ---------------------------------------------
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+    @property
+    @abstractmethod
+    def in_transaction(self) -> bool: ...
+
+    @abstractmethod
+    def repository(self, aggregate: type[A]) -> Repository[A]: ...
+
+    @abstractmethod
+    def origin_correlation(self, stream_id: str) -> str | None: ...
+
+    @abstractmethod
+    def query(self, statement: str, params: Any = ()) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    def execute(self, statement: str, params: Any = ()) -> None: ...
+
+    def _saved(self, recorded: list[RecordedEvent]) -> None:  # noqa: B027 (a hook, empty by default)
+        """Called with what each save stored (the PostgreSQL one counts it for metrics)."""
+
+    # -- tracing -----------------------------------------------------------------------
+
+    @property
+    def correlation_id(self) -> str:
+        cid = self.context.get("correlation_id")
+        if not cid:
+            cid = self.context["correlation_id"] = str(uuid.uuid4())
+        return str(cid)
+
+    def handle_event(self, record: RecordedEvent) -> None:
+        """From now on, what this unit causes carries ``record``'s correlation, and ``record`` as its cause."""
+        self.context["correlation_id"] = record.correlation_id or self.correlation_id
+        self.command_id = record.event_id
+        self.handling_event = True
+
+    def metadata(
+        self,
+        by: Authored,
+        *,
+        stream_id: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> Metadata:
+        """Who and why, and which story this change belongs to.
+
+        The correlation id is, in order: the one given; while handling another
+        service's event, that event's (carried through every hop); for a
+        command on an existing aggregate, the one its stream began with (so an
+        aggregate's whole life traces from one id); else the request's own.
+        """
+        if correlation_id is None and not self.handling_event and stream_id is not None:
+            correlation_id = self.origin_correlation(stream_id)
+        return Metadata(
+            actor=by.actor,
+            correlation_id=correlation_id or self.correlation_id,
+            causation_id=causation_id or self.command_id,
+            reason=by.reason,
+        )
+
+    def system(self, reason: str) -> Author:
+        return Author(system_actor(self.service), reason)
+
+    # -- aggregates --------------------------------------------------------------------
+
+    def load(self, aggregate: type[A], aggregate_id: str) -> A:
+        with self.transaction() as conn:
+            return self.repository(aggregate).load(aggregate_id, conn=conn)
+
+    def load_or_new(self, aggregate: type[A], aggregate_id: str) -> A:
+        with self.transaction() as conn:
+            return self.repository(aggregate).load_or_new(aggregate_id, conn=conn)
+
+    def save(
+        self, aggregate: Aggregate, by: Authored, *, correlation_id: str | None = None, causation_id: str | None = None
+    ) -> list[RecordedEvent]:
+        if not aggregate.pending_events:
+            return []
+        stream_id = aggregate.stream_id if aggregate.version > len(aggregate.pending_events) else None
+        with self.transaction() as conn:
+            metadata = self.metadata(by, stream_id=stream_id, correlation_id=correlation_id, causation_id=causation_id)
+            recorded = self.repository(type(aggregate)).save(aggregate, metadata, conn=conn)
+            self._saved(recorded)
+        return recorded
+
+    def create(
+        self,
+        aggregate: type[A],
+        aggregate_id: str,
+        change: Callable[[A], object],
+        by: Authored,
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> tuple[A, list[RecordedEvent]]:
+        instance = aggregate(aggregate_id)
+        change(instance)
+        recorded = self.save(instance, by, correlation_id=correlation_id, causation_id=causation_id)
+        return instance, recorded
+
+    def update(
+        self, aggregate: type[A], aggregate_id: str, change: Callable[[A], object], by: Authored
+    ) -> tuple[A, list[RecordedEvent]]:
+        """Load, run a command, save; on a concurrent change, reload and run it again.
+
+        The command's rules are checked again on the fresh state, so a retry
+        never saves what the rules would now refuse. Inside an outer
+        transaction a conflict is raised instead: the whole transaction must
+        be retried (the event handler runner does that).
+        """
+        for attempt in range(1, UPDATE_ATTEMPTS + 1):
+            try:
+                with self.transaction():
+                    instance = self.load(aggregate, aggregate_id)
+                    change(instance)
+                    recorded = self.save(instance, by)
+                return instance, recorded
+            except ConcurrencyConflict:
+                if attempt == UPDATE_ATTEMPTS or self.in_transaction:
+                    raise
+        raise AssertionError("unreachable")

@@ -1,0 +1,389 @@
+"""Taking other services' events: once in effect, in stream order, never stuck.
+
+``@handles("supervision", "OutcomeRecorded", payload=OutcomeRecorded)`` makes a
+service method handle that event. What the platform guarantees around it:
+
+Once in effect
+    The handler runs inside a transaction that first writes the inbox row
+    ``(event_id, handler)``. Its effects and that row commit together; a
+    redelivered event finds the row and is skipped (``duplicate``).
+
+In stream order, with replicas
+    A service has one durable queue per source service,
+    ``<service>.inbox.<source>``, bound to the event types it handles, declared
+    with ``x-single-active-consumer``: with several replicas, RabbitMQ delivers
+    to one of them at a time and fails over to another when it dies. Within
+    the active replica, messages are dispatched in delivery order into one lane
+    per source stream; a lane runs one handler at a time, so the events of a
+    stream take effect in the order they were stored, while different streams
+    run in parallel. Events of different streams that touch one aggregate
+    meet at its optimistic concurrency check and are retried.
+
+Never stuck
+    A handler that raises is retried with exponential backoff; after
+    ``handler_attempts`` attempts the event is written to ``dead_letters``
+    (with the whole envelope, to be listed and replayed) and acknowledged, and
+    the lane moves on. Rule violations and invalid payloads cannot succeed on a
+    retry and are dead-lettered at once. Losing PostgreSQL is not the event's
+    fault: the handler waits and retries without giving up, holding its lane,
+    so order survives an outage.
+
+Green
+    Handlers wait on PostgreSQL through the green psycopg2, so the hub keeps
+    answering AMQP heartbeats however slow a handler is (see
+    ``Settings.amqp_heartbeat``).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import socket
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import eventlet
+import psycopg2
+from kombu import Queue
+from nameko.exceptions import ContainerBeingKilled
+from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
+from nameko.messaging import QueueConsumer
+
+from shared.application.postgres import PostgresUnitOfWork
+from shared.config import Settings
+from shared.domain import schemas
+from shared.errors import RuleViolation, ValidationFailed
+from shared.eventstore.records import RecordedEvent, record_from_envelope
+from shared.runtime.messaging.inbox import DeadLetters, Inbox
+from shared.runtime.messaging.topology import inbound_queue
+from shared.runtime.observability import metrics
+from shared.runtime.resources import settings_of
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+HANDLED, DUPLICATE, DEAD_LETTERED = "handled", "duplicate", "dead_lettered"
+_CONNECTION_LOST = {"57P01", "57P02", "57P03"}  # admin shutdown, crash shutdown, cannot connect now
+
+
+def _database_gone(error: BaseException) -> bool:
+    """A lost or refused connection: not the event's fault (unlike a deadlock or a bad query)."""
+    if isinstance(error, psycopg2.InterfaceError):
+        return True
+    if not isinstance(error, psycopg2.OperationalError):
+        return False
+    code = error.pgcode
+    return code is None or code.startswith("08") or code in _CONNECTION_LOST
+
+
+_HOPELESS = (RuleViolation, ValidationFailed)
+
+
+def subscriptions_of(service_cls: type) -> dict[str, list[str]]:
+    """``{source: [event types]}`` handled by a service class (read from its methods)."""
+    found: dict[str, list[str]] = {}
+    for name in dir(service_cls):
+        for entrypoint in getattr(getattr(service_cls, name, None), "nameko_entrypoints", ()):
+            if isinstance(entrypoint, Handles):
+                found.setdefault(entrypoint.source, []).append(entrypoint.event_type)
+    return found
+
+
+class InboundQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, but handing messages over in delivery order.
+
+    nameko spawns a greenthread per message, and eventlet does not promise to
+    run them in the order spawned; the router's ``handle_message`` only files
+    the message into its lane and returns, so it is called directly.
+    """
+
+    @property
+    def prefetch_count(self) -> int:
+        return settings_of(self.container).inbound_prefetch
+
+    def handle_message(self, provider: Any, body: Any, message: Any) -> None:
+        provider.handle_message(body, message)
+
+    def let_go(self, providers: list[Any]) -> None:
+        """Stop consuming, handing every unacknowledged message back in one step.
+
+        Cancelling consumers first would let RabbitMQ make another replica the
+        single active consumer while this one still holds prefetched messages
+        (returned only when its connection closes): that replica would take a
+        stream's later events before its earlier ones. Dropping the connection
+        instead removes the consumers and requeues their messages atomically,
+        as a crash would, so the next consumer starts where this one stopped.
+        """
+        self.should_stop = True
+        for consumer in list(self._consumers.values()):
+            try:
+                consumer.channel.connection.sock.shutdown(socket.SHUT_RDWR)
+            except (AttributeError, OSError):
+                pass  # already closed
+            break
+        for provider in providers:
+            ProviderCollector.unregister_provider(self, provider)
+
+
+@dataclass
+class _Subscription:
+    """One source service's queue, as a provider of the queue consumer."""
+
+    router: "InboundRouter"
+    source: str
+    queue: Queue
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        self.router.dispatch(self.source, body, message)
+
+    def __hash__(self) -> int:
+        return hash((self.source, self.queue.name))
+
+
+class InboundRouter(SharedExtension, ProviderCollector):
+    """Files each delivered event into its stream's lane and runs lanes one event at a time."""
+
+    queue_consumer = InboundQueueConsumer()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lanes: dict[str, deque[tuple[Handles, dict[str, Any], Any]]] = {}
+        self._active: set[str] = set()  # lanes with an event being handled
+        self._idle = eventlet.event.Event()
+        self._idle.send(None)
+        self._stopping = False
+        self._subscriptions: list[_Subscription] = []
+
+    def setup(self) -> None:
+        service = self.container.service_name
+        by_source: dict[str, list[str]] = {}
+        self._handlers: dict[tuple[str, str], Handles] = {}
+        for entrypoint in self.container.entrypoints:
+            if isinstance(entrypoint, Handles):
+                by_source.setdefault(entrypoint.source, []).append(entrypoint.event_type)
+                self._handlers[(entrypoint.source, entrypoint.event_type)] = entrypoint
+        for source, types in sorted(by_source.items()):
+            subscription = _Subscription(self, source, inbound_queue(service, source, types))
+            self._subscriptions.append(subscription)
+            self.queue_consumer.register_provider(subscription)
+
+    def unregister_provider(self, provider: Any) -> None:
+        """Called as each ``@handles`` entrypoint stops: finish, then let go at once."""
+        if not self._stopping:
+            self._stopping = True
+            self._idle.wait()  # in-flight handlers finish and ack on a live channel
+            self._lanes.clear()
+            self.queue_consumer.let_go(self._subscriptions)
+        super().unregister_provider(provider)
+
+    # -- dispatching -------------------------------------------------------
+
+    def dispatch(self, source: str, body: Any, message: Any) -> None:
+        if self._stopping:
+            return  # left unacknowledged: redelivered after the restart
+        envelope = body if isinstance(body, dict) else {"body": body}
+        event_type = str(message.delivery_info.get("routing_key") or envelope.get("type"))
+        entrypoint = self._handlers.get((source, event_type))
+        if entrypoint is None:
+            log.warning("no handler for %s.%s; acknowledging", source, event_type)
+            self.queue_consumer.ack_message(message)
+            return
+        key = str(envelope.get("stream_id") or envelope.get("event_id") or id(message))
+        self._lanes.setdefault(key, deque()).append((entrypoint, envelope, message))
+        self._start_next(key)
+
+    def _start_next(self, key: str) -> None:
+        """Start the head of the lane, unless one of its events is running already."""
+        if key in self._active:
+            return
+        lane = self._lanes.get(key)
+        while lane:
+            entrypoint, envelope, message = lane[0]
+            if self._stopping or not message.channel.connection:
+                lane.popleft()  # stale (its channel is gone) or shutting down: it will be redelivered
+                continue
+            context = {
+                "correlation_id": (envelope.get("metadata") or {}).get("correlation_id"),
+                "causation_id": envelope.get("event_id"),
+            }
+            self._active.add(key)
+            if self._idle.ready():
+                self._idle.reset()
+            try:
+                self.container.spawn_worker(
+                    entrypoint,
+                    (envelope,),
+                    {},
+                    context_data={k: v for k, v in context.items() if v},
+                    handle_result=functools.partial(self._finished, key, message),
+                )
+            except ContainerBeingKilled:
+                self._active.discard(key)
+                lane.clear()
+            return
+        self._lanes.pop(key, None)
+        if not self._active and not self._idle.ready():
+            self._idle.send(None)
+
+    def _finished(self, key: str, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+        lane = self._lanes.get(key)
+        if lane:
+            lane.popleft()  # the head of the lane is the one that finished
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+        else:
+            # It could not complete (the database stayed away, or we are
+            # stopping): give it and everything behind it in its lane back to
+            # the broker, in order, so that the stream's order survives.
+            if not self._stopping:
+                self.queue_consumer.requeue_message(message)
+                for _, _, waiting in lane or ():
+                    self.queue_consumer.requeue_message(waiting)
+            if lane:
+                lane.clear()
+        # The lane stays marked active until its next event starts, so that a
+        # new delivery cannot start it first. Not started here: this runs
+        # inside the finished worker, which still holds its database connection
+        # until its teardown; with the worker pool full, eventlet would run the
+        # next worker inline, in this greenthread, waiting for a connection
+        # this one never gives back.
+        eventlet.spawn_n(self._release_and_start, key)
+        return result, exc_info
+
+    def _release_and_start(self, key: str) -> None:
+        self._active.discard(key)
+        self._start_next(key)
+
+
+class Handles(Entrypoint):
+    """Entrypoint of ``@handles``: one per handled (source, event type)."""
+
+    router = InboundRouter()
+
+    def __init__(self, source: str, event_type: str, **kwargs: Any) -> None:
+        self.source = source
+        self.event_type = event_type
+        super().__init__(**kwargs)
+
+    def setup(self) -> None:
+        self.router.register_provider(self)
+
+    def stop(self) -> None:
+        self.router.unregister_provider(self)
+
+
+def handles(source: str, event_type: str, payload: type | None = None) -> Callable[[F], F]:
+    """Handle ``source``'s ``event_type`` events once in effect (see the module's docs).
+
+    The method is called as ``method(self, event, record)``: ``event`` is the
+    payload loaded into the ``payload`` dataclass (or the raw dict), ``record``
+    the whole ``RecordedEvent``. Run commands through ``self.uow``: they join
+    the transaction that records the event as handled.
+    """
+
+    def decorate(fn: F) -> F:
+        handler = fn.__name__
+
+        @functools.wraps(fn)
+        def wrapper(self: Any, envelope: dict[str, Any]) -> str:
+            return deliver(
+                self.uow, self.settings, envelope, source, handler, lambda record: _call(fn, self, record, payload)
+            )
+
+        return Handles.decorator(source, event_type)(wrapper)  # type: ignore[no-any-return]
+
+    return decorate
+
+
+def _call(fn: Callable[..., Any], service: Any, record: RecordedEvent, payload: type | None) -> Any:
+    event = record.data
+    if payload is not None:
+        event = schemas.load(
+            payload, record.data, prefix=f"{record.type}.", message=f"invalid {record.type} payload", tolerant=True
+        )
+    return fn(service, event, record)
+
+
+def deliver(
+    uow: PostgresUnitOfWork,
+    settings: Settings,
+    envelope: dict[str, Any],
+    source: str,
+    handler: str,
+    run: Callable[[RecordedEvent], Any],
+) -> str:
+    """Run ``run`` once in effect for the event in ``envelope``; return the outcome.
+
+    Raises only when the database stayed unreachable for longer than
+    ``handler_database_wait`` seconds: the message then goes back to the broker.
+    """
+    service = uow.service
+    inbox, dead_letters = Inbox(service), DeadLetters(service)
+    try:
+        record = record_from_envelope(envelope)
+    except ValidationFailed as error:
+        _dead_letter(uow, dead_letters, envelope, handler, source, error, 1)
+        return DEAD_LETTERED
+    uow.handle_event(record)  # what the handler causes carries the event's correlation, and it as the cause
+
+    attempt, infrastructure_waits, waited = 0, 0, 0.0
+    while True:
+        attempt += 1
+        try:
+            with uow.transaction() as conn:
+                if not inbox.claim(conn, record, handler, source):
+                    metrics.DUPLICATES_SKIPPED.labels(service, source).inc()
+                    metrics.EVENTS_HANDLED.labels(service, source, record.type, DUPLICATE).inc()
+                    return DUPLICATE
+                run(record)
+            metrics.EVENTS_HANDLED.labels(service, source, record.type, HANDLED).inc()
+            return HANDLED
+        except Exception as error:
+            if not _database_gone(error):
+                metrics.ERRORS.labels(service, type(error).__name__).inc()
+                if isinstance(error, _HOPELESS) or attempt >= settings.handler_attempts:
+                    log.error(
+                        "%s gave up on event %s after %d attempt(s): %s", handler, record.event_id, attempt, error
+                    )
+                    _dead_letter(uow, dead_letters, envelope, handler, source, error, attempt)
+                    return DEAD_LETTERED
+                wait = settings.handler_backoff * 2 ** (attempt - 1)
+                log.warning(
+                    "%s failed on event %s (attempt %d): %s; retrying in %.2fs",
+                    handler,
+                    record.event_id,
+                    attempt,
+                    error,
+                    wait,
+                )
+                eventlet.sleep(wait)
+                continue
+            # PostgreSQL is gone: not this event's fault. Wait and try again,
+            # holding the lane so that order survives the outage.
+            attempt -= 1
+            infrastructure_waits += 1
+            uow.close()
+            if waited >= settings.handler_database_wait:
+                raise
+            wait = min(5.0, settings.handler_backoff * 2 ** min(infrastructure_waits, 5))
+            waited += wait
+            log.warning("%s: database unavailable (%s); retrying in %.1fs", handler, error, wait)
+            eventlet.sleep(wait)
+
+
+def _dead_letter(
+    uow: PostgresUnitOfWork,
+    dead_letters: DeadLetters,
+    envelope: dict[str, Any],
+    handler: str,
+    source: str,
+    error: BaseException,
+    attempts: int,
+) -> None:
+    with uow.transaction() as conn:
+        dead_letters.add(conn, envelope, handler, source, error, attempts)
+    metrics.DEAD_LETTERS.labels(uow.service, handler).inc()
+    metrics.EVENTS_HANDLED.labels(uow.service, source, str(envelope.get("type")), DEAD_LETTERED).inc()

@@ -1,0 +1,159 @@
+"""RPC methods that validate what comes in and what goes out, and errors as data.
+
+``@rpc_method(request=Dataclass, response=Dataclass)`` exposes a service
+method over nameko RPC. Arguments are passed by name and loaded into the
+request dataclass by its marshmallow schema; the result is dumped by the
+response's schema and checked. A caller gets:
+
+* ``ValidationFailed`` with per-field messages for bad arguments,
+* the domain's own ``NotFound``, ``ConcurrencyConflict``, ``RuleViolation``,
+* ``InternalError`` with an error id for anything unexpected (the traceback
+  stays in the server's log under that id).
+
+Errors cross the wire as data
+-----------------------------
+nameko serialises an exception as its class path plus ``args``, stringifying
+every argument that is not a string (``3`` arrives as ``"3"``, ``None`` as
+``"None"``). Our errors' arguments are JSON values already, so the entrypoint
+sends them as one JSON document instead, and the caller's side (registered
+below in nameko's exception registry) rebuilds the same type with the same
+values.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from nameko.exceptions import get_module_path, registry
+from nameko.rpc import Rpc
+
+from shared.domain import schemas
+from shared.errors import ALL_ERRORS, InternalError, OrgWorkError, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+_WIRE_MARK = "orgwork-error:"
+
+
+def _to_wire(error: OrgWorkError) -> OrgWorkError:
+    """A copy of ``error`` of the same type whose only argument is its JSON form."""
+    wire = type(error).__new__(type(error))
+    wire.__dict__.update(error.__dict__)
+    Exception.__init__(wire, _WIRE_MARK + json.dumps(list(error.args), default=str))
+    return wire
+
+
+def _from_wire(cls: type[OrgWorkError]) -> Callable[..., OrgWorkError]:
+    def rebuild(*args: Any) -> OrgWorkError:
+        if len(args) == 1 and isinstance(args[0], str) and args[0].startswith(_WIRE_MARK):
+            args = tuple(json.loads(args[0][len(_WIRE_MARK) :]))
+        return cls(*args)
+
+    return rebuild
+
+
+def register_remote_errors() -> None:
+    """Teach nameko's client side to raise our error types again (idempotent)."""
+    for cls in ALL_ERRORS:
+        registry[get_module_path(cls)] = _from_wire(cls)
+
+
+register_remote_errors()
+
+
+class ValidatedRpc(Rpc):
+    """nameko's RPC entrypoint, sending the platform's errors as JSON data."""
+
+    def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
+        if exc_info is not None and isinstance(exc_info[1], OrgWorkError):
+            exc_info = (exc_info[0], _to_wire(exc_info[1]), exc_info[2])
+        return super().handle_result(message, worker_ctx, result, exc_info)
+
+
+def rpc_method(request: type | None = None, response: type | None = None, many: bool = False) -> Callable[[F], F]:
+    """Expose a method over RPC; validate its arguments and its result.
+
+    The method receives the loaded request dataclass (or nothing when there
+    is no ``request``) and returns an instance of ``response`` (or ``None``).
+    With ``many``, it returns a list of ``response``, which the caller receives
+    as ``{"items": [...]}`` (room to add paging without breaking callers).
+    """
+
+    def decorate(fn: F) -> F:
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if args:
+                raise ValidationFailed({"_schema": ["pass arguments by name"]}, f"invalid call to {name}")
+            if request is None:
+                if kwargs:
+                    raise ValidationFailed(
+                        {key: ["unknown argument"] for key in kwargs}, f"invalid arguments to {name}"
+                    )
+                call: Callable[[], Any] = functools.partial(fn, self)
+            else:
+                loaded = schemas.load(request, kwargs, message=f"invalid arguments to {name}")
+                call = functools.partial(fn, self, loaded)
+            try:
+                return _reply(name, call(), response, many)
+            except OrgWorkError as error:
+                if isinstance(error, ValidationFailed) and error.message.startswith("invalid result"):
+                    return _internal(self, name, error)
+                raise
+            except Exception as error:
+                return _internal(self, name, error)
+
+        wrapper.rpc_contract = RpcContract(request, response, many)  # type: ignore[attr-defined]
+        return ValidatedRpc.decorator(expected_exceptions=OrgWorkError)(wrapper)  # type: ignore[no-any-return]
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class RpcContract:
+    """What an RPC method takes and answers: for contract tests and for documentation."""
+
+    request: type | None
+    response: type | None
+    many: bool
+
+
+def contract_of(method: Any) -> RpcContract | None:
+    """The contract an ``@rpc_method`` declared, or None for any other method."""
+    contract = getattr(method, "rpc_contract", None)
+    return contract if isinstance(contract, RpcContract) else None
+
+
+def _reply(name: str, result: Any, response: type | None, many: bool) -> Any:
+    """The result as JSON values, checked against the response's schema."""
+    if response is None:
+        return None
+    message = f"invalid result from {name}"
+    if many:
+        if not isinstance(result, list) or not all(isinstance(item, response) for item in result):
+            raise TypeError(f"{name} returned {type(result).__name__}, not a list of {response.__name__}")
+        return {"items": [schemas.dump(item, message=message) for item in result]}
+    if not isinstance(result, response):
+        raise TypeError(f"{name} returned {type(result).__name__}, not {response.__name__}")
+    return schemas.dump(result, message=message)
+
+
+def _internal(service: Any, method: str, error: Exception) -> Any:
+    error_id = str(uuid.uuid4())
+    service_name = getattr(service, "name", "")
+    log.error(
+        "unexpected error in %s.%s (error id %s)",
+        service_name,
+        method,
+        error_id,
+        exc_info=(type(error), error, error.__traceback__),
+    )
+    raise InternalError(error_id, service_name) from error

@@ -1,0 +1,106 @@
+"""The whole platform from one command: ``python -m shared.runtime.process.platform run|migrate``.
+
+``migrate`` creates the database when missing, applies every existing service's
+migrations and declares every consumer's queue. ``run`` does that, then starts
+each service that exists as its own process (``shared.runtime.process.launcher``),
+waits until each is ready, prints where its health and metrics answer, and
+stops them all on Ctrl-C or SIGTERM. If one dies, it stops the others and
+exits non-zero: a platform with a service missing is not running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from shared.config import Settings, service_ports
+from shared.runtime.process.catalog import existing_services, load_service
+from shared.runtime.process.control import NotReady, health_url, launch, wait_ready
+from shared.runtime.process.provisioning import declare_queues, migrate_service
+
+READY_TIMEOUT = 120.0
+
+
+def migrate_all(settings: Settings, names: list[str]) -> None:
+    classes = [load_service(name) for name in names]
+    for cls in classes:
+        applied = migrate_service(settings, cls)
+        print(f"  {cls.name:<12} schema {cls.name!r}: {applied} migration(s) applied")
+    queues = declare_queues(settings, classes)
+    print(f"  {queues} inbound queue(s) declared")
+
+
+def run(settings: Settings, names: list[str]) -> int:
+    if not names:
+        print("No service exists yet under services/: there is nothing to run.")
+        return 1
+    print(f"Migrating {settings.database_url} ...")
+    migrate_all(settings, names)
+
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def stop_all(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop_all)
+    signal.signal(signal.SIGTERM, stop_all)
+    for name in names:
+        children[name] = launch(name)
+
+    ports = {name: service_ports(name) for name in names}
+    try:
+        wait_ready({name: p.health for name, p in ports.items()}, READY_TIMEOUT, children, stop=lambda: stopping)
+    except NotReady as error:
+        print(error, file=sys.stderr)
+        return _shutdown(children, 1)
+
+    if not stopping:
+        print("\nThe platform is running:\n")
+        print(f"  {'service':<12} {'health':<44} metrics")
+        for name in names:
+            health = health_url(ports[name].health)
+            print(f"  {name:<12} {health:<44} http://127.0.0.1:{ports[name].metrics}/metrics")
+        print("\nCtrl-C stops every service.", flush=True)
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                print(f"{name} stopped unexpectedly (status {child.returncode}); stopping the others", file=sys.stderr)
+                return _shutdown(children, 1)
+        time.sleep(0.5)
+    return _shutdown(children, 0)
+
+
+def _shutdown(children: dict[str, subprocess.Popen[bytes]], status: int) -> int:
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for child in children.values():
+        try:
+            child.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["run", "migrate"])
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    names = existing_services()
+    if args.command == "migrate":
+        print(f"Migrating {settings.database_url} ...")
+        migrate_all(settings, names)
+        return 0
+    return run(settings, names)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

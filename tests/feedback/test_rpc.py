@@ -1,0 +1,178 @@
+"""The feedback service's contract over RabbitMQ: every RPC method and event handler, once.
+
+One walk through the public's channels and the department's answers, through
+RPC, records what each method answers; each method's test checks its replies
+against what it declares. The rules are tested in memory (``test_use_cases``)
+and what needs the database on PostgreSQL (``test_on_postgres``); here, the
+transport.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from services.feedback.entrypoint import FeedbackService
+from services.feedback.protection import generate_key, receipt_hash
+from shared.db.clock import advance_clock
+from shared.db.database import Database
+from shared.errors import NotFound, ValidationFailed
+from shared.runtime.messaging.client import rpc_client
+from tests.support import foreign
+from tests.support.contracts import (
+    Recorder,
+    assert_bad_input_is_refused,
+    assert_reply_keeps_contract,
+    rpc_method_names,
+)
+from tests.support.environment import RunEnvironment
+from tests.support.platform import InProcess, reset_apps, settings_for_tests, wait_until
+from tests.support.probes import platform_now, scalar
+
+
+@pytest.fixture(scope="module")
+def feedback(test_env: RunEnvironment, database: Database) -> Iterator[None]:
+    limits = {"identity_key": generate_key(), "source_limit": 50, "receipt_limit": 100, "source_key": "k"}
+    settings = settings_for_tests(clock="offset", feedback=limits)
+    reset_apps(database, settings, FeedbackService)
+    runners = InProcess()
+    runners.start(FeedbackService, settings=settings)
+    yield
+    runners.stop_all()
+
+
+def published_notice(notice_id: str, now: dt.datetime, days: int = 2) -> dict[str, Any]:
+    return {
+        "notice_id": notice_id,
+        "title": "Deputy head",
+        "unit": "u",
+        "cadre_ids": ["c1"],
+        "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
+        "closes_at": (now + dt.timedelta(days=days)).isoformat(),
+        "working_days": 5,
+    }
+
+
+@pytest.fixture(scope="module")
+def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dict[str, list[Any]]:
+    """Every RPC method of the service called at least once, in a walk through its use cases."""
+    now = platform_now(database)
+    notice_id = f"notice-{uuid.uuid4().hex[:8]}"
+    foreign.publish(
+        test_env.amqp_uri,
+        "cadre",
+        foreign.envelope("cadre", "PublicNoticeOpened", f"selection-{notice_id}", published_notice(notice_id, now)),
+    )
+    with rpc_client(timeout=20) as rpc:
+        service = Recorder(rpc.feedback)
+        wait_until(lambda: service.open_notices()["items"], what="the notice")
+        comment = service.submit(
+            channel="notice_comment",
+            category="complaint_about_cadre",
+            text="He took gifts.",
+            source="198.51.100.1",
+            cadre_id="c1",
+            notice_id=notice_id,
+        )
+        question = service.submit(
+            channel="consultation", category="consultation", text="How are cadres appraised?", source="198.51.100.2"
+        )
+        code = question["receipt_code"]
+        wait_until(lambda: service.my_case(receipt_code=code), what="the case")
+        service.follow_up(receipt_code=code, text="any news?")
+        service.reply(actor="clerk Li", submission_id=question["submission_id"], text="By the yearly review.")
+        service.resolve(actor="clerk Li", submission_id=question["submission_id"], text="Answered.")
+        service.close(receipt_code=code, rating=4, comment="clear")
+        wait_until(lambda: service.submissions(status="closed")["items"], what="the closed case")
+        wait_until(lambda: service.statistics()["items"], what="statistics")
+        advance_clock(database, dt.timedelta(days=7))  # the comment's first reply is overdue
+        service.check_deadlines()
+        wait_until(lambda: service.submissions(status="open")["items"][0]["breaches"], what="the breach")
+
+        poison = foreign.envelope("cadre", "AssessmentPreviewPublished", "selection-poison", {"title": "no window"})
+        foreign.publish(test_env.amqp_uri, "cadre", poison)
+        letter = wait_until(lambda: service.dead_letters()["items"], what="the dead letter")[0]
+        service.replay_dead_letter(id=letter["id"])
+        replies = dict(service.replies)
+        replies["_comment"] = [comment]
+        return replies
+
+
+@pytest.mark.parametrize("method", rpc_method_names(FeedbackService))
+def test_every_rpc_method_answers_what_it_declares(replies: dict[str, list[Any]], method: str) -> None:
+    assert replies.get(method), f"the walk did not call {method}"
+    for reply in replies[method]:
+        assert_reply_keeps_contract(FeedbackService, method, reply)
+
+
+def test_the_public_and_the_department_see_what_they_should(replies: dict[str, list[Any]], database: Database) -> None:
+    comment, question = replies["submit"]
+    assert comment["routed_to"] == "supervision" and question["routed_to"] is None
+    assert len(question["receipt_code"]) >= 20
+    assert (
+        scalar(
+            database,
+            "SELECT count(*) FROM feedback.events WHERE data->>'receipt_hash' = %s",
+            (receipt_hash(question["receipt_code"]),),
+        )
+        == 1
+    ), "only the code's hash is stored"
+    assert [a["status"] for a in replies["follow_up"] + replies["reply"] + replies["resolve"] + replies["close"]] == [
+        "open",
+        "open",
+        "resolved",
+        "closed",
+    ]
+    assert replies["my_case"][-1]["status"] == "open" and replies["my_case"][-1]["replies"] == []
+    assert replies["check_deadlines"] == [{"breaches": 1}]
+    assert [n["kind"] for n in replies["open_notices"][-1]["items"]] == ["pre_appointment"]
+    closed = next(r["items"] for r in replies["submissions"] if r["items"] and r["items"][0]["status"] == "closed")
+    assert [s["submission_id"] for s in closed] == [question["submission_id"]] and closed[0]["replied"] is True
+    assert {(r["category"], r["received"]) for r in replies["statistics"][-1]["items"]} == {
+        ("complaint_about_cadre", 1),
+        ("consultation", 1),
+    }
+
+
+def test_a_poison_event_is_dead_lettered_and_a_replay_that_fails_again_says_so(replies: dict[str, list[Any]]) -> None:
+    letter = replies["dead_letters"][-1]["items"][0]
+    assert (letter["handler"], letter["error_type"]) == ("on_assessment_preview", "ValidationFailed")
+    assert replies["replay_dead_letter"] == [{"id": letter["id"], "outcome": "dead_lettered"}]
+
+
+def test_a_notice_from_cadre_is_remembered_once_and_closes_on_time(
+    feedback: None, rpc: Any, database: Database, test_env: RunEnvironment
+) -> None:
+    notice_id = f"preview-{uuid.uuid4().hex[:8]}"
+    envelope = foreign.envelope(
+        "cadre",
+        "AssessmentPreviewPublished",
+        f"selection-{notice_id}",
+        published_notice(notice_id, platform_now(database), 1),
+    )
+    foreign.publish(test_env.amqp_uri, "cadre", envelope, envelope)  # delivered twice: remembered once
+    notices = wait_until(
+        lambda: [n for n in rpc.feedback.open_notices()["items"] if n["notice_id"] == notice_id], what="the notice"
+    )
+    assert [n["kind"] for n in notices] == ["assessment_preview"]
+    advance_clock(database, dt.timedelta(days=2))
+    assert not [n for n in rpc.feedback.open_notices()["items"] if n["notice_id"] == notice_id]
+
+
+def test_errors_cross_the_wire_with_their_type(feedback: None, rpc: Any) -> None:
+    with pytest.raises(NotFound):
+        rpc.feedback.my_case(receipt_code="x" * 20)
+    with pytest.raises(ValidationFailed) as caught:
+        rpc.feedback.submit(channel="mailbox", category="general", text="x" * 4001, source="198.51.100.3")
+    assert set(caught.value.errors) == {"text"} and "4000" in str(caught.value)
+
+
+@pytest.mark.parametrize("method", rpc_method_names(FeedbackService))
+def test_bad_input_on_every_rpc_method_names_the_field_and_stores_nothing(
+    feedback: None, rpc: Any, database: Database, method: str
+) -> None:
+    assert_bad_input_is_refused(rpc.feedback, method, database, "feedback")

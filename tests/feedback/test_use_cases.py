@@ -1,0 +1,93 @@
+"""The feedback service layer against the in-memory unit of work: no broker, no database.
+
+The deadline sweep records each breach once, as the service itself, and skips
+submissions closed meanwhile; the department's replies and resolutions are
+acknowledged with the submission's status. (What needs the read models or the
+rate limits, submitting and the receipt code, is in ``test_on_postgres``.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+
+import pytest
+
+from services.feedback import messages as m
+from services.feedback.domain.policy import Category, Channel
+from services.feedback.domain.submission import Submission
+from services.feedback.entrypoint import FeedbackService
+from services.feedback.service_layer import deadlines, submissions
+from shared.application import Author, Sweep, UnitOfWork
+from shared.application.memory import InMemoryUnitOfWork
+from shared.errors import RuleViolation
+from tests.support.local import memory_uow
+
+
+def received(uow: InMemoryUnitOfWork, submission_id: str, category: Category = Category.CONSULTATION) -> None:
+    channel = Channel.CONSULTATION if category is Category.CONSULTATION else Channel.MAILBOX
+    uow.create(
+        Submission,
+        submission_id,
+        lambda s: s.receive(channel, category, "How are cadres appraised?", "h" * 64, True, None, uow.clock.now()),
+        Author("public"),
+    )
+
+
+def sweep_over(ids: Iterable[str]) -> Sweep[Submission]:
+    """The deadline sweep, with the read model's answer given (the query itself runs on PostgreSQL)."""
+
+    def due(uow: UnitOfWork, now: dt.datetime) -> list[str]:
+        return list(ids)
+
+    return dataclasses.replace(deadlines.BREACHES, due=due)
+
+
+def breaches(uow: InMemoryUnitOfWork, submission_id: str) -> list[str]:
+    return [e.data["deadline"] for e in uow.events_of(f"submission-{submission_id}") if e.type == "DeadlineBreached"]
+
+
+def test_the_deadline_sweep_records_each_breach_once_as_the_service() -> None:
+    uow = memory_uow(FeedbackService)
+    received(uow, "s1")
+    received(uow, "s2")
+    received(uow, "s3")
+    submissions.reply(m.ReplyTo(actor="clerk Li", submission_id="s2", text="soon"), uow)
+    uow.clock.advance(dt.timedelta(days=7))  # past 3 working days, within 10
+
+    assert deadlines.check_deadlines(uow, sweep_over(["s1", "s2"])).breaches == 1
+    assert breaches(uow, "s1") == ["first_reply"] and breaches(uow, "s2") == []
+    breach = uow.events_of("submission-s1")[-1]
+    assert breach.metadata["actor"] == "service:feedback" and breach.metadata["reason"] == "deadline check"
+    assert deadlines.check_deadlines(uow, sweep_over(["s1"])).breaches == 0, "each breach once"
+
+    uow.clock.advance(dt.timedelta(days=14))  # past the resolution deadline too
+    assert deadlines.check_deadlines(uow, sweep_over(["s1", "s3"])).breaches == 3
+    assert breaches(uow, "s1") == ["first_reply", "resolution"]
+    assert breaches(uow, "s3") == ["first_reply", "resolution"]
+
+
+def test_a_submission_closed_meanwhile_is_skipped_by_the_sweep() -> None:
+    uow = memory_uow(FeedbackService)
+    received(uow, "s1")
+    submissions.reply(m.ReplyTo(actor="clerk Li", submission_id="s1", text="answered"), uow)
+    uow.update(Submission, "s1", lambda s: s.close(5, "thanks", uow.clock.now()), Author("public"))
+    uow.clock.advance(dt.timedelta(days=40))
+    result = sweep_over(["s1"]).run(uow)
+    assert (result.changed, result.skipped) == (0, 1)
+
+
+def test_the_department_replies_and_resolves_and_a_late_reply_records_its_breach() -> None:
+    uow = memory_uow(FeedbackService)
+    received(uow, "s1", Category.GENERAL)
+    with pytest.raises(RuleViolation, match=r"submission\.answered_first"):
+        submissions.resolve(m.ReplyTo(actor="clerk Li", submission_id="s1", text="done"), uow)
+    uow.clock.advance(dt.timedelta(days=10))  # past 5 working days
+    ack = submissions.reply(m.ReplyTo(actor="clerk Li", reason="late", submission_id="s1", text="sorry"), uow)
+    assert (ack.submission_id, ack.status) == ("s1", "open")
+    assert breaches(uow, "s1") == ["first_reply"]
+    reply = uow.events_of("submission-s1")[-1]
+    assert reply.metadata["actor"] == "clerk Li" and reply.metadata["reason"] == "late"
+    ack = submissions.resolve(m.ReplyTo(actor="clerk Li", submission_id="s1", text="repaired"), uow)
+    assert ack.status == "resolved" and ack.version == len(uow.events_of("submission-s1"))
