@@ -48,10 +48,13 @@ bench: setup $(BENCH_STAMP)
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## make lint: ruff (lint and format), mypy on every Python file of the repository,
+## and import-linter on the layers (pyproject.toml: [tool.importlinter]).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared services
+	$(BIN)/mypy shared services tests bench deploy
+	$(BIN)/lint-imports
 
 ## make lock: re-pin the dependencies after editing requirements*.in.
 lock: setup

@@ -4,7 +4,7 @@ They are plain Python (no nameko, no psycopg2) so that the domain can raise them
 Each keeps its constructor arguments in ``args`` in the same order as the
 constructor takes them, and those arguments are JSON values: that is what lets
 the RPC layer send them across the wire as data and raise the *same type* again
-in the caller (see ``shared.runtime.rpc_errors``).
+in the caller (see ``shared.runtime.messaging.rpc``).
 """
 
 from __future__ import annotations

@@ -9,9 +9,7 @@ that needs one is given what it would have read (see ``shared.application.sweeps
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from shared.application.unit_of_work import UnitOfWorkBase
@@ -47,8 +45,6 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
         super().__init__(service, registry, clock, context)
         self.store = store or InMemoryEventStore(service, clock=clock.now)
         self.snapshots = snapshots or InMemorySnapshotStore()
-        self._tx: MemoryTransaction | None = None
-        self._depth = 0
 
     @property
     def events(self) -> list[RecordedEvent]:
@@ -59,28 +55,14 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
 
     # -- transactions ------------------------------------------------------------------
 
-    @property
-    def in_transaction(self) -> bool:
-        return self._depth > 0
+    def _begin(self) -> MemoryTransaction:
+        return self.store.begin()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[MemoryTransaction]:
-        if self._tx is None:
-            self._tx = self.store.begin()
-        tx = self._tx
-        self._depth += 1
-        try:
-            yield tx
-        except BaseException:
-            self._depth -= 1
-            if self._depth == 0:
-                self._tx = None
-                tx.rollback()
-            raise
-        self._depth -= 1
-        if self._depth == 0:
-            self._tx = None
-            tx.commit()
+    def _commit(self, tx: MemoryTransaction) -> None:
+        tx.commit()
+
+    def _rollback(self, tx: MemoryTransaction) -> None:
+        tx.rollback()
 
     # -- stores --------------------------------------------------------------------------
 

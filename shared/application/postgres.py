@@ -10,7 +10,7 @@ it, so effects and the inbox row commit together.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from shared.application.unit_of_work import UnitOfWorkBase
@@ -47,7 +47,6 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         self._on_commit = on_commit
         self._exit = contextlib.ExitStack()
         self._conn: Connection | None = None
-        self._depth = 0
         self._appended = 0
 
     # -- connection and transactions ---------------------------------------------------
@@ -58,30 +57,19 @@ class PostgresUnitOfWork(UnitOfWorkBase):
             self._conn = self._exit.enter_context(self.database.connection())
         return self._conn
 
-    @property
-    def in_transaction(self) -> bool:
-        return self._depth > 0
+    def _begin(self) -> Connection:
+        return self.conn
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """Commit at the end of the outermost block; inner blocks join it."""
-        conn = self.conn
-        self._depth += 1
-        try:
-            yield conn
-        except BaseException:
-            self._depth -= 1
-            if self._depth == 0:
-                self._appended = 0
-                if not conn.closed:
-                    conn.rollback()
-            raise
-        self._depth -= 1
-        if self._depth == 0:
-            conn.commit()
-            if self._appended and self._on_commit is not None:
-                self._on_commit(self._appended)
-            self._appended = 0
+    def _commit(self, conn: Connection) -> None:
+        conn.commit()
+        if self._appended and self._on_commit is not None:
+            self._on_commit(self._appended)
+        self._appended = 0
+
+    def _rollback(self, conn: Connection) -> None:
+        self._appended = 0
+        if not conn.closed:
+            conn.rollback()
 
     def close(self) -> None:
         """Give the connection back (rolled back if a transaction was left open)."""

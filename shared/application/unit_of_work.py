@@ -17,9 +17,10 @@ where events are kept and how a transaction begins and ends.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -134,11 +135,11 @@ class UnitOfWork(Protocol):
 class UnitOfWorkBase(ABC):
     """Aggregates loaded, changed and saved with who and why, over any store.
 
-    A subclass says how a transaction begins and ends (``transaction``), which
-    repository keeps an aggregate type (``repository``), and how to reach read
-    models (``query``, ``execute``). The ``conn`` that ``transaction`` yields is
-    handed to the repository untouched: a PostgreSQL connection, or an
-    in-memory transaction.
+    A subclass says how a transaction begins and ends (``_begin``, ``_commit``,
+    ``_rollback``), which repository keeps an aggregate type (``repository``),
+    and how to reach read models (``query``, ``execute``). What ``_begin``
+    returns is handed to the repository untouched as ``conn``: a PostgreSQL
+    connection, or an in-memory transaction.
     """
 
     def __init__(self, service: str, registry: EventRegistry, clock: Clock, context: dict[str, Any] | None = None):
@@ -148,15 +149,20 @@ class UnitOfWorkBase(ABC):
         self.context: dict[str, Any] = context if context is not None else {}
         self.command_id: str = self.context.get("causation_id") or str(uuid.uuid4())
         self.handling_event = False  # set while another service's event is being handled
+        self._tx: Any = None  # the open transaction, while there is one
+        self._depth = 0
 
     # -- what an implementation provides ---------------------------------------------
 
     @abstractmethod
-    def transaction(self) -> AbstractContextManager[Any]: ...
+    def _begin(self) -> Any:
+        """Begin a transaction; return what the repositories take as ``conn``."""
 
-    @property
     @abstractmethod
-    def in_transaction(self) -> bool: ...
+    def _commit(self, tx: Any) -> None: ...
+
+    @abstractmethod
+    def _rollback(self, tx: Any) -> None: ...
 
     @abstractmethod
     def repository(self, aggregate: type[A]) -> Repository[A]: ...
@@ -172,6 +178,32 @@ class UnitOfWorkBase(ABC):
 
     def _saved(self, recorded: list[RecordedEvent]) -> None:  # noqa: B027 (a hook, empty by default)
         """Called with what each save stored (the PostgreSQL one counts it for metrics)."""
+
+    # -- transactions --------------------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """Commit at the end of the outermost block, roll back if it raises; inner blocks join it."""
+        if self._depth == 0:
+            self._tx = self._begin()
+        tx = self._tx
+        self._depth += 1
+        try:
+            yield tx
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self._tx = None
+                self._rollback(tx)
+            raise
+        self._depth -= 1
+        if self._depth == 0:
+            self._tx = None
+            self._commit(tx)
 
     # -- tracing -----------------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 """Time in the domain: an injectable clock and working days.
 
-Aggregates never read the wall clock; commands are given ``now``. Services get
-it from a ``Clock``: the system's in production, a manual one in unit tests,
-and in a local platform an offset clock that the demo can move forward (see
-``shared.runtime.clock``).
+Aggregates never read the wall clock; commands are given ``now``. Use cases
+take it from their unit of work's ``Clock``: the system's in production, a
+manual one in unit tests, and in a local platform an offset clock that the
+demo can move forward (see ``shared.db.clock``).
 """
 
 from __future__ import annotations
@@ -12,16 +12,9 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Protocol
 
-UTC = dt.UTC
-
 
 class Clock(Protocol):
     def now(self) -> dt.datetime: ...
-
-
-class SystemClock:
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(UTC)
 
 
 class ManualClock:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.errors import ValidationFailed
+from shared.errors import DuplicateEventId, ValidationFailed
 from shared.eventstore.hashing import NotCanonical, canonical_text, normalise
 from shared.eventstore.records import ANY_VERSION, EVENT_TYPE, Metadata, NewEvent, RecordedEvent
 
@@ -96,3 +96,24 @@ def prepare(
     if problems:
         raise ValidationFailed(problems, "invalid events; nothing was stored")
     return prepared
+
+
+def already_stored(
+    prepared: Sequence[PreparedEvent], found: Iterable[RecordedEvent], stream_id: str
+) -> list[RecordedEvent] | None:
+    """After a refused append: the stored records, when every event of it is stored already, identical.
+
+    That is a retry after a lost reply, and it succeeds with what was stored.
+    None when none of the events is stored (the refusal stands); an event id
+    stored with other content is a ``DuplicateEventId``.
+    """
+    stored = {record.event_id: record for record in found}
+    if not stored:
+        return None
+    result = []
+    for p in prepared:
+        record = stored.get(p.event_id)
+        if record is None or not p.same_as(record, stream_id):
+            raise DuplicateEventId(p.event_id, stream_id)
+        result.append(record)
+    return result

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import ConcurrencyConflict, DuplicateEventId
-from shared.eventstore.appending import PreparedEvent, prepare
+from shared.eventstore.appending import PreparedEvent, already_stored, prepare
 from shared.eventstore.hashing import event_hash
 from shared.eventstore.records import (
     ANY_VERSION,
@@ -154,7 +154,7 @@ class InMemoryEventStore:
             return list(self._run(conn, lambda tx: self._stage(tx, stream_id, prepared, expected_version)))
         except (ConcurrencyConflict, DuplicateEventId):
             if conn is None:
-                stored = self._already_stored(stream_id, prepared)
+                stored = already_stored(prepared, self.events_by_id([p.event_id for p in prepared]), stream_id)
                 if stored is not None:
                     return stored
             raise
@@ -211,19 +211,6 @@ class InMemoryEventStore:
                 previous = digest
             tx.staged.setdefault(stream_id, []).extend(recorded)
             return recorded
-
-    def _already_stored(self, stream_id: str, prepared: Sequence[PreparedEvent]) -> list[RecordedEvent] | None:
-        """The stored records when every event is already there, identical."""
-        stored = {r.event_id: r for r in self.events_by_id([p.event_id for p in prepared])}
-        if not stored:
-            return None
-        result = []
-        for p in prepared:
-            record = stored.get(p.event_id)
-            if record is None or not p.same_as(record, stream_id):
-                raise DuplicateEventId(p.event_id, stream_id)
-            result.append(record)
-        return result
 
     # -- reading -----------------------------------------------------------------------
 

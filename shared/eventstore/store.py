@@ -51,7 +51,7 @@ import psycopg2.errors
 from shared.db.database import Connection, Database, fetch_one
 from shared.db.migrations import SCHEMA_NAME
 from shared.errors import ConcurrencyConflict, DuplicateEventId
-from shared.eventstore.appending import PreparedEvent, prepare
+from shared.eventstore.appending import already_stored, prepare
 from shared.eventstore.records import (
     START,
     Cursor,
@@ -175,7 +175,7 @@ class EventStore:
             if error is None:
                 raise
             if conn is None:
-                stored = self._already_stored(stream_id, prepared)
+                stored = already_stored(prepared, self.events_by_id([p.event_id for p in prepared]), stream_id)
                 if stored is not None:
                     return stored
             raise error from exc
@@ -214,19 +214,6 @@ class EventStore:
             return self.stream_version(stream_id)
         except psycopg2.Error:
             return fallback
-
-    def _already_stored(self, stream_id: str, prepared: Sequence[PreparedEvent]) -> list[RecordedEvent] | None:
-        """The stored records when every event is already there, identical."""
-        stored = {r.event_id: r for r in self.events_by_id([p.event_id for p in prepared])}
-        if not stored:
-            return None
-        result = []
-        for p in prepared:
-            record = stored.get(p.event_id)
-            if record is None or not p.same_as(record, stream_id):
-                raise DuplicateEventId(p.event_id, stream_id)
-            result.append(record)
-        return result
 
     # -- reading -----------------------------------------------------------
 

@@ -1,14 +1,16 @@
 """What every service runs on, so that the six services are thin and alike.
 
-- ``service.ServiceBase``: the base class of every service, with the standard
-  dependencies (storage, relay, projector, operations) and RPC methods.
-- ``rpc.rpc_method``: an RPC entrypoint that validates arguments and results.
-- ``inbound.handles``: take another service's event once in effect, in stream order.
-- ``relay.OutboxRelay``: publish the service's own events from its store.
-- ``projections``: read models, checkpointed with their rows, rebuildable.
-- ``operations``: health and metrics servers; ``metrics``: the one registry.
-- ``launcher``: run one service; ``platform``: run or migrate them all.
+The container core, which nameko assembles for each service:
 
-Import ``shared.runtime.bootstrap`` and call ``green()`` before anything else
-in a process that runs services.
+- ``service.ServiceBase``: the base class of every service's entrypoint, with the
+  standard dependencies and operations;
+- ``resources``: what a container shares (settings, pool, clock);
+- ``storage``: each worker's unit of work; ``projector``: read models kept up to date;
+- ``periodic``: timers whose interval is a setting; ``operations``: health and metrics.
+
+And its wings: ``messaging/`` (RPC, events in and out), ``process/`` (starting
+services and the platform), ``observability/`` (metrics, logs).
+
+Import ``shared.runtime.process.bootstrap`` and call ``green()`` before anything
+else in a process that runs services.
 """

@@ -27,7 +27,9 @@ from tests.support import foreign
 from tests.support.contracts import (
     Recorder,
     assert_bad_input_is_refused,
-    assert_reply_keeps_contract,
+    assert_dead_lettered_then_replayed,
+    every_method_keeps_its_contract,
+    poison_and_replay,
     rpc_method_names,
 )
 from tests.support.environment import RunEnvironment
@@ -123,17 +125,11 @@ def replies(cadre_service: None, database: Database, test_env: RunEnvironment) -
             f"credits-{TAG}",
             {"cadre_id": f"{TAG}-c1", "year": 2026, "total_hours": "many"},
         )
-        foreign.publish(test_env.amqp_uri, "training", poison)
-        letter = wait_until(lambda: cadre.dead_letters()["items"], what="the dead letter")[0]
-        cadre.replay_dead_letter(id=letter["id"])
+        poison_and_replay(cadre, test_env.amqp_uri, "training", poison)
         return dict(cadre.replies)
 
 
-@pytest.mark.parametrize("method", rpc_method_names(CadreService))
-def test_every_rpc_method_answers_what_it_declares(replies: dict[str, list[Any]], method: str) -> None:
-    assert replies.get(method), f"the walk did not call {method}"
-    for reply in replies[method]:
-        assert_reply_keeps_contract(CadreService, method, reply)
+test_every_rpc_method_answers_what_it_declares = every_method_keeps_its_contract(CadreService)
 
 
 def test_each_step_of_a_selection_answers_the_process_as_it_left_it(replies: dict[str, list[Any]]) -> None:
@@ -187,13 +183,7 @@ def test_queries_read_the_read_models(replies: dict[str, list[Any]]) -> None:
 
 
 def test_a_poison_event_is_dead_lettered_and_a_replay_that_fails_again_says_so(replies: dict[str, list[Any]]) -> None:
-    letter = replies["dead_letters"][-1]["items"][0]
-    assert (letter["handler"], letter["type"], letter["error_type"]) == (
-        "on_credit_total",
-        "CreditTotalUpdated",
-        "ValidationFailed",
-    )
-    assert replies["replay_dead_letter"] == [{"id": letter["id"], "outcome": "dead_lettered"}]
+    assert_dead_lettered_then_replayed(replies, "on_credit_total", "CreditTotalUpdated")
 
 
 def test_a_substantiated_outcome_from_supervision_during_the_notice_withholds_the_appointment(

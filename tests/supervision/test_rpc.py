@@ -24,7 +24,9 @@ from tests.support import foreign
 from tests.support.contracts import (
     Recorder,
     assert_bad_input_is_refused,
-    assert_reply_keeps_contract,
+    assert_dead_lettered_then_replayed,
+    every_method_keeps_its_contract,
+    poison_and_replay,
     rpc_method_names,
 )
 from tests.support.environment import RunEnvironment
@@ -79,17 +81,11 @@ def replies(supervision: None, database: Database, test_env: RunEnvironment) -> 
         wait_until(lambda: service.inspection_notices()["items"], what="the inspection notice")
 
         poison = foreign.envelope("feedback", "ComplaintRoutedToSupervision", "submission-poison", {"text": "no cadre"})
-        foreign.publish(test_env.amqp_uri, "feedback", poison)
-        letter = wait_until(lambda: service.dead_letters()["items"], what="the dead letter")[0]
-        service.replay_dead_letter(id=letter["id"])
+        poison_and_replay(service, test_env.amqp_uri, "feedback", poison)
         return dict(service.replies)
 
 
-@pytest.mark.parametrize("method", rpc_method_names(SupervisionService))
-def test_every_rpc_method_answers_what_it_declares(replies: dict[str, list[Any]], method: str) -> None:
-    assert replies.get(method), f"the walk did not call {method}"
-    for reply in replies[method]:
-        assert_reply_keeps_contract(SupervisionService, method, reply)
+test_every_rpc_method_answers_what_it_declares = every_method_keeps_its_contract(SupervisionService)
 
 
 def test_commands_answer_the_case_or_task_as_they_left_it(replies: dict[str, list[Any]]) -> None:
@@ -106,9 +102,7 @@ def test_commands_answer_the_case_or_task_as_they_left_it(replies: dict[str, lis
 
 
 def test_a_poison_event_is_dead_lettered_and_a_replay_that_fails_again_says_so(replies: dict[str, list[Any]]) -> None:
-    letter = replies["dead_letters"][-1]["items"][0]
-    assert (letter["handler"], letter["error_type"]) == ("on_routed_complaint", "ValidationFailed")
-    assert replies["replay_dead_letter"] == [{"id": letter["id"], "outcome": "dead_lettered"}]
+    assert_dead_lettered_then_replayed(replies, "on_routed_complaint", "ComplaintRoutedToSupervision")
 
 
 def test_a_routed_complaint_opens_one_case_whose_story_and_outcome_follow_it(

@@ -19,6 +19,8 @@ from shared.db.database import Database
 from shared.domain import schemas
 from shared.errors import ValidationFailed
 from shared.runtime.messaging.rpc import ValidatedRpc, contract_of
+from shared.runtime.process.control import wait_until
+from tests.support.foreign import publish
 from tests.support.probes import scalar
 
 
@@ -59,6 +61,32 @@ def assert_reply_keeps_contract(service_cls: type, method: str, reply: Any) -> N
             schemas.load(contract.response, item, message=f"{method} answered off contract")
     else:
         schemas.load(contract.response, reply, message=f"{method} answered off contract")
+
+
+def every_method_keeps_its_contract(service_cls: type) -> Callable[..., None]:
+    """A test, one case per RPC method: the walk (fixture ``replies``) called it, and it answered as declared."""
+
+    @pytest.mark.parametrize("method", rpc_method_names(service_cls))
+    def test(replies: dict[str, list[Any]], method: str) -> None:
+        assert replies.get(method), f"the walk did not call {method}"
+        for reply in replies[method]:
+            assert_reply_keeps_contract(service_cls, method, reply)
+
+    return test
+
+
+def poison_and_replay(service: Recorder, amqp_uri: str, source: str, envelope: dict[str, Any]) -> None:
+    """Publish an event the service cannot take, wait for its dead letter, and replay it (to fail again)."""
+    publish(amqp_uri, source, envelope)
+    letter = wait_until(lambda: service.dead_letters()["items"], what="the dead letter")[0]
+    service.replay_dead_letter(id=letter["id"])
+
+
+def assert_dead_lettered_then_replayed(replies: dict[str, list[Any]], handler: str, event_type: str) -> None:
+    """What ``poison_and_replay`` left: one dead letter naming the handler, and a replay that says it failed again."""
+    letter = replies["dead_letters"][-1]["items"][0]
+    assert (letter["handler"], letter["type"], letter["error_type"]) == (handler, event_type, "ValidationFailed")
+    assert replies["replay_dead_letter"] == [{"id": letter["id"], "outcome": "dead_lettered"}]
 
 
 def assert_bad_input_is_refused(proxy: Any, method: str, database: Database, schema: str) -> None:

@@ -1,0 +1,8 @@
+"""Processes: starting services, the whole platform, and what they need first.
+
+- ``bootstrap``: make a process green before anything else is imported;
+- ``launcher``: run one service; ``platform``: run or migrate them all;
+- ``catalog``: where the services are; ``provisioning``: database, schema, queues;
+- ``control``: start service processes and wait until they are ready;
+- ``sandbox``: a database and a vhost of one's own, for tests and benchmarks.
+"""
