@@ -2,9 +2,10 @@
 
 Every process of the platform (services, the CLI, the tests, the benchmarks)
 reads its settings here, so that one variable means the same thing everywhere.
-Nothing else reads ``os.environ`` for a setting, and nothing reads it at import:
-a process calls ``Settings.from_env()`` once and passes the result on (a
-service container gets it in its config, so tests can inject their own).
+No service reads ``os.environ`` but through here, and nothing reads it at
+import: a process calls ``Settings.from_env()`` and passes the result on (a
+service container gets it in its config, so tests can inject their own). The
+tests' and benchmarks' sandboxes read ``SANDBOX_*`` when they make one.
 
 Platform-wide settings are fields of ``Settings`` (variable: the field's name
 in capitals). Each service has a section of its own, and so does the audit

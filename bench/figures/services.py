@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from typing import Any
 
@@ -21,17 +20,10 @@ from shared.config import REPO_ROOT, Settings
 from shared.db.database import Database, fetch_one
 from shared.eventstore.records import Metadata, NewEvent
 from shared.eventstore.store import EventStore
+from shared.runtime.process.control import free_port, launch, wait_ready
 from shared.runtime.process.provisioning import declare_queues, migrate_service
 
 META = Metadata(actor="bench")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Platform:
@@ -40,7 +32,6 @@ class Platform:
     def __init__(self, env: BenchEnvironment) -> None:
         self.env = env
         self.processes: list[subprocess.Popen[bytes]] = []
-        self.health: list[int] = []
 
     def __enter__(self) -> "Platform":
         settings = Settings.from_env()
@@ -49,26 +40,11 @@ class Platform:
         declare_queues(settings, [BenchSource, BenchSink])
         env = {**os.environ, "LOG_LEVEL": "WARNING", "LOG_FORMAT": "json"}
         log = open(os.environ.get("BENCH_SERVICE_LOG", os.devnull), "ab")
+        ports: dict[str, int] = {}
         for target in ("bench.apps:BenchSource", "bench.apps:BenchSink"):
-            health = _free_port()
-            self.health.append(health)
+            ports[target] = free_port()
             self.processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "shared.runtime.process.launcher",
-                        target,
-                        "--health-port",
-                        str(health),
-                        "--metrics-port",
-                        str(_free_port()),
-                    ],
-                    cwd=REPO_ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=log,
-                )
+                launch(target, health_port=ports[target], metrics_port=free_port(), env=env, stdout=log, stderr=log)
             )
         for target in ("bench.apps:PlainSource", "bench.apps:PlainSink"):
             self.processes.append(
@@ -76,11 +52,7 @@ class Platform:
                     [sys.executable, "-m", "bench.run_plain", target], cwd=REPO_ROOT, env=env, stdout=log, stderr=log
                 )
             )
-        deadline = time.monotonic() + 90
-        while not all(self._ready(port) for port in self.health):
-            if time.monotonic() > deadline:
-                raise RuntimeError("the bench services did not get ready")
-            time.sleep(0.3)
+        wait_ready(ports, 90)
         self.database = Database(self.env.database_url, size=10, application_name="bench-p3")
         with ClusterRpcProxy({"AMQP_URI": self.env.amqp_uri}, timeout=30) as rpc:  # plain services answer
             deadline = time.monotonic() + 60
@@ -94,14 +66,6 @@ class Platform:
                         raise
                     time.sleep(0.5)
         return self
-
-    @staticmethod
-    def _ready(port: int) -> bool:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
 
     def handled(self, prefix: str) -> int:
         with self.database.transaction() as conn, conn.cursor() as cur:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from marshmallow import validate
 
 from services.feedback.domain.policy import Category, Channel
-from shared.application.commands import ID, LONG_TEXT, TEXT_LIMIT, Command
+from shared.application.commands import ID, LONG_TEXT, NAME, TEXT_LIMIT
 
 RECEIPT = {"validate": validate.Length(min=16, max=64)}
 
@@ -43,11 +43,12 @@ class FollowUp:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReplyTo(Command):
+class ReplyTo:
     """The department answers (or resolves) a submission; ``text`` is the answer the submitter reads."""
 
     submission_id: str = field(metadata=ID)
     text: str = field(metadata=LONG_TEXT)
+    actor: str = field(metadata=NAME)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ unit test as against PostgreSQL in production.
 - ``unit_of_work``: the ``UnitOfWork`` a use case takes, and who acts (``Author``);
 - ``commands``: the fields and the base every request shares;
 - ``sweeps``: a command run by the service on every aggregate found due;
+- ``ratelimit``: fixed-window limits counted in the service's own table;
 - ``memory``: the in-memory unit of work, for tests;
 - ``postgres``: the PostgreSQL unit of work (infrastructure: import it by name).
 """

@@ -10,15 +10,13 @@ that needs one is given what it would have read (see ``shared.application.sweeps
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from typing import Any
 
 from shared.application.unit_of_work import UnitOfWorkBase
-from shared.domain import Aggregate, EventRegistry, Repository
+from shared.domain import EventRegistry
 from shared.domain.calendar import ManualClock
 from shared.eventstore.memory import InMemoryEventStore, InMemorySnapshotStore, MemoryTransaction
 from shared.eventstore.records import RecordedEvent
-
-A = TypeVar("A", bound=Aggregate)
 
 DEFAULT_START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday morning
 
@@ -31,6 +29,8 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
     """
 
     clock: ManualClock
+    store: InMemoryEventStore
+    snapshots: InMemorySnapshotStore
 
     def __init__(
         self,
@@ -65,12 +65,6 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
         tx.rollback()
 
     # -- stores --------------------------------------------------------------------------
-
-    def repository(self, aggregate: type[A]) -> Repository[A]:
-        return Repository(aggregate, self.store, self.registry, self.snapshots)
-
-    def origin_correlation(self, stream_id: str) -> str | None:
-        return self.store.origin_correlation(stream_id, conn=self._tx)
 
     def query(self, statement: str, params: Any = ()) -> list[dict[str, Any]]:
         raise NotImplementedError("read models live in PostgreSQL: give the use case what it would read")

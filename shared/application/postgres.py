@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
+
+import psycopg2.extensions
 
 from shared.application.unit_of_work import UnitOfWorkBase
 from shared.db.database import Connection, Database
-from shared.domain import Aggregate, EventRegistry, Repository
+from shared.domain import EventRegistry
 from shared.domain.calendar import Clock
 from shared.eventstore.records import RecordedEvent
 from shared.eventstore.snapshots import SnapshotStore
 from shared.eventstore.store import EventStore
 
-A = TypeVar("A", bound=Aggregate)
+
+class TransactionAborted(RuntimeError):
+    """A transaction cannot commit: a statement in it failed and the error was caught."""
 
 
 class PostgresUnitOfWork(UnitOfWorkBase):
@@ -30,6 +34,9 @@ class PostgresUnitOfWork(UnitOfWorkBase):
     ``on_commit`` is told how many events each committed transaction appended
     (the runtime counts them in its metrics).
     """
+
+    store: EventStore
+    snapshots: SnapshotStore
 
     def __init__(
         self,
@@ -61,10 +68,15 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         return self.conn
 
     def _commit(self, conn: Connection) -> None:
+        appended, self._appended = self._appended, 0
+        if conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_INERROR:
+            # A statement failed inside and the error was caught: PostgreSQL would
+            # turn this COMMIT into a ROLLBACK without a word. Say so instead.
+            conn.rollback()
+            raise TransactionAborted("a statement in this transaction failed; nothing was committed")
         conn.commit()
-        if self._appended and self._on_commit is not None:
-            self._on_commit(self._appended)
-        self._appended = 0
+        if appended and self._on_commit is not None:
+            self._on_commit(appended)
 
     def _rollback(self, conn: Connection) -> None:
         self._appended = 0
@@ -82,12 +94,6 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         self._appended += len(recorded)
 
     # -- stores ----------------------------------------------------------------------------
-
-    def repository(self, aggregate: type[A]) -> Repository[A]:
-        return Repository(aggregate, self.store, self.registry, self.snapshots)
-
-    def origin_correlation(self, stream_id: str) -> str | None:
-        return self.store.origin_correlation(stream_id, conn=self.conn)
 
     def query(self, statement: str, params: Any = ()) -> list[dict[str, Any]]:
         with self.transaction() as conn, conn.cursor() as cur:

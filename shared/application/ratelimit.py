@@ -1,7 +1,8 @@
 """Fixed-window rate limits kept in the service's own table, so every replica counts together.
 
 Callers count a hit in a transaction of its own, before the request runs, so
-that invalid requests count too. Keys should not carry personal data in clear
+that requests which then fail count too (a hit over the limit is refused and
+not kept, so the window's count stops at the limit plus one). Keys should not carry personal data in clear
 (HMAC them first); windows long past are purged now and then as hits come in.
 The table ``rate_limits`` is the platform's (``shared/migrations``), in every
 service's schema.

@@ -27,6 +27,7 @@ from typing import Any, Protocol, TypeVar
 
 from shared.domain import Aggregate, EventRegistry, Repository
 from shared.domain.calendar import Clock
+from shared.domain.repository import EventLog, Snapshots
 from shared.errors import ConcurrencyConflict
 from shared.eventstore.records import Metadata, RecordedEvent
 
@@ -34,6 +35,12 @@ A = TypeVar("A", bound=Aggregate)
 
 #: How many times ``update`` runs a command again after a concurrent change.
 UPDATE_ATTEMPTS = 3
+
+
+class StreamStore(EventLog, Protocol):
+    """What a unit of work needs of its event store: streams, and the story each began."""
+
+    def origin_correlation(self, stream_id: str, *, conn: Any = None) -> str | None: ...
 
 
 class Authored(Protocol):
@@ -135,12 +142,18 @@ class UnitOfWork(Protocol):
 class UnitOfWorkBase(ABC):
     """Aggregates loaded, changed and saved with who and why, over any store.
 
-    A subclass says how a transaction begins and ends (``_begin``, ``_commit``,
-    ``_rollback``), which repository keeps an aggregate type (``repository``),
-    and how to reach read models (``query``, ``execute``). What ``_begin``
-    returns is handed to the repository untouched as ``conn``: a PostgreSQL
-    connection, or an in-memory transaction.
+    A subclass sets ``store`` (its event log) and ``snapshots``, says how a
+    transaction begins and ends (``_begin``, ``_commit``, ``_rollback``), and how
+    to reach read models (``query``, ``execute``). What ``_begin`` returns is
+    handed to the stores untouched as ``conn``: a PostgreSQL connection, or an
+    in-memory transaction.
+
+    Inner ``transaction()`` blocks join the outer one, without savepoints: an
+    error caught inside leaves what the block wrote in the transaction.
     """
+
+    store: StreamStore
+    snapshots: Snapshots
 
     def __init__(self, service: str, registry: EventRegistry, clock: Clock, context: dict[str, Any] | None = None):
         self.service = service
@@ -163,12 +176,6 @@ class UnitOfWorkBase(ABC):
 
     @abstractmethod
     def _rollback(self, tx: Any) -> None: ...
-
-    @abstractmethod
-    def repository(self, aggregate: type[A]) -> Repository[A]: ...
-
-    @abstractmethod
-    def origin_correlation(self, stream_id: str) -> str | None: ...
 
     @abstractmethod
     def query(self, statement: str, params: Any = ()) -> list[dict[str, Any]]: ...
@@ -246,6 +253,15 @@ class UnitOfWorkBase(ABC):
 
     def system(self, reason: str) -> Author:
         return Author(system_actor(self.service), reason)
+
+    # -- stores ------------------------------------------------------------------------
+
+    def repository(self, aggregate: type[A]) -> Repository[A]:
+        return Repository(aggregate, self.store, self.registry, self.snapshots)
+
+    def origin_correlation(self, stream_id: str) -> str | None:
+        with self.transaction() as conn:
+            return self.store.origin_correlation(stream_id, conn=conn)
 
     # -- aggregates --------------------------------------------------------------------
 

@@ -221,8 +221,9 @@ def verify(
 ) -> None:
     """Recompute every hash chain and check it against the signed checkpoints; exit 1 on any finding."""
     exported: list[Checkpoint] | None = None
+    audit = Settings.from_env().audit
     try:
-        key = bytes.fromhex(public_key) if public_key else trusted_public_key(Settings.from_env().audit)
+        key = bytes.fromhex(public_key) if public_key else trusted_public_key(audit)
     except ValueError as error:
         raise typer.BadParameter(f"not a hex key: {error}", param_hint="--public-key") from error
     if checkpoints is not None:

@@ -16,6 +16,12 @@ contract, checked by the same contract suite (``tests/core/store_contract.py``):
 Positions are taken from a counter when an event is appended, transaction ids
 when a transaction first writes: like PostgreSQL's sequence and ``xid8``,
 neither is given back by a rollback.
+
+Where it differs, knowingly: two open transactions appending to one stream
+conflict when the second one commits (PostgreSQL makes the second one wait at
+its append, then refuses it); the horizon is held back by this store's open
+writers only (PostgreSQL's by any writing transaction on the server); and
+``read_by_position`` and ``by_correlation`` read committed events only.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from shared.eventstore.records import (
     Page,
     RecordedEvent,
     check_stream_id,
+    every_event,
     utc_now,
 )
 
@@ -256,12 +263,8 @@ class InMemoryEventStore:
         return Page(events, events[-1].cursor if events else after)
 
     def iter_all(self, after: Cursor = START, page_size: int = 1000) -> Iterator[RecordedEvent]:
-        while True:
-            page = self.read_all(after, page_size)
-            yield from page.events
-            if len(page) < page_size:
-                return
-            after = page.next_cursor
+        """Every safely readable event after ``after``, page by page."""
+        return every_event(self.read_all, after, page_size)
 
     def read_by_position(
         self, after_position: int = 0, limit: int = 1000, *, conn: MemoryTransaction | None = None

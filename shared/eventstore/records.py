@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -252,3 +252,13 @@ class Horizon:
 
     events_behind: int
     oldest_writer_seconds: float
+
+
+def every_event(read_all: Callable[[Cursor, int], Page], after: Cursor, page_size: int) -> Iterator[RecordedEvent]:
+    """Every event a store's global read gives after ``after``, page by page (both stores' ``iter_all``)."""
+    while True:
+        page = read_all(after, page_size)
+        yield from page.events
+        if len(page) < page_size:
+            return
+        after = page.next_cursor

@@ -61,6 +61,7 @@ from shared.eventstore.records import (
     Page,
     RecordedEvent,
     check_stream_id,
+    every_event,
     utc_now,
 )
 
@@ -252,12 +253,7 @@ class EventStore:
 
     def iter_all(self, after: Cursor = START, page_size: int = 1000) -> Iterator[RecordedEvent]:
         """Every safely readable event after ``after``, page by page."""
-        while True:
-            page = self.read_all(after, page_size)
-            yield from page.events
-            if len(page) < page_size:
-                return
-            after = page.next_cursor
+        return every_event(self.read_all, after, page_size)
 
     def read_by_position(
         self, after_position: int = 0, limit: int = 1000, *, conn: Connection | None = None

@@ -21,9 +21,11 @@ SETTINGS_KEY = "ORGWORK_SETTINGS"
 
 
 def settings_of(container: Any) -> Settings:
-    """The platform settings a container was started with."""
+    """The platform settings a container was started with (read from the environment once, if none)."""
     settings = container.config.get(SETTINGS_KEY)
-    return settings if isinstance(settings, Settings) else Settings.from_env()
+    if not isinstance(settings, Settings):
+        settings = container.config[SETTINGS_KEY] = Settings.from_env()
+    return settings
 
 
 class ServiceDatabase(SharedExtension):

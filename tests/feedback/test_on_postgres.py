@@ -85,6 +85,20 @@ def test_a_receipt_code_opens_its_case_and_is_stored_only_as_a_hash(feedback: On
         feedback.call("my_case", receipt_code="x" * 20)
 
 
+def test_complaints_and_training_suggestions_are_routed_by_the_events_they_record(feedback: OnPostgres) -> None:
+    complaint = submit(feedback, category="complaint_about_cadre", cadre_id="c-42", text="He takes bribes.")
+    suggestion = submit(feedback, category="suggestion_on_training", text="More courses online")
+    assert (complaint["routed_to"], suggestion["routed_to"]) == ("supervision", "training")
+    with feedback.database.transaction() as conn, conn.cursor() as cur:
+        cur.execute("SELECT stream_id, type, data FROM feedback.events WHERE type LIKE '%Routed%' ORDER BY position")
+        routed = cur.fetchall()
+    assert [(stream, kind) for stream, kind, _ in routed] == [
+        (f"submission-{complaint['submission_id']}", "ComplaintRoutedToSupervision"),
+        (f"submission-{suggestion['submission_id']}", "SuggestionRoutedToTraining"),
+    ]
+    assert routed[0][2]["cadre_id"] == "c-42" and routed[1][2]["text"] == "More courses online"
+
+
 def test_an_identity_is_kept_only_sealed_never_in_clear(feedback: OnPostgres) -> None:
     name, contact = f"Chen {uuid.uuid4().hex[:4]}", f"+86 139 {uuid.uuid4().int % 10**8:08d}"
     receipt = submit(feedback, anonymous=False, identity={"name": name, "contact": contact})

@@ -18,6 +18,7 @@ from services.feedback import messages as m
 from services.feedback.domain.policy import Category, Channel
 from services.feedback.domain.submission import Submission
 from services.feedback.entrypoint import FeedbackService
+from services.feedback.protection import new_receipt_code, receipt_hash
 from services.feedback.service_layer import deadlines, submissions
 from shared.application import Author, Sweep, UnitOfWork
 from shared.application.memory import InMemoryUnitOfWork
@@ -84,10 +85,16 @@ def test_the_department_replies_and_resolves_and_a_late_reply_records_its_breach
     with pytest.raises(RuleViolation, match=r"submission\.answered_first"):
         submissions.resolve(m.ReplyTo(actor="clerk Li", submission_id="s1", text="done"), uow)
     uow.clock.advance(dt.timedelta(days=10))  # past 5 working days
-    ack = submissions.reply(m.ReplyTo(actor="clerk Li", reason="late", submission_id="s1", text="sorry"), uow)
+    ack = submissions.reply(m.ReplyTo(actor="clerk Li", submission_id="s1", text="sorry"), uow)
     assert (ack.submission_id, ack.status) == ("s1", "open")
     assert breaches(uow, "s1") == ["first_reply"]
     reply = uow.events_of("submission-s1")[-1]
-    assert reply.metadata["actor"] == "clerk Li" and reply.metadata["reason"] == "late"
+    assert reply.metadata["actor"] == "clerk Li" and reply.type == "ReplySent"
     ack = submissions.resolve(m.ReplyTo(actor="clerk Li", submission_id="s1", text="repaired"), uow)
     assert ack.status == "resolved" and ack.version == len(uow.events_of("submission-s1"))
+
+
+def test_receipt_codes_are_long_random_and_kept_only_as_hashes() -> None:
+    codes = {new_receipt_code() for _ in range(100)}
+    assert len(codes) == 100 and min(len(c) for c in codes) >= 20
+    assert receipt_hash("abc") != receipt_hash("abd") and len(receipt_hash("abc")) == 64

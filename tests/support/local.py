@@ -25,7 +25,9 @@ from shared.application.postgres import PostgresUnitOfWork
 from shared.config import Settings
 from shared.db.database import Database
 from shared.domain.calendar import ManualClock
+from shared.eventstore.records import Cursor
 from shared.projections.runner import ProjectionRunner
+from shared.runtime.process.control import wait_until
 from shared.runtime.process.provisioning import migrate_service
 from shared.runtime.service import ServiceBase
 
@@ -98,9 +100,37 @@ class OnPostgres:
     def move_clock(self, delta: dt.timedelta) -> None:
         self.clock.advance(delta)
 
-    def project(self) -> int:
-        """Bring every read model of the service up to date; return how many events were read."""
-        return sum(
-            ProjectionRunner(self.database, self.service_cls.name, projection(), self.service_cls.events).catch_up()
-            for projection in self.service_cls.projections
-        )
+    @property
+    def proxy(self) -> Any:
+        """The service's methods as an RPC proxy offers them (``proxy.open_registration(...)``)."""
+        service = self
+
+        class Proxy:
+            def __getattr__(self, method: str) -> Any:
+                return lambda **kwargs: service.call(method, **kwargs)
+
+        return Proxy()
+
+    def project(self, timeout: float = 30.0) -> None:
+        """Bring every read model of the service up to date with what is committed now.
+
+        The store's global read stops below the oldest transaction still
+        writing anywhere on the server (another test run, a benchmark), so
+        this waits until each read model has caught up with the newest event.
+        """
+        name = self.service_cls.name
+        with self.database.transaction() as conn, conn.cursor() as cur:
+            cur.execute(
+                f'SELECT tx_id::text::bigint, position FROM "{name}".events ORDER BY tx_id DESC, position DESC LIMIT 1'
+            )
+            row = cur.fetchone()
+        newest = Cursor(*row) if row else Cursor()
+        for projection in self.service_cls.projections:
+            runner = ProjectionRunner(self.database, name, projection(), self.service_cls.events)
+
+            def caught_up(runner: ProjectionRunner = runner) -> bool:
+                runner.catch_up()
+                checkpoint = runner.checkpoint()
+                return (checkpoint.tx_id, checkpoint.position) >= (newest.tx_id, newest.position)
+
+            wait_until(caught_up, timeout, 0.05, f"the {projection.name} read model to catch up")

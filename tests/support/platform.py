@@ -21,7 +21,10 @@ from shared.runtime.service import ServiceBase
 
 __all__ = ["InProcess", "Processes", "ServiceProcess", "reset_apps", "settings_for_tests", "wait_until"]
 
-LOGS = Path(os.environ.get("ORGWORK_TEST_LOGS", "/tmp/orgwork-test-logs"))
+
+def log_dir() -> Path:
+    """Where service processes started by tests write their logs (``ORGWORK_TEST_LOGS``)."""
+    return Path(os.environ.get("ORGWORK_TEST_LOGS", "/tmp/orgwork-test-logs"))
 
 
 def settings_for_tests(**overrides: Any) -> Settings:
@@ -80,8 +83,9 @@ class ServiceProcess:
     log_path: Path | None = None
 
     def start(self) -> ServiceProcess:
-        LOGS.mkdir(parents=True, exist_ok=True)
-        self.log_path = LOGS / f"{self.name}-{self.health_port}.log"
+        logs = log_dir()
+        logs.mkdir(parents=True, exist_ok=True)
+        self.log_path = logs / f"{self.name}-{self.health_port}.log"
         with self.log_path.open("ab") as log:
             self.process = launch(
                 self.target,

@@ -108,7 +108,7 @@ def close(request: m.Close, uow: UnitOfWork, settings: FeedbackSettings) -> Subm
 def reply(request: m.ReplyTo, uow: UnitOfWork) -> SubmissionAck:
     now = uow.clock.now()
     submission, _ = uow.update(
-        Submission, request.submission_id, lambda s: s.reply(request.actor, request.text, now), request
+        Submission, request.submission_id, lambda s: s.reply(request.actor, request.text, now), Author(request.actor)
     )
     return submission_ack(submission)
 
@@ -117,6 +117,6 @@ def resolve(request: m.ReplyTo, uow: UnitOfWork) -> SubmissionAck:
     """The department resolves a case (its text is the resolution); the submitter may rate it later."""
     now = uow.clock.now()
     submission, _ = uow.update(
-        Submission, request.submission_id, lambda s: s.resolve(request.actor, request.text, now), request
+        Submission, request.submission_id, lambda s: s.resolve(request.actor, request.text, now), Author(request.actor)
     )
     return submission_ack(submission)

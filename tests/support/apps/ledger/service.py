@@ -107,7 +107,7 @@ class Ledger(ServiceBase):
 
         account = self.uow.load_or_new(Account, request.account_id)
         deposit_all(account)
-        self.uow.save(account, Author(request.actor))
+        self.uow.save(account, Author(request.actor), correlation_id=self.uow.correlation_id)
         return self._balance(account)
 
     @rpc_method(request=CloseAccount, response=Balance)
