@@ -33,7 +33,7 @@ from tests.support.contracts import (
     rpc_method_names,
 )
 from tests.support.environment import RunEnvironment
-from tests.support.platform import InProcess, reset_apps, settings_for_tests, wait_until
+from tests.support.platform import service_running, settings_for_tests, wait_until
 from tests.support.probes import platform_now, scalar
 
 ACTOR = "tester"
@@ -42,12 +42,8 @@ TAG = f"w{uuid.uuid4().hex[:6]}"
 
 @pytest.fixture(scope="module")
 def cadre_service(test_env: RunEnvironment, database: Database) -> Iterator[None]:
-    settings = settings_for_tests(clock="offset")
-    reset_apps(database, settings, CadreService)
-    runners = InProcess()
-    runners.start(CadreService, settings=settings)
-    yield
-    runners.stop_all()
+    with service_running(database, CadreService, settings_for_tests(clock="offset")):
+        yield
 
 
 def move_clock(database: Database) -> Callable[[dt.timedelta], object]:

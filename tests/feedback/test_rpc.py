@@ -32,19 +32,15 @@ from tests.support.contracts import (
     rpc_method_names,
 )
 from tests.support.environment import RunEnvironment
-from tests.support.platform import InProcess, reset_apps, settings_for_tests, wait_until
+from tests.support.platform import service_running, settings_for_tests, wait_until
 from tests.support.probes import platform_now, scalar
 
 
 @pytest.fixture(scope="module")
 def feedback(test_env: RunEnvironment, database: Database) -> Iterator[None]:
     limits = {"identity_key": generate_key(), "source_limit": 50, "receipt_limit": 100, "source_key": "k"}
-    settings = settings_for_tests(clock="offset", feedback=limits)
-    reset_apps(database, settings, FeedbackService)
-    runners = InProcess()
-    runners.start(FeedbackService, settings=settings)
-    yield
-    runners.stop_all()
+    with service_running(database, FeedbackService, settings_for_tests(clock="offset", feedback=limits)):
+        yield
 
 
 def published_notice(notice_id: str, now: dt.datetime, days: int = 2) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from tests.support.contracts import (
     rpc_method_names,
 )
 from tests.support.environment import RunEnvironment
-from tests.support.platform import InProcess, reset_apps, settings_for_tests, wait_until
+from tests.support.platform import service_running, settings_for_tests, wait_until
 from tests.support.probes import platform_now
 
 OFFICE = "supervision-office"
@@ -39,12 +39,8 @@ MEETING = [{"name": "Zhao", "role": "organization"}, {"name": "Qian", "role": "d
 
 @pytest.fixture(scope="module")
 def supervision(test_env: RunEnvironment, database: Database) -> Iterator[None]:
-    settings = settings_for_tests(clock="offset")
-    reset_apps(database, settings, SupervisionService)
-    runners = InProcess()
-    runners.start(SupervisionService, settings=settings)
-    yield
-    runners.stop_all()
+    with service_running(database, SupervisionService, settings_for_tests(clock="offset")):
+        yield
 
 
 @pytest.fixture(scope="module")

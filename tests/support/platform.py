@@ -6,6 +6,8 @@ import os
 import signal
 import subprocess
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,15 @@ from shared.runtime.process.control import NotReady, free_port, get_json, launch
 from shared.runtime.process.provisioning import declare_queues, migrate_service, nameko_config
 from shared.runtime.service import ServiceBase
 
-__all__ = ["InProcess", "Processes", "ServiceProcess", "reset_apps", "settings_for_tests", "wait_until"]
+__all__ = [
+    "InProcess",
+    "Processes",
+    "ServiceProcess",
+    "reset_apps",
+    "service_running",
+    "settings_for_tests",
+    "wait_until",
+]
 
 
 def log_dir() -> Path:
@@ -47,6 +57,18 @@ def reset_apps(database: Database, settings: Settings, *service_classes: type[Se
     for cls in service_classes:
         migrate_service(settings, cls)
     declare_queues(settings, service_classes)
+
+
+@contextmanager
+def service_running(database: Database, service_cls: type[ServiceBase], settings: Settings) -> Iterator[None]:
+    """One service, fresh (schema and queues reset), running in this process for the block."""
+    reset_apps(database, settings, service_cls)
+    runners = InProcess()
+    runners.start(service_cls, settings=settings)
+    try:
+        yield
+    finally:
+        runners.stop_all()
 
 
 class InProcess:
