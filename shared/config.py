@@ -103,6 +103,8 @@ class Settings:
     ``amqp_heartbeat`` is chosen deliberately: handlers are green, so the hub
     answers heartbeats while a handler waits on PostgreSQL; 30 s tolerates a
     busy machine without leaving a dead peer unnoticed for long.
+    ``max_message_bytes`` bounds every AMQP message taken in, checked before
+    it is parsed (``shared.runtime.messaging.wire``).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -115,6 +117,7 @@ class Settings:
     relay_idle_wait: float = 0.02
     relay_lag_ready_seconds: float = 60.0
     inbound_prefetch: int = 64
+    max_message_bytes: int = 1024 * 1024
     handler_attempts: int = 5
     handler_backoff: float = 0.2
     handler_database_wait: float = 20.0

@@ -65,7 +65,15 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         return self._conn
 
     def _begin(self) -> Connection:
-        return self.conn
+        """A transaction on the worker's connection, an event writer from its first statement.
+
+        Any transaction of a unit of work may append, and may write something
+        else first (an inbox row): it takes the store's writer lock before it
+        has a transaction id, so that readers wait for it and for nothing else.
+        """
+        conn = self.conn
+        self.store.begin_writing(conn)
+        return conn
 
     def _commit(self, conn: Connection) -> None:
         appended, self._appended = self._appended, 0

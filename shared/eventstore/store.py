@@ -16,24 +16,49 @@ checkpoint there, and never sees 7. Polling harder or waiting a fixed time for
 gaps to fill only makes the bug rarer.
 
 Every row records ``tx_id``, the id of the transaction that wrote it
-(``pg_current_xact_id()``, a 64-bit ``xid8`` that never wraps). A reader's
-snapshot tells the oldest transaction still in flight:
-``pg_snapshot_xmin(pg_current_snapshot())``. Every transaction with a smaller id
-has finished, committed or not, so no row with ``tx_id`` below that horizon can
-appear later. The reader therefore
+(``pg_current_xact_id()``, a 64-bit ``xid8`` that never wraps). The reader
+orders events by ``(tx_id, position)`` — the *commit-safe order* — and reads
+only below a *horizon* H: an id such that no event with a smaller ``tx_id``
+can commit after the read. The prefix it returns is then final, so a
+checkpoint ``Cursor(tx_id, position)`` never skips. The rows of one stream
+appear in the same relative order in both orders, because a stream's appends
+are serialised by its version check (and OW002 refuses an append that would
+break it).
 
-* orders events by ``(tx_id, position)`` — the *commit-safe order* — and
-* reads only rows with ``tx_id`` below the horizon.
+The horizon
+-----------
+``pg_snapshot_xmin`` would be a correct horizon, but any transaction with an
+id, in any database of the server (a migration, a batch job, a client idle in
+a transaction), holds it back and with it every service's event flow. So the
+horizon waits for *event writers* only:
 
-The prefix it returns is final: nothing can be inserted before its end, so a
-checkpoint ``Cursor(tx_id, position)`` never skips. Writers take no lock for
-this; the price is latency, not throughput: an event becomes readable once
-every transaction older than it has finished. ``horizon()`` reports that lag
-(events committed but held back, and the age of the oldest open writer), and
-the runtime exports it as a metric.
+* A transaction that may append becomes an event writer of the store
+  (``begin_writing``) **before it has a transaction id**: it takes the store's
+  writer lock, a shared transaction-level advisory lock. ``append_events``
+  does it itself when the append is the transaction's first write; a
+  transaction that writes something else first (an event handler's inbox row)
+  calls it at its start (the unit of work does), and one that did not is
+  refused (OW004).
+* The reader, in one call (``read_after``, at READ COMMITTED), first computes
+  H = the smallest id among the transactions holding the writer lock that
+  have an id, capped by the ``xmax`` of its snapshot (the first id not yet
+  assigned); then, in a later statement with a newer snapshot, reads the
+  events with ``tx_id < H``.
 
-The rows of one stream appear in the same relative order in both orders,
-because a stream's appends are serialised by its version check.
+Why nothing below H can appear later. Take an event E committed by T, with id
+x < H. Since x < xmax of the first statement's snapshot, x was assigned
+before that snapshot, and T, an event writer, took the writer lock before
+that. When the first statement read the lock table, either T was still
+running, holding the lock with its id x, so H <= x, a contradiction; or T had
+ended, so it committed before the second statement's snapshot, and E is
+visible to it. Transactions that hold the lock without an id yet get ids at
+or above xmax, so at or above H. Transactions that never append never take the
+lock and never hold a reader back.
+
+The price is latency, not throughput: an event becomes readable once every
+event writer older than it has finished. ``horizon()`` reports that lag
+(events committed but held back, and the age of the oldest writer), and the
+runtime exports it as a metric.
 """
 
 from __future__ import annotations
@@ -103,12 +128,9 @@ class EventStore:
             f"SELECT {_COLUMNS} FROM {events} WHERE stream_id = %s AND version >= %s AND version <= %s ORDER BY version"
         )
         self._sql_stream_version = f"SELECT coalesce(max(version), 0) FROM {events} WHERE stream_id = %s"
-        self._sql_all = (
-            f"SELECT {_COLUMNS} FROM {events} "
-            "WHERE (tx_id, position) > (%s::text::xid8, %s) "
-            "AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) "
-            "ORDER BY tx_id, position LIMIT %s"
-        )
+        self._sql_all = f'SELECT * FROM "{schema}".read_after(%s, %s, %s)'
+        self.sql_begin_writing = f'SELECT "{schema}".begin_writing()'
+
         self._sql_by_position = f"SELECT {_COLUMNS} FROM {events} WHERE position > %s ORDER BY position LIMIT %s"
         self._sql_by_ids = f"SELECT {_COLUMNS} FROM {events} WHERE event_id = ANY(%s::uuid[])"
         self._sql_origin = f"SELECT metadata->>'correlation_id' FROM {events} WHERE stream_id = %s AND version = 1"
@@ -116,9 +138,13 @@ class EventStore:
             f"SELECT {_COLUMNS} FROM {events} WHERE metadata->>'correlation_id' = %s ORDER BY position"
         )
         self._sql_horizon = (
-            f"SELECT (SELECT count(*) FROM {events} WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())), "
-            "(SELECT coalesce(extract(epoch FROM now() - min(xact_start)), 0)::float8 "
-            "   FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid())"
+            f'SELECT (SELECT count(*) FROM {events} WHERE tx_id >= "{schema}".read_horizon()), '
+            "(SELECT coalesce(extract(epoch FROM now() - min(a.xact_start)), 0)::float8 "
+            "   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 28535 AND l.objsubid = 2 "
+            f'    AND l.objid::text::bigint = ("{schema}".writer_lock_key()::bigint & 4294967295) '
+            "    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "    AND a.backend_xid IS NOT NULL AND a.pid <> pg_backend_pid())"
         )
 
     def _transaction(self, conn: Connection | None) -> AbstractContextManager[Connection]:
@@ -281,8 +307,18 @@ class EventStore:
             cur.execute(self._sql_correlated, [correlation_id])
             return [_record(row) for row in cur.fetchall()]
 
+    def begin_writing(self, conn: Connection) -> None:
+        """Make ``conn``'s transaction an event writer of this store, before it writes anything.
+
+        An append does it by itself when it is the transaction's first write;
+        a transaction that writes something else first (an inbox row, say) must
+        call this at its start. See "The horizon" in the module's docstring.
+        """
+        with conn.cursor() as cur:
+            cur.execute(self.sql_begin_writing)
+
     def horizon(self) -> Horizon:
-        """How far the safe horizon lags: committed events held back, and for how long."""
+        """How far the safe horizon lags: committed events held back by event writers, and for how long."""
         with self._transaction(None) as tx, tx.cursor() as cur:
             cur.execute(self._sql_horizon)
             behind, seconds = fetch_one(cur)

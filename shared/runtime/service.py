@@ -25,7 +25,7 @@ from marshmallow import validate
 from shared.audit.checkpoints import CheckpointBook, load_signing_key
 from shared.db.migrations import Migration, discover, platform_migrations
 from shared.domain import Aggregate, EventRegistry
-from shared.errors import NotFound
+from shared.errors import NotFound, RuleViolation
 from shared.projections.projection import Projection
 from shared.runtime.messaging.inbound import DEAD_LETTERED, Handles
 from shared.runtime.messaging.inbox import DeadLetters
@@ -63,6 +63,8 @@ class DeadLetterView:
     attempts: int
     failed_at: str
     status: str
+    reason: str  # "failed" (its handler kept failing) or why the message was refused as it came
+    replayable: bool  # False for a message kept only as its raw body
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ class ServiceBase:
                     r.attempts,
                     r.failed_at,
                     r.status,
+                    r.reason,
+                    r.envelope is not None,
                 )
                 for r in rows
             ],
@@ -154,6 +158,12 @@ class ServiceBase:
         entrypoints = getattr(getattr(type(self), letter.handler, None), "nameko_entrypoints", ())
         if handler is None or not any(isinstance(e, Handles) for e in entrypoints):
             raise NotFound("event handler", letter.handler)
+        if letter.envelope is None:
+            raise RuleViolation(
+                "dead_letter.unreadable",
+                f"dead letter {letter.id} was kept as it came ({letter.reason}); there is no event to replay",
+                {"id": letter.id, "reason": letter.reason},
+            )
         outcome = handler(letter.envelope)
         if outcome != DEAD_LETTERED:
             with self.uow.transaction() as conn:

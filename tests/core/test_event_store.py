@@ -8,12 +8,13 @@ real concurrent writers and a follower that must never skip, the pool.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import eventlet
 import psycopg2
 import pytest
 
-from shared.db.database import Database, fetch_one
+from shared.db.database import Database, dsn_for_database, fetch_one
 from shared.errors import ConcurrencyConflict, ValidationFailed
 from shared.eventstore.records import ANY_VERSION, START, Cursor, Metadata, NewEvent
 from shared.eventstore.snapshots import SnapshotStore
@@ -141,3 +142,36 @@ def test_the_pool_reuses_its_connections(database: Database) -> None:
             cur.execute("SELECT pg_backend_pid()")
             pids.add(fetch_one(cur)[0])
     assert len(pids) == 1
+
+
+def test_unrelated_transactions_anywhere_on_the_server_do_not_hold_back_the_read(
+    test_env: Any, database: Database, schema: str, store: EventStore
+) -> None:
+    """pg_snapshot_xmin is held back by any transaction with an id, in any database; the
+    store's horizon waits for event writers only (finding 4 of the hardening issue)."""
+    elsewhere = psycopg2.connect(dsn_for_database(test_env.database_url, "postgres"))
+    try:
+        with elsewhere.cursor() as cur:
+            cur.execute("SELECT pg_current_xact_id()")  # another database: an id, held open
+        with database.connection() as here, here.cursor() as cur:
+            cur.execute(f'INSERT INTO "{schema}".rate_limits (key, window_start, hits) VALUES (%s, now(), 1)', ["k"])
+            store.append("ticket-1", [NewEvent("Opened", {})], 0, META)  # committed meanwhile
+            assert [e.stream_id for e in store.read_all(START).events] == ["ticket-1"]
+            assert store.horizon().events_behind == 0
+            here.rollback()
+    finally:
+        elsewhere.rollback()
+        elsewhere.close()
+
+
+def test_a_transaction_that_wrote_before_it_became_an_event_writer_cannot_append(
+    database: Database, schema: str, store: EventStore
+) -> None:
+    with pytest.raises(psycopg2.Error, match="event writer"), database.transaction() as tx, tx.cursor() as cur:
+        cur.execute(f'INSERT INTO "{schema}".rate_limits (key, window_start, hits) VALUES (%s, now(), 1)', ["k"])
+        store.append("ticket-1", [NewEvent("Opened", {})], 0, META, conn=tx)
+    with database.transaction() as tx, tx.cursor() as cur:
+        store.begin_writing(tx)  # the way to do it: become a writer first, then write anything
+        cur.execute(f'INSERT INTO "{schema}".rate_limits (key, window_start, hits) VALUES (%s, now(), 1)', ["k"])
+        store.append("ticket-1", [NewEvent("Opened", {})], 0, META, conn=tx)
+    assert store.stream_version("ticket-1") == 1

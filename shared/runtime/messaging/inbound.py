@@ -19,8 +19,12 @@ In stream order, with replicas
     run in parallel. Events of different streams that touch one aggregate
     meet at its optimistic concurrency check and are retried.
 
-Never stuck
-    A handler that raises is retried with exponential backoff; after
+Never stuck, never killed by a message
+    A message is checked before it reaches a lane: one kombu cannot decode
+    (see ``wire``), or whose envelope is not well formed, storable, and of the
+    type it was routed as, is dead-lettered at once as it came (its raw body,
+    with the reason) and acknowledged. A handler that raises is retried with
+    exponential backoff; after
     ``handler_attempts`` attempts the event is written to ``dead_letters``
     (with the whole envelope, to be listed and replayed) and acknowledged, and
     the lane moves on. Rule violations and invalid payloads cannot succeed on a
@@ -49,17 +53,18 @@ import psycopg2
 from kombu import Queue
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
-from nameko.messaging import QueueConsumer
 
 from shared.application.postgres import PostgresUnitOfWork
 from shared.config import Settings
 from shared.domain import schemas
 from shared.errors import RuleViolation, ValidationFailed
+from shared.eventstore.hashing import NotCanonical, normalise
 from shared.eventstore.records import RecordedEvent, record_from_envelope
-from shared.runtime.messaging.inbox import DeadLetters, Inbox
+from shared.runtime.messaging.inbox import FAILED, DeadLetters, Inbox
 from shared.runtime.messaging.topology import inbound_queue
+from shared.runtime.messaging.wire import GuardedQueueConsumer, Rejected, count_rejected
 from shared.runtime.observability import metrics
-from shared.runtime.resources import settings_of
+from shared.runtime.resources import ServiceDatabase, settings_of
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +97,7 @@ def subscriptions_of(service_cls: type) -> dict[str, list[str]]:
     return found
 
 
-class InboundQueueConsumer(QueueConsumer):
+class InboundQueueConsumer(GuardedQueueConsumer):
     """nameko's queue consumer, but handing messages over in delivery order.
 
     nameko spawns a greenthread per message, and eventlet does not promise to
@@ -139,6 +144,9 @@ class _Subscription:
     def handle_message(self, body: Any, message: Any) -> None:
         self.router.dispatch(self.source, body, message)
 
+    def handle_undecodable(self, message: Any, rejected: Rejected) -> None:
+        self.router.refuse(self.source, message, None, rejected)
+
     def __hash__(self) -> int:
         return hash((self.source, self.queue.name))
 
@@ -147,10 +155,11 @@ class InboundRouter(SharedExtension, ProviderCollector):
     """Files each delivered event into its stream's lane and runs lanes one event at a time."""
 
     queue_consumer = InboundQueueConsumer()
+    pool = ServiceDatabase()
 
     def __init__(self) -> None:
         super().__init__()
-        self._lanes: dict[str, deque[tuple[Handles, dict[str, Any], Any]]] = {}
+        self._lanes: dict[str, deque[tuple[Handles, RecordedEvent, Any]]] = {}
         self._active: set[str] = set()  # lanes with an event being handled
         self._idle = eventlet.event.Event()
         self._idle.send(None)
@@ -184,16 +193,60 @@ class InboundRouter(SharedExtension, ProviderCollector):
     def dispatch(self, source: str, body: Any, message: Any) -> None:
         if self._stopping:
             return  # left unacknowledged: redelivered after the restart
-        envelope = body if isinstance(body, dict) else {"body": body}
-        event_type = str(message.delivery_info.get("routing_key") or envelope.get("type"))
-        entrypoint = self._handlers.get((source, event_type))
+        routed_as = str(message.delivery_info.get("routing_key"))
+        entrypoint = self._handlers.get((source, routed_as))
         if entrypoint is None:
-            log.warning("no handler for %s.%s; acknowledging", source, event_type)
+            log.warning("no handler for %s.%s; acknowledging", source, routed_as[:100])
             self.queue_consumer.ack_message(message)
             return
-        key = str(envelope.get("stream_id") or envelope.get("event_id") or id(message))
-        self._lanes.setdefault(key, deque()).append((entrypoint, envelope, message))
-        self._start_next(key)
+        try:
+            record = checked_record(body, routed_as)
+        except Rejected as rejected:
+            self.refuse(source, message, body, rejected)
+            return
+        self._lanes.setdefault(record.stream_id, deque()).append((entrypoint, record, message))
+        self._start_next(record.stream_id)
+
+    def refuse(self, source: str, message: Any, body: Any, rejected: Rejected) -> None:
+        """Dead-letter a message no handler can take, as it came, then acknowledge it (in a thread of its own)."""
+        if self._stopping:
+            return  # left unacknowledged: the next consumer refuses it
+        count_rejected(self.container.service_name, "event", rejected)
+        entrypoint = self._handlers.get((source, str(message.delivery_info.get("routing_key"))))
+        handler, event_type = (entrypoint.method_name, entrypoint.event_type) if entrypoint else ("(none)", "unknown")
+        self.container.spawn_managed_thread(
+            functools.partial(self._keep_refused, source, message, body, rejected, handler, event_type)
+        )
+
+    def _keep_refused(
+        self, source: str, message: Any, body: Any, rejected: Rejected, handler: str, event_type: str
+    ) -> None:
+        settings = settings_of(self.container)
+        waited = 0.0
+        while True:
+            try:
+                with self.pool.database.transaction() as conn:
+                    DeadLetters(self.container.service_name).add(
+                        conn,
+                        body if isinstance(body, dict) and rejected.reason != "unstorable" else None,
+                        handler,
+                        source,
+                        event_type,
+                        rejected,
+                        1,
+                        reason=rejected.reason,
+                        body=bytes(message.body) if isinstance(message.body, bytes | bytearray) else None,
+                    )
+                break
+            except Exception as error:
+                if not _database_gone(error) or waited >= settings.handler_database_wait:
+                    log.error("could not keep a refused %s message: %s; handing it back", source, error)
+                    self.queue_consumer.requeue_message(message)
+                    return
+                eventlet.sleep(1.0)
+                waited += 1.0
+        metrics.DEAD_LETTERS.labels(self.container.service_name, handler).inc()
+        self.queue_consumer.ack_message(message)
 
     def _start_next(self, key: str) -> None:
         """Start the head of the lane, unless one of its events is running already."""
@@ -201,21 +254,18 @@ class InboundRouter(SharedExtension, ProviderCollector):
             return
         lane = self._lanes.get(key)
         while lane:
-            entrypoint, envelope, message = lane[0]
+            entrypoint, record, message = lane[0]
             if self._stopping or not message.channel.connection:
                 lane.popleft()  # stale (its channel is gone) or shutting down: it will be redelivered
                 continue
-            context = {
-                "correlation_id": (envelope.get("metadata") or {}).get("correlation_id"),
-                "causation_id": envelope.get("event_id"),
-            }
+            context = {"correlation_id": record.correlation_id, "causation_id": record.event_id}
             self._active.add(key)
             if self._idle.ready():
                 self._idle.reset()
             try:
                 self.container.spawn_worker(
                     entrypoint,
-                    (envelope,),
+                    (record,),
                     {},
                     context_data={k: v for k, v in context.items() if v},
                     handle_result=functools.partial(self._finished, key, message),
@@ -281,16 +331,23 @@ def handles(source: str, event_type: str, payload: type | None = None) -> Callab
     The method is called as ``method(self, event, record)``: ``event`` is the
     payload loaded into the ``payload`` dataclass (or the raw dict), ``record``
     the whole ``RecordedEvent``. Run commands through ``self.uow``: they join
-    the transaction that records the event as handled.
+    the transaction that records the event as handled. (The entrypoint itself
+    takes the checked record from the router, or an envelope from a replay.)
     """
 
     def decorate(fn: F) -> F:
         handler = fn.__name__
 
         @functools.wraps(fn)
-        def wrapper(self: Any, envelope: dict[str, Any]) -> str:
+        def wrapper(self: Any, event: RecordedEvent | dict[str, Any]) -> str:
             return deliver(
-                self.uow, self.settings, envelope, source, handler, lambda record: _call(fn, self, record, payload)
+                self.uow,
+                self.settings,
+                event,
+                source,
+                event_type,
+                handler,
+                lambda record: _call(fn, self, record, payload),
             )
 
         return Handles.decorator(source, event_type)(wrapper)  # type: ignore[no-any-return]
@@ -307,26 +364,52 @@ def _call(fn: Callable[..., Any], service: Any, record: RecordedEvent, payload: 
     return fn(service, event, record)
 
 
+def checked_record(body: Any, routed_as: str) -> RecordedEvent:
+    """The record in a delivered envelope, or ``Rejected``: well formed, storable, and the type it was routed as."""
+    if not isinstance(body, dict):
+        raise Rejected("malformed", "an event envelope is a JSON object")
+    try:
+        record = record_from_envelope(body)
+    except ValidationFailed as error:
+        raise Rejected("malformed", str(error)[:500]) from None
+    if record.type != routed_as:
+        raise Rejected("malformed", f"an event of type {record.type!r} routed as {routed_as!r}")
+    try:
+        normalise(record.data, "data")
+        normalise(record.metadata, "metadata")
+    except NotCanonical as error:
+        raise Rejected("unstorable", str(error)[:500]) from None
+    return record
+
+
 def deliver(
     uow: PostgresUnitOfWork,
     settings: Settings,
-    envelope: dict[str, Any],
+    event: RecordedEvent | dict[str, Any],
     source: str,
+    event_type: str,
     handler: str,
     run: Callable[[RecordedEvent], Any],
 ) -> str:
-    """Run ``run`` once in effect for the event in ``envelope``; return the outcome.
+    """Run ``run`` once in effect for ``event``; return the outcome.
+
+    ``event`` is a record the router checked, or an envelope (a replayed dead
+    letter), checked here. Metrics are labelled with ``event_type``, the type
+    the handler takes, never with what a message claims.
 
     Raises only when the database stayed unreachable for longer than
     ``handler_database_wait`` seconds: the message then goes back to the broker.
     """
     service = uow.service
     inbox, dead_letters = Inbox(service), DeadLetters(service)
-    try:
-        record = record_from_envelope(envelope)
-    except ValidationFailed as error:
-        _dead_letter(uow, dead_letters, envelope, handler, source, error, 1)
-        return DEAD_LETTERED
+    if isinstance(event, RecordedEvent):
+        record = event
+    else:
+        try:
+            record = checked_record(event, event_type)
+        except Rejected as rejected:
+            _dead_letter(uow, dead_letters, event, source, event_type, handler, rejected, 1, rejected.reason)
+            return DEAD_LETTERED
     uow.handle_event(record)  # what the handler causes carries the event's correlation, and it as the cause
 
     attempt, infrastructure_waits, waited = 0, 0, 0.0
@@ -336,10 +419,10 @@ def deliver(
             with uow.transaction() as conn:
                 if not inbox.claim(conn, record, handler, source):
                     metrics.DUPLICATES_SKIPPED.labels(service, source).inc()
-                    metrics.EVENTS_HANDLED.labels(service, source, record.type, DUPLICATE).inc()
+                    metrics.EVENTS_HANDLED.labels(service, source, event_type, DUPLICATE).inc()
                     return DUPLICATE
                 run(record)
-            metrics.EVENTS_HANDLED.labels(service, source, record.type, HANDLED).inc()
+            metrics.EVENTS_HANDLED.labels(service, source, event_type, HANDLED).inc()
             return HANDLED
         except Exception as error:
             if not _database_gone(error):
@@ -348,7 +431,7 @@ def deliver(
                     log.error(
                         "%s gave up on event %s after %d attempt(s): %s", handler, record.event_id, attempt, error
                     )
-                    _dead_letter(uow, dead_letters, envelope, handler, source, error, attempt)
+                    _dead_letter(uow, dead_letters, record.envelope(), source, event_type, handler, error, attempt)
                     return DEAD_LETTERED
                 wait = settings.handler_backoff * 2 ** (attempt - 1)
                 log.warning(
@@ -378,12 +461,14 @@ def _dead_letter(
     uow: PostgresUnitOfWork,
     dead_letters: DeadLetters,
     envelope: dict[str, Any],
-    handler: str,
     source: str,
+    event_type: str,
+    handler: str,
     error: BaseException,
     attempts: int,
+    reason: str = FAILED,
 ) -> None:
     with uow.transaction() as conn:
-        dead_letters.add(conn, envelope, handler, source, error, attempts)
+        dead_letters.add(conn, envelope, handler, source, event_type, error, attempts, reason=reason)
     metrics.DEAD_LETTERS.labels(uow.service, handler).inc()
-    metrics.EVENTS_HANDLED.labels(uow.service, source, str(envelope.get("type")), DEAD_LETTERED).inc()
+    metrics.EVENTS_HANDLED.labels(uow.service, source, event_type, DEAD_LETTERED).inc()

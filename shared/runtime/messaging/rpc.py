@@ -30,11 +30,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from nameko.exceptions import get_module_path, registry
-from nameko.rpc import Rpc
+from nameko.amqp.publish import Publisher
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.exceptions import MalformedRequest, get_module_path, registry, serialize
+from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
 from shared.domain import schemas
 from shared.errors import ALL_ERRORS, InternalError, OrgWorkError, ValidationFailed
+from shared.runtime.messaging.wire import GuardedQueueConsumer, Rejected, count_rejected
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +71,65 @@ def register_remote_errors() -> None:
 register_remote_errors()
 
 
+class ValidatedRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer, refusing what it cannot answer instead of dying on it.
+
+    A request without a reply address is acknowledged and never run (nameko's
+    responder would raise ``KeyError`` in the container, and the message,
+    unacknowledged, would kill every restart). A request that is not JSON, too
+    large, or not ``{"args": [...], "kwargs": {...}}`` gets a ``MalformedRequest``
+    reply. Neither reaches a method.
+    """
+
+    queue_consumer = GuardedQueueConsumer()
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        reply_to = message.properties.get("reply_to")
+        if not isinstance(reply_to, str) or not reply_to:
+            count_rejected(self.container.service_name, "rpc", Rejected("no_reply_to", "a request with no reply_to"))
+            self.queue_consumer.ack_message(message)
+            return
+        if not (isinstance(body, dict) and isinstance(body.get("args"), list) and isinstance(body.get("kwargs"), dict)):
+            self.refuse(message, Rejected("malformed", 'a request is {"args": [...], "kwargs": {...}}'))
+            return
+        super().handle_message(body, message)
+
+    def handle_undecodable(self, message: Any, rejected: Rejected) -> None:
+        """Called in the consuming thread: answer from a thread of its own."""
+        self.container.spawn_managed_thread(functools.partial(self.refuse, message, rejected))
+
+    def refuse(self, message: Any, rejected: Rejected) -> None:
+        """Count and log the refusal, answer it when there is a reply address, acknowledge it."""
+        count_rejected(self.container.service_name, "rpc", rejected)
+        reply_to = message.properties.get("reply_to")
+        try:
+            if isinstance(reply_to, str) and reply_to:
+                publisher = Publisher(self.container.config[AMQP_URI_CONFIG_KEY])
+                publisher.publish(
+                    {"result": None, "error": serialize(MalformedRequest(str(rejected)))},
+                    serializer="json",
+                    exchange=get_rpc_exchange(self.container.config),
+                    routing_key=reply_to,
+                    correlation_id=message.properties.get("correlation_id"),
+                )
+        except Exception as error:  # the reply is a courtesy; the refusal stands
+            log.warning("could not answer a refused request: %s", error)
+        finally:
+            self.queue_consumer.ack_message(message)
+
+    def handle_result(self, message: Any, result: Any, exc_info: Any) -> Any:
+        try:
+            return super().handle_result(message, result, exc_info)
+        except Exception as error:  # a reply that cannot be sent must not end the container
+            log.error("could not send an RPC reply: %s", error)
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+
+
 class ValidatedRpc(Rpc):
     """nameko's RPC entrypoint, sending the platform's errors as JSON data."""
+
+    rpc_consumer = ValidatedRpcConsumer()
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
         if exc_info is not None and isinstance(exc_info[1], OrgWorkError):

@@ -73,4 +73,10 @@ RPC_DURATION = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
     registry=REGISTRY,
 )
+MESSAGES_REJECTED = Counter(
+    "orgwork_messages_rejected_total",
+    "Messages refused before any handler ran, by kind (rpc, event) and reason (a closed set)",
+    ["service", "kind", "reason"],
+    registry=REGISTRY,
+)
 ERRORS = Counter("orgwork_errors_total", "Errors raised by workers, by type", ["service", "type"], registry=REGISTRY)

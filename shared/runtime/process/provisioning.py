@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from shared.config import Settings
 from shared.db.database import Database, ensure_database
 from shared.db.migrations import migrate
+from shared.runtime.messaging import wire
 from shared.runtime.messaging.inbound import subscriptions_of
 from shared.runtime.messaging.topology import declare_topology
 from shared.runtime.operations import PORTS_KEY
@@ -44,7 +45,8 @@ def provision(settings: Settings, service_classes: Iterable[type[ServiceBase]]) 
 
 
 def nameko_config(settings: Settings, ports: dict[str, int] | None = None) -> dict[str, Any]:
-    """The nameko configuration of a service container."""
+    """The nameko configuration of a service container (and the process's message size limit)."""
+    wire.install(settings.max_message_bytes)
     config: dict[str, Any] = {
         "AMQP_URI": settings.amqp_uri,
         "max_workers": settings.max_workers,
