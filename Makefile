@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run migrate test demo bench lint lock manifests clean
+.PHONY: setup run migrate test faults demo bench lint lock manifests clean
 
 setup: $(STAMP)
 
@@ -50,6 +50,11 @@ test: setup
 
 ## make lint: ruff (lint and format), mypy on every Python file of the repository,
 ## and import-linter on the layers (pyproject.toml: [tool.importlinter]).
+## make faults: the fault suite. It stops and restarts this machine's RabbitMQ and
+## PostgreSQL, so it is not part of make test; it prints a table and exits 1 on any loss.
+faults: setup
+	$(BIN)/python -m tests.faults $(if $(ONLY),--only $(ONLY),)
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

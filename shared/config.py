@@ -116,6 +116,7 @@ class Settings:
     relay_batch_size: int = 500
     relay_idle_wait: float = 0.02
     relay_lag_ready_seconds: float = 60.0
+    relay_lease_seconds: float = 10.0
     inbound_prefetch: int = 64
     max_message_bytes: int = 1024 * 1024
     handler_attempts: int = 5

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from marshmallow import validate
 
 from services.feedback.domain.policy import Category, Channel
-from shared.application.commands import ID, LONG_TEXT, NAME, TEXT_LIMIT
+from shared.application.commands import ID, LONG_TEXT, NAME, TEXT_LIMIT, Idempotent
 
 RECEIPT = {"validate": validate.Length(min=16, max=64)}
 
@@ -24,7 +24,7 @@ class Identity:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Submit:
+class Submit(Idempotent):
     channel: Channel = field(metadata={"by_value": True})
     category: Category = field(metadata={"by_value": True})
     text: str = field(metadata=LONG_TEXT)
@@ -37,13 +37,13 @@ class Submit:
 
 
 @dataclass(frozen=True)
-class FollowUp:
+class FollowUp(Idempotent):
     receipt_code: str = field(metadata=RECEIPT)
     text: str = field(metadata=LONG_TEXT)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReplyTo:
+class ReplyTo(Idempotent):
     """The department answers (or resolves) a submission; ``text`` is the answer the submitter reads."""
 
     submission_id: str = field(metadata=ID)
@@ -57,7 +57,7 @@ class ReceiptRef:
 
 
 @dataclass(frozen=True)
-class Close:
+class Close(Idempotent):
     receipt_code: str = field(metadata=RECEIPT)
     rating: int = field(metadata={"validate": validate.Range(min=1, max=5)})
     comment: str = field(default="", metadata={"validate": validate.Length(max=TEXT_LIMIT)})

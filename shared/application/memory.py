@@ -10,9 +10,10 @@ that needs one is given what it would have read (see ``shared.application.sweeps
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from typing import Any
 
-from shared.application.unit_of_work import UnitOfWorkBase
+from shared.application.unit_of_work import UnitOfWorkBase, Writer
 from shared.domain import EventRegistry
 from shared.domain.calendar import ManualClock
 from shared.eventstore.memory import InMemoryEventStore, InMemorySnapshotStore, MemoryTransaction
@@ -70,4 +71,7 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
         raise NotImplementedError("read models live in PostgreSQL: give the use case what it would read")
 
     def execute(self, statement: str, params: Any = ()) -> None:
+        raise NotImplementedError("tables other than the event log live in PostgreSQL")
+
+    def apart(self) -> AbstractContextManager[Writer]:
         raise NotImplementedError("tables other than the event log live in PostgreSQL")

@@ -10,7 +10,7 @@ it, so effects and the inbox row commit together.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg2.extensions
@@ -104,7 +104,37 @@ class PostgresUnitOfWork(UnitOfWorkBase):
     # -- stores ----------------------------------------------------------------------------
 
     def query(self, statement: str, params: Any = ()) -> list[dict[str, Any]]:
+        with self.transaction() as conn:
+            return Statements(conn).query(statement, params)
+
+    def execute(self, statement: str, params: Any = ()) -> None:
         with self.transaction() as conn, conn.cursor() as cur:
+            cur.execute(statement, params)
+
+    @contextlib.contextmanager
+    def apart(self) -> Iterator[Statements]:
+        """A transaction of its own, on a second connection from the pool.
+
+        The pool must hold more connections than the service has workers
+        (``Settings.db_pool_size`` > ``max_workers``), so that a worker holding
+        one can always get a second.
+        """
+        if not self.in_transaction:  # this unit's own connection is free: its next transaction is apart
+            with self.transaction() as conn:
+                yield Statements(conn)
+            return
+        with self.database.transaction() as conn:
+            yield Statements(conn)
+
+
+class Statements:
+    """Statements on one connection, inside the transaction it is in."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def query(self, statement: str, params: Any = ()) -> list[dict[str, Any]]:
+        with self.conn.cursor() as cur:
             cur.execute(statement, params)
             if cur.description is None:
                 return []
@@ -112,5 +142,5 @@ class PostgresUnitOfWork(UnitOfWorkBase):
             return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def execute(self, statement: str, params: Any = ()) -> None:
-        with self.transaction() as conn, conn.cursor() as cur:
+        with self.conn.cursor() as cur:
             cur.execute(statement, params)

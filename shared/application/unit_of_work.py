@@ -72,6 +72,12 @@ class Reader(Protocol):
     def query(self, statement: str, params: Any = ()) -> list[dict[str, Any]]: ...
 
 
+class Writer(Reader, Protocol):
+    """Statements on a service's own tables that are not its event log."""
+
+    def execute(self, statement: str, params: Any = ()) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """What a use case may do with its service's aggregates and read models."""
 
@@ -138,6 +144,13 @@ class UnitOfWork(Protocol):
         """Write to a table of the service's own that is not an event log (a rate limit, say)."""
         ...
 
+    def apart(self) -> AbstractContextManager[Writer]:
+        """Statements in a transaction of their own, committed whatever becomes of this unit's.
+
+        For what must count even when the command fails (a rate limit's hit).
+        """
+        ...
+
 
 class UnitOfWorkBase(ABC):
     """Aggregates loaded, changed and saved with who and why, over any store.
@@ -182,6 +195,9 @@ class UnitOfWorkBase(ABC):
 
     @abstractmethod
     def execute(self, statement: str, params: Any = ()) -> None: ...
+
+    @abstractmethod
+    def apart(self) -> AbstractContextManager[Writer]: ...
 
     def _saved(self, recorded: list[RecordedEvent]) -> None:  # noqa: B027 (a hook, empty by default)
         """Called with what each save stored (the PostgreSQL one counts it for metrics)."""

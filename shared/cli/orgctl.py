@@ -37,7 +37,9 @@ app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_comple
 audit_app = typer.Typer(help="Read, trace and verify the record.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Events a service's handlers gave up on.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+parked_app = typer.Typer(help="Events a projection kept failing on, set aside.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(parked_app, name="parked")
 
 console = Console()
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -101,6 +103,18 @@ def status(as_json: JsonOption = False) -> None:
                 str(r.get("events_stored", "-")),
             )
         console.print(table)
+        subscriptions = Table("service", "subscribes to", "position", "lag (events)", "caught up at")
+        for r in rows:
+            for sub in r.get("subscriptions") or ():
+                subscriptions.add_row(
+                    r["service"],
+                    str(sub.get("source", sub.get("error", "?"))),
+                    str(sub.get("position", "-")),
+                    str(sub.get("lag_events", "-")),
+                    str(sub.get("caught_up_at") or "-"),
+                )
+        if subscriptions.row_count:
+            console.print(subscriptions)
     if not all(r.get("ready") for r in rows):
         raise typer.Exit(PROBLEM)
 
@@ -391,7 +405,7 @@ def dlq_list(service: ServiceOption = None, as_json: JsonOption = False) -> None
     if as_json:
         _emit(rows)
         return
-    table = Table("service", "id", "handler", "source", "type", "attempts", "failed at", "error")
+    table = Table("service", "id", "handler", "source", "type", "reason", "attempts", "failed at", "error")
     for r in rows:
         table.add_row(
             r["service"],
@@ -399,6 +413,7 @@ def dlq_list(service: ServiceOption = None, as_json: JsonOption = False) -> None
             r["handler"],
             r["source"],
             r["type"] or "",
+            r["reason"],
             str(r["attempts"]),
             r["failed_at"],
             r["error"],
@@ -420,6 +435,70 @@ def dlq_replay(service: str, dead_letter_id: int, as_json: JsonOption = False) -
         console.print(f"dead letter {dead_letter_id}: {outcome['outcome']}")
     if outcome["outcome"] == "dead_lettered":
         raise typer.Exit(PROBLEM)
+
+
+# -- parked events ---------------------------------------------------------------------------
+
+
+def _runners(database: Database, services: list[str]) -> list[Any]:
+    from shared.projections.runner import ProjectionRunner
+
+    return [
+        ProjectionRunner(database, name, projection(), service_cls.events)
+        for name in services
+        for service_cls in [load_service(name)]
+        for projection in service_cls.projections
+    ]
+
+
+@parked_app.command("list")
+def parked_list(service: ServiceOption = None, as_json: JsonOption = False) -> None:
+    """Events each projection set aside after failing on them (status parked or retried)."""
+    database = _database()
+    try:
+        rows = [
+            {"service": runner.schema, "projection": runner.projection.name, **row}
+            for runner in _runners(database, _services(service))
+            for row in runner.parked()
+        ]
+    finally:
+        database.close()
+    if as_json:
+        _emit(rows)
+        return
+    table = Table("service", "projection", "id", "type", "event", "attempts", "parked at", "status", "error")
+    for r in rows:
+        table.add_row(
+            r["service"],
+            r["projection"],
+            str(r["id"]),
+            r["type"],
+            r["event_id"],
+            str(r["attempts"]),
+            r["parked_at"],
+            r["status"],
+            r["error"],
+        )
+    console.print(table)
+
+
+@parked_app.command("retry")
+def parked_retry(service: str, projection: str, parked_id: int) -> None:
+    """Apply one parked event again, to its projection (after the fix is deployed)."""
+    database = _database()
+    try:
+        runner = next((r for r in _runners(database, _services(service)) if r.projection.name == projection), None)
+        if runner is None:
+            raise typer.BadParameter(f"{service} has no projection {projection!r}", param_hint="projection")
+        try:
+            runner.retry_parked(parked_id)
+        except LookupError as error:
+            _fail(str(error))
+        except Exception as error:
+            _fail(f"it failed again: {type(error).__name__}: {error}")
+    finally:
+        database.close()
+    console.print(f"parked event {parked_id} applied to {service}.{projection}")
 
 
 def main() -> None:

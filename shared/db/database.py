@@ -34,6 +34,20 @@ CONNECT_OPTIONS: dict[str, Any] = {
 }
 
 
+_CONNECTION_LOST = {"57P01", "57P02", "57P03"}  # admin shutdown, crash shutdown, cannot connect now
+
+
+def database_gone(error: BaseException) -> bool:
+    """A lost or refused connection: nobody's fault but the network's or the server's
+    (unlike a deadlock, a constraint or a bad query)."""
+    if isinstance(error, psycopg2.InterfaceError):
+        return True
+    if not isinstance(error, psycopg2.OperationalError):
+        return False
+    code = error.pgcode
+    return code is None or code.startswith("08") or code in _CONNECTION_LOST
+
+
 def fetch_one(cursor: Any) -> tuple[Any, ...]:
     """The one row a query must return (aggregates, RETURNING)."""
     row = cursor.fetchone()

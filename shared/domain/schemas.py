@@ -17,13 +17,26 @@ from marshmallow import fields
 
 from shared.errors import ValidationFailed
 
+#: Decimals are bounded like texts are: at most this many digits, and an exponent within this range.
+MAX_DECIMAL_DIGITS = 28
+MAX_DECIMAL_EXPONENT = 30
+
 
 class DecimalAsString(fields.Decimal):
-    """A decimal that is dumped as a string: exact, and valid JSON."""
+    """A decimal that is dumped as a string: exact, valid JSON, and of a bounded size."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("as_string", True)
         super().__init__(**kwargs)
+
+    def _validated(self, value: Any) -> Any:
+        number = super()._validated(value)
+        if isinstance(number, decimal.Decimal) and number.is_finite():
+            _, digits, exponent = number.as_tuple()
+            assert isinstance(exponent, int)
+            if len(digits) > MAX_DECIMAL_DIGITS or not -MAX_DECIMAL_EXPONENT <= exponent <= MAX_DECIMAL_EXPONENT:
+                raise self.make_error("invalid")
+        return number
 
 
 class BaseSchema(marshmallow.Schema):

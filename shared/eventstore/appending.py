@@ -17,6 +17,12 @@ from shared.errors import DuplicateEventId, ValidationFailed
 from shared.eventstore.hashing import NotCanonical, canonical_text, normalise
 from shared.eventstore.records import ANY_VERSION, EVENT_TYPE, Metadata, NewEvent, RecordedEvent
 
+#: The largest payload an event may carry, as canonical JSON. Events travel to
+#: other services as one AMQP message each: one too large for the broker or
+#: for a consumer's limit (``Settings.max_message_bytes``) would stop the
+#: relay, so it is refused here, before it is stored.
+MAX_EVENT_DATA_BYTES = 256 * 1024
+
 
 @dataclass(frozen=True)
 class PreparedEvent:
@@ -91,6 +97,9 @@ def prepare(
             data_json = canonical_text(data)
         except NotCanonical as exc:
             problems[exc.path] = [exc.problem]
+            continue
+        if len(data_json.encode("utf-8")) > MAX_EVENT_DATA_BYTES:
+            problems[f"{where}.data"] = [f"an event's payload is at most {MAX_EVENT_DATA_BYTES} bytes of JSON"]
             continue
         prepared.append(PreparedEvent(event_id, event.type, event.schema_version, data, data_json, meta, metadata_json))
     if problems:

@@ -32,9 +32,12 @@ from prometheus_client import make_wsgi_app
 
 from shared.config import service_ports
 from shared.db.database import CONNECT_OPTIONS, fetch_one
+from shared.eventstore.records import Cursor
+from shared.runtime.messaging.inbound import subscriptions_of
 from shared.runtime.messaging.inbox import DeadLetters
 from shared.runtime.messaging.relay import relay_lag
 from shared.runtime.messaging.rpc import ValidatedRpc
+from shared.runtime.messaging.subscriptions import SubscriptionBook, source_store_exists
 from shared.runtime.observability import logs, metrics
 from shared.runtime.resources import ServiceDatabase, settings_of
 
@@ -174,7 +177,40 @@ class Operations(DependencyProvider):
             "horizon_lag_seconds": _gauge_value(metrics.HORIZON_LAG_SECONDS, self.service),
             "dead_letters": int(_gauge_value(metrics.DEAD_LETTERS_OPEN, self.service)),
             "events_stored": self._events_stored(),
+            "subscriptions": self._subscriptions(),
         }
+
+    def _subscriptions(self) -> list[dict[str, Any]]:
+        """Each subscription: its cursor in the source's store, and the events of its types after it."""
+        handled = subscriptions_of(self.container.service_cls)
+        if not handled:
+            return []
+        try:
+            with self.pool.database.transaction() as conn, conn.cursor() as cur:
+                states = {s.source: s for s in SubscriptionBook(self.service).all(conn)}
+                answer = []
+                for source, types in sorted(handled.items()):
+                    state = states.get(source)
+                    cursor = state.cursor if state else Cursor()
+                    lag = None
+                    if source_store_exists(conn, source):
+                        cur.execute(
+                            f'SELECT count(*) FROM "{source}".events '
+                            "WHERE (tx_id, position) > (%s::text::xid8, %s) AND type = ANY(%s)",
+                            [cursor.tx_id, cursor.position, list(types)],
+                        )
+                        lag = int(fetch_one(cur)[0])
+                    answer.append(
+                        {
+                            "source": source,
+                            "position": str(cursor),
+                            "caught_up_at": state.caught_up_at if state else None,
+                            "lag_events": lag,
+                        }
+                    )
+                return answer
+        except Exception as error:
+            return [{"error": f"{type(error).__name__}: {str(error)[:200]}"}]
 
     def _events_stored(self) -> int | None:
         try:

@@ -38,6 +38,7 @@ class Projector(DependencyProvider):
                 cls(),
                 registry,
                 on_applied=metrics.PROJECTION_APPLIED.labels(self.service, cls.name).inc,
+                attempts=self.settings.handler_attempts,
             )
             for cls in getattr(service_cls, "projections", ())
         }

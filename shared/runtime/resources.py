@@ -38,6 +38,11 @@ class ServiceDatabase(SharedExtension):
         if self._database is None:
             settings = settings_of(self.container)
             service = self.container.service_name
+            if settings.db_pool_size <= settings.max_workers:
+                raise ValueError(
+                    f"DB_POOL_SIZE ({settings.db_pool_size}) must be greater than MAX_WORKERS "
+                    f"({settings.max_workers}): a worker may hold two connections at once"
+                )
             self._database = Database(
                 settings.database_url, size=settings.db_pool_size, application_name=service, search_path=service
             )

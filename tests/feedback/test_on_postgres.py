@@ -19,7 +19,7 @@ from services.feedback.entrypoint import FeedbackService
 from services.feedback.inbound import PublishedNotice
 from services.feedback.protection import IdentitySeal, generate_key
 from services.feedback.service_layer import notices as notice_work
-from shared.errors import NotFound, RateLimited, RuleViolation
+from shared.errors import NotFound, RateLimited, RuleViolation, ValidationFailed
 from shared.eventstore.records import record_from_envelope
 from tests.support import foreign
 from tests.support.environment import RunEnvironment
@@ -158,3 +158,21 @@ def test_a_comment_on_a_notice_is_taken_while_it_is_open_and_refused_once_closed
     with pytest.raises(RuleViolation) as caught:
         submit(feedback, "198.51.100.8", channel="notice_comment", category="general", notice_id=notice_id)
     assert caught.value.rule == "submission.notice_closed"
+
+
+def test_a_repeated_command_id_returns_the_first_reply_and_stores_nothing_new(feedback: OnPostgres) -> None:
+    """A client that timed out and retries must not file a second submission (finding 7 of the hardening issue)."""
+    command_id = str(uuid.uuid4())
+    first = submit(feedback, command_id=command_id)
+    again = submit(feedback, command_id=command_id)
+    assert again == first, "the same reply, receipt code included"
+    with feedback.database.transaction() as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM feedback.events WHERE type = 'SubmissionReceived'")
+        assert cur.fetchone() == (1,)
+        cur.execute("SELECT sealed_reply FROM feedback.processed_commands")
+        sealed = [bytes(row[0]) for row in cur.fetchall()]
+    assert len(sealed) == 1 and first["receipt_code"].encode() not in sealed[0], "the kept reply is sealed"
+    with pytest.raises(ValidationFailed) as caught:
+        submit(feedback, command_id=command_id, text="Another text altogether.")
+    assert "command_id" in caught.value.errors
+    assert submit(feedback, command_id=str(uuid.uuid4()))["submission_id"] != first["submission_id"]

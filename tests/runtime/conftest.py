@@ -6,7 +6,7 @@ import pytest
 
 from shared.db.database import Database
 from tests.support.apps.ledger.service import Ledger
-from tests.support.apps.tally.service import Tally
+from tests.support.apps.tally.service import Tally, Totals
 from tests.support.environment import RunEnvironment
 from tests.support.platform import InProcess, Processes, reset_apps, settings_for_tests
 
@@ -19,6 +19,7 @@ def apps(test_env: RunEnvironment, database: Database) -> None:
     """Fresh ledger and tally schemas and queues for each test."""
     reset_apps(database, settings_for_tests(), Ledger, Tally)
     Tally.refuse_unlucky = True
+    Totals.refuse_beastly = True
 
 
 @pytest.fixture

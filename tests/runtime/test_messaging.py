@@ -190,3 +190,26 @@ def test_events_arriving_while_their_lane_runs_are_handled_once_each(in_process:
     container = next(iter(runner.containers))
     assert not container._died.ready(), "the tally container is still running"
     assert inbox_rows(database) == 600
+
+
+def test_an_event_a_projection_keeps_failing_on_is_parked_and_the_projection_goes_on(
+    both: InProcess, database: Database
+) -> None:
+    """Before, the projection retried the event for ever and applied nothing after it
+    (finding 8 of the hardening issue)."""
+    deposit_directly(database, "beast-1", 666)
+    deposit_directly(database, "beast-1", 1)
+    deposit_directly(database, "beast-2", 2)
+    runner = ProjectionRunner(database, "tally", Totals(), Tally.events)
+    wait_until(lambda: runner.parked(), what="the poison event to be parked")
+    wait_until(
+        lambda: scalar(database, "SELECT coalesce(sum(total), 0) FROM tally.tally_totals") == 3,
+        what="the events after it",
+    )
+    (parked,) = runner.parked()
+    assert (parked["type"], parked["error_type"], parked["attempts"]) == ("DepositCounted", "RuntimeError", 3)
+
+    Totals.refuse_beastly = False  # the fix is deployed
+    runner.retry_parked(parked["id"])
+    assert scalar(database, "SELECT total FROM tally.tally_totals WHERE account_id = 'beast-1'") == 667
+    assert [p["status"] for p in runner.parked()] == ["retried"]

@@ -189,3 +189,28 @@ def test_metric_labels_come_from_a_closed_set(
     }
     assert not any(t and t.startswith("Random") for t in types), types
     still_serving(rpc, database)
+
+
+def test_a_redelivered_command_is_carried_out_once(
+    both: InProcess, rpc: Any, database: Database, test_env: environment.RunEnvironment
+) -> None:
+    """The broker delivers a command again after a crash between commit and acknowledgement:
+    the same message, the same correlation id (finding 7 of the hardening issue)."""
+
+    def deposits_run() -> float:
+        labels = {"service": "ledger", "method": "deposit"}
+        return REGISTRY.get_sample_value("orgwork_rpc_duration_seconds_count", labels) or 0.0
+
+    before = deposits_run()
+    for _ in range(2):
+        foreign.publish_raw(
+            test_env.amqp_uri,
+            "nameko-rpc",
+            "ledger.deposit",
+            deposit_body("again-1"),
+            reply_to="nobody-listens",
+            correlation_id="same-message",
+        )
+    wait_until(lambda: deposits_run() == before + 2, what="both deliveries to run")
+    assert scalar(database, "SELECT count(*) FROM ledger.events WHERE stream_id = 'account-again-1'") == 1
+    assert scalar(database, "SELECT count(*) FROM ledger.processed_commands") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -28,14 +29,19 @@ def backends_sleeping(database: Database, application: str) -> int:
     )
 
 
-def relay_lock_holders(database: Database) -> list[str]:
+def lease_holder(database: Database) -> int | None:
+    """The process id of the ledger relay holding a live lease, if any."""
     with database.transaction() as conn, conn.cursor() as cur:
-        cur.execute(
-            """SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'ledger-relay'
-                  AND a.datname = current_database()"""
-        )
-        return [row[0] for row in cur.fetchall()]
+        cur.execute("SELECT leader FROM ledger.relay_checkpoint WHERE relay = 'outbox' AND lease_until > now()")
+        row = cur.fetchone()
+    return int(row[0].split(":")[1]) if row and row[0] else None
+
+
+def published(service: ServiceProcess) -> float:
+    for line in service.scrape().splitlines():
+        if line.startswith('orgwork_events_published_total{service="ledger"}'):
+            return float(line.split()[-1])
+    return 0.0
 
 
 def test_kill_9_of_a_consumer_mid_handle_is_handled_once_after_restart(
@@ -61,8 +67,8 @@ def test_two_relays_only_one_publishes_and_the_other_takes_over(processes: Proce
     processes.start(TALLY, "tally").wait_ready()
 
     wait_until(lambda: first.status()["relay_leader"] != second.status()["relay_leader"], what="one leader")
-    assert relay_lock_holders(database) == ["ledger-relay"]
     leader, follower = (first, second) if first.status()["relay_leader"] else (second, first)
+    assert lease_holder(database) == leader.pid
 
     deposit_directly(database, "f-1", 1, count=10)
     wait_until(lambda: tally_state(database, "f-1").deposits == 10, what="the first events")
@@ -71,8 +77,40 @@ def test_two_relays_only_one_publishes_and_the_other_takes_over(processes: Proce
     deposit_directly(database, "f-1", 1, count=10)
     wait_until(lambda: follower.status()["relay_leader"], timeout=15, what="the follower to take over")
     wait_until(lambda: tally_state(database, "f-1").deposits == 20, what="events after the failover")
-    assert relay_lock_holders(database) == ["ledger-relay"]
+    assert lease_holder(database) == follower.pid
     assert (tally_state(database, "f-1").out_of_order, inbox_rows(database)) == (0, 20)
+
+
+def test_a_frozen_relay_leader_loses_its_lease_within_seconds_and_publishes_nothing_when_it_wakes(
+    processes: Processes, database: Database
+) -> None:
+    """SIGSTOP leaves the process's connections open (its kernel answers for it): a lock on a
+    connection would stay held; the lease lapses (finding 6 of the hardening issue)."""
+    first = processes.start(LEDGER, "ledger", relay_lease_seconds="6").wait_ready()
+    second = processes.start(LEDGER, "ledger", relay_lease_seconds="6").wait_ready()
+    processes.start(TALLY, "tally").wait_ready()
+    wait_until(lambda: first.status()["relay_leader"] != second.status()["relay_leader"], what="one leader")
+    leader, follower = (first, second) if first.status()["relay_leader"] else (second, first)
+    deposit_directly(database, "z-1", 1, count=5)
+    wait_until(lambda: tally_state(database, "z-1").deposits == 5, what="the first events")
+    before = published(leader)
+
+    os.kill(leader.pid, signal.SIGSTOP)
+    frozen_at = time.monotonic()
+    try:
+        deposit_directly(database, "z-1", 1, count=5)
+        wait_until(lambda: follower.status()["relay_leader"], timeout=30, what="the follower to take over")
+        took_over = time.monotonic() - frozen_at
+        wait_until(lambda: tally_state(database, "z-1").deposits == 10, what="events after the takeover")
+    finally:
+        os.kill(leader.pid, signal.SIGCONT)
+    assert took_over < 30
+    deposit_directly(database, "z-1", 1, count=5)
+    wait_until(lambda: tally_state(database, "z-1").deposits == 15, what="events after the wake")
+    wait_until(lambda: not leader.status()["relay_leader"], what="the woken one to know it lost")
+    assert published(leader) == before, "the woken former leader published nothing"
+    assert lease_holder(database) == follower.pid
+    assert (tally_state(database, "z-1").out_of_order, inbox_rows(database)) == (0, 15)
 
 
 @pytest.mark.parametrize("stop", ["kill -9", "sigterm"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from typing import Any
 
@@ -89,11 +90,13 @@ class RawRpc:
             replies.append(body)
             message.ack()
 
+        deadline = time.monotonic() + timeout
         with kombu.Consumer(self._connection, [self._queue], callbacks=[take]):
-            try:
-                self._connection.drain_events(timeout=timeout)
-            except TimeoutError:
-                return None
+            while not replies and time.monotonic() < deadline:  # other frames come too (consume-ok...)
+                try:
+                    self._connection.drain_events(timeout=max(0.01, deadline - time.monotonic()))
+                except TimeoutError:
+                    break
         return replies[0] if replies else None
 
     def close(self) -> None:

@@ -40,7 +40,13 @@ def log_dir() -> Path:
 def settings_for_tests(**overrides: Any) -> Settings:
     """The run's settings, quicker to retry and smaller, with ``overrides`` (a section as a dict)."""
     base = Settings.from_env()
-    defaults = {"handler_backoff": 0.05, "handler_attempts": 3, "relay_idle_wait": 0.01, "db_pool_size": 6}
+    defaults = {
+        "handler_backoff": 0.05,
+        "handler_attempts": 3,
+        "relay_idle_wait": 0.01,
+        "db_pool_size": 6,
+        "max_workers": 5,
+    }
     return base.replace(**{**defaults, **overrides})
 
 

@@ -32,6 +32,13 @@ Never stuck, never killed by a message
     fault: the handler waits and retries without giving up, holding its lane,
     so order survives an outage.
 
+Late subscribers, lost queues
+    After every (re)connection, each subscription first reads the source's
+    store from its cursor (``subscriptions``) and hands each event to its
+    handler, holding live deliveries (unacknowledged) until it has caught up:
+    a subscriber that starts after its publisher, or whose queue was lost,
+    misses nothing, and the inbox takes each event once.
+
 Green
     Handlers wait on PostgreSQL through the green psycopg2, so the hub keeps
     answering AMQP heartbeats however slow a handler is (see
@@ -45,22 +52,24 @@ import logging
 import socket
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import eventlet
-import psycopg2
 from kombu import Queue
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 
 from shared.application.postgres import PostgresUnitOfWork
 from shared.config import Settings
+from shared.db.database import database_gone
 from shared.domain import schemas
 from shared.errors import RuleViolation, ValidationFailed
 from shared.eventstore.hashing import NotCanonical, normalise
 from shared.eventstore.records import RecordedEvent, record_from_envelope
+from shared.eventstore.store import EventStore
 from shared.runtime.messaging.inbox import FAILED, DeadLetters, Inbox
+from shared.runtime.messaging.subscriptions import LowWater, SubscriptionBook, source_store_exists
 from shared.runtime.messaging.topology import inbound_queue
 from shared.runtime.messaging.wire import GuardedQueueConsumer, Rejected, count_rejected
 from shared.runtime.observability import metrics
@@ -71,17 +80,7 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 HANDLED, DUPLICATE, DEAD_LETTERED = "handled", "duplicate", "dead_lettered"
-_CONNECTION_LOST = {"57P01", "57P02", "57P03"}  # admin shutdown, crash shutdown, cannot connect now
-
-
-def _database_gone(error: BaseException) -> bool:
-    """A lost or refused connection: not the event's fault (unlike a deadlock or a bad query)."""
-    if isinstance(error, psycopg2.InterfaceError):
-        return True
-    if not isinstance(error, psycopg2.OperationalError):
-        return False
-    code = error.pgcode
-    return code is None or code.startswith("08") or code in _CONNECTION_LOST
+LOW_WATER_SAVE_SECONDS = 2.0
 
 
 _HOPELESS = (RuleViolation, ValidationFailed)
@@ -112,6 +111,17 @@ class InboundQueueConsumer(GuardedQueueConsumer):
     def handle_message(self, provider: Any, body: Any, message: Any) -> None:
         provider.handle_message(body, message)
 
+    def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kwargs: Any) -> None:
+        """After every (re)connection: each subscription catches up before it takes live deliveries.
+
+        While the connection was down, the broker took back what was
+        unacknowledged, and a queue may have been lost and declared afresh
+        with the events published meanwhile gone from it.
+        """
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+        for provider in list(self._providers):
+            provider.router.catch_up(provider)
+
     def let_go(self, providers: list[Any]) -> None:
         """Stop consuming, handing every unacknowledged message back in one step.
 
@@ -133,13 +143,22 @@ class InboundQueueConsumer(GuardedQueueConsumer):
             ProviderCollector.unregister_provider(self, provider)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Subscription:
-    """One source service's queue, as a provider of the queue consumer."""
+    """One source service's queue, as a provider of the queue consumer, and where it stands.
+
+    Until it has caught up with its source's store, the messages delivered to
+    it are held, unacknowledged (the broker's prefetch bounds them).
+    """
 
     router: "InboundRouter"
     source: str
     queue: Queue
+    types: frozenset[str]
+    low_water: LowWater | None = None
+    caught_up: bool = False
+    catching_up: bool = False
+    held: list[tuple[Any, Any]] = field(default_factory=list)
 
     def handle_message(self, body: Any, message: Any) -> None:
         self.router.dispatch(self.source, body, message)
@@ -149,6 +168,9 @@ class _Subscription:
 
     def __hash__(self) -> int:
         return hash((self.source, self.queue.name))
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
 
 
 class InboundRouter(SharedExtension, ProviderCollector):
@@ -175,9 +197,18 @@ class InboundRouter(SharedExtension, ProviderCollector):
                 by_source.setdefault(entrypoint.source, []).append(entrypoint.event_type)
                 self._handlers[(entrypoint.source, entrypoint.event_type)] = entrypoint
         for source, types in sorted(by_source.items()):
-            subscription = _Subscription(self, source, inbound_queue(service, source, types))
+            subscription = _Subscription(self, source, inbound_queue(service, source, types), frozenset(types))
             self._subscriptions.append(subscription)
             self.queue_consumer.register_provider(subscription)
+        self._book = SubscriptionBook(service)
+
+    def start(self) -> None:
+        self._keeper = eventlet.spawn(self._keep_low_water)
+
+    def kill(self) -> None:
+        self._stopping = True
+        if getattr(self, "_keeper", None) is not None:
+            self._keeper.kill()
 
     def unregister_provider(self, provider: Any) -> None:
         """Called as each ``@handles`` entrypoint stops: finish, then let go at once."""
@@ -186,6 +217,9 @@ class InboundRouter(SharedExtension, ProviderCollector):
             self._idle.wait()  # in-flight handlers finish and ack on a live channel
             self._lanes.clear()
             self.queue_consumer.let_go(self._subscriptions)
+            if getattr(self, "_keeper", None) is not None:
+                self._keeper.kill()
+            self._save_low_water()
         super().unregister_provider(provider)
 
     # -- dispatching -------------------------------------------------------
@@ -193,6 +227,10 @@ class InboundRouter(SharedExtension, ProviderCollector):
     def dispatch(self, source: str, body: Any, message: Any) -> None:
         if self._stopping:
             return  # left unacknowledged: redelivered after the restart
+        subscription = self._subscription(source)
+        if not subscription.caught_up:
+            subscription.held.append((body, message))
+            return
         routed_as = str(message.delivery_info.get("routing_key"))
         entrypoint = self._handlers.get((source, routed_as))
         if entrypoint is None:
@@ -204,8 +242,110 @@ class InboundRouter(SharedExtension, ProviderCollector):
         except Rejected as rejected:
             self.refuse(source, message, body, rejected)
             return
+        if subscription.low_water is not None:
+            subscription.low_water.delivered(record.cursor)
         self._lanes.setdefault(record.stream_id, deque()).append((entrypoint, record, message))
         self._start_next(record.stream_id)
+
+    def _subscription(self, source: str) -> _Subscription:
+        return next(s for s in self._subscriptions if s.source == source)
+
+    # -- catching up ---------------------------------------------------------------------
+
+    def catch_up(self, subscription: _Subscription) -> None:
+        """Hold live deliveries and read the source's store from the subscription's cursor (in a thread)."""
+        subscription.caught_up = False
+        if not subscription.catching_up and not self._stopping:
+            subscription.catching_up = True
+            self.container.spawn_managed_thread(functools.partial(self._catch_up, subscription))
+
+    def _catch_up(self, subscription: _Subscription) -> None:
+        service, source = self.container.service_name, subscription.source
+        backoff = 0.5
+        while not self._stopping:
+            try:
+                read = self._read_source(subscription)
+            except Exception as error:
+                log.warning("%s: catching up with %s failed: %s; retrying in %.1fs", service, source, error, backoff)
+                eventlet.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            if read:
+                log.info("%s: caught up with %s: %d event(s) from its store", service, source, read)
+            held, subscription.held = subscription.held, []
+            subscription.caught_up = True  # nothing yields from here on: the held go first, in order
+            subscription.catching_up = False
+            for body, message in held:
+                self.dispatch(source, body, message)
+            return
+        subscription.catching_up = False
+
+    def _read_source(self, subscription: _Subscription) -> int:
+        """Hand every event of the source's store after the cursor to its handler, in order; return how many."""
+        source, database = subscription.source, self.pool.database
+        with database.transaction() as conn:
+            state = self._book.open(conn, source)
+            exists = source_store_exists(conn, source)
+        cursor = state.cursor
+        if subscription.low_water is not None and (
+            subscription.low_water.mark.tx_id,
+            subscription.low_water.mark.position,
+        ) > (cursor.tx_id, cursor.position):
+            cursor = subscription.low_water.mark
+        subscription.low_water = subscription.low_water or LowWater(cursor)
+        read = 0
+        store = EventStore(database, source)
+        while exists and not self._stopping:
+            page = store.read_all(cursor, 200)
+            for record in page.events:
+                entrypoint = self._handlers.get((source, record.type))
+                if entrypoint is not None:
+                    self._handle_now(entrypoint, record)
+                    read += 1
+            if not page.events:
+                break
+            cursor = page.next_cursor
+            subscription.low_water.caught_up_to(cursor)
+            with database.transaction() as conn:
+                self._book.move(conn, source, cursor)
+        with database.transaction() as conn:
+            self._book.caught_up(conn, source)
+        return read
+
+    def _handle_now(self, entrypoint: Handles, record: RecordedEvent) -> None:
+        """Run the handler for one event and wait for it (raises what made it fail)."""
+        done = eventlet.event.Event()
+
+        def finished(worker_ctx: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+            done.send(exc_info)
+            return result, exc_info
+
+        self.container.spawn_worker(
+            entrypoint,
+            (record,),
+            {},
+            context_data={"correlation_id": record.correlation_id, "causation_id": record.event_id},
+            handle_result=finished,
+        )
+        exc_info = done.wait()
+        if exc_info is not None:
+            raise exc_info[1]
+
+    def _keep_low_water(self) -> None:
+        """Now and then, save each subscription's low-water mark (where a catch-up would start)."""
+        while not self._stopping:
+            eventlet.sleep(LOW_WATER_SAVE_SECONDS)
+            try:
+                self._save_low_water()
+            except Exception as error:
+                log.debug("could not save the subscriptions' cursors: %s", error)
+
+    def _save_low_water(self) -> None:
+        marks = [(s.source, s.low_water.mark) for s in self._subscriptions if s.low_water is not None]
+        if marks:
+            with self.pool.database.transaction() as conn:
+                for source, mark in marks:
+                    self._book.move(conn, source, mark)
 
     def refuse(self, source: str, message: Any, body: Any, rejected: Rejected) -> None:
         """Dead-letter a message no handler can take, as it came, then acknowledge it (in a thread of its own)."""
@@ -239,7 +379,7 @@ class InboundRouter(SharedExtension, ProviderCollector):
                     )
                 break
             except Exception as error:
-                if not _database_gone(error) or waited >= settings.handler_database_wait:
+                if not database_gone(error) or waited >= settings.handler_database_wait:
                     log.error("could not keep a refused %s message: %s; handing it back", source, error)
                     self.queue_consumer.requeue_message(message)
                     return
@@ -268,7 +408,7 @@ class InboundRouter(SharedExtension, ProviderCollector):
                     (record,),
                     {},
                     context_data={k: v for k, v in context.items() if v},
-                    handle_result=functools.partial(self._finished, key, message),
+                    handle_result=functools.partial(self._finished, key, message, record),
                 )
             except ContainerBeingKilled:
                 self._active.discard(key)
@@ -278,12 +418,17 @@ class InboundRouter(SharedExtension, ProviderCollector):
         if not self._active and not self._idle.ready():
             self._idle.send(None)
 
-    def _finished(self, key: str, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> tuple[Any, Any]:
+    def _finished(
+        self, key: str, message: Any, record: RecordedEvent, worker_ctx: Any, result: Any, exc_info: Any
+    ) -> tuple[Any, Any]:
         lane = self._lanes.get(key)
         if lane:
             lane.popleft()  # the head of the lane is the one that finished
         if exc_info is None:
             self.queue_consumer.ack_message(message)
+            low_water = self._subscription(self._source_of(worker_ctx)).low_water
+            if low_water is not None:
+                low_water.finished(record.cursor)
         else:
             # It could not complete (the database stayed away, or we are
             # stopping): give it and everything behind it in its lane back to
@@ -302,6 +447,10 @@ class InboundRouter(SharedExtension, ProviderCollector):
         # this one never gives back.
         eventlet.spawn_n(self._release_and_start, key)
         return result, exc_info
+
+    @staticmethod
+    def _source_of(worker_ctx: Any) -> str:
+        return str(worker_ctx.entrypoint.source)
 
     def _release_and_start(self, key: str) -> None:
         self._active.discard(key)
@@ -425,7 +574,7 @@ def deliver(
             metrics.EVENTS_HANDLED.labels(service, source, event_type, HANDLED).inc()
             return HANDLED
         except Exception as error:
-            if not _database_gone(error):
+            if not database_gone(error):
                 metrics.ERRORS.labels(service, type(error).__name__).inc()
                 if isinstance(error, _HOPELESS) or attempt >= settings.handler_attempts:
                     log.error(

@@ -9,11 +9,17 @@ is confirmed does the relay move its checkpoint.
 The messages follow nameko's event conventions (exchange ``<source>.events``,
 topic, routing key = event type, JSON body, ``nameko.*`` context headers), so
 any nameko ``@event_handler`` can listen to the platform's events too.
+
+Every message is published ``mandatory``: one that no queue is bound for
+comes back from the broker, and is counted (``orgwork_events_unroutable_total``)
+and logged instead of vanishing. Nothing is lost by it: a subscriber that
+comes later reads the store (``subscriptions``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +28,9 @@ import amqp
 import kombu
 
 from shared.runtime.messaging.topology import events_exchange
+from shared.runtime.observability import metrics
+
+log = logging.getLogger(__name__)
 
 
 class PublishFailed(Exception):
@@ -52,6 +61,7 @@ class BatchPublisher:
     """One AMQP connection and confirming channel, publishing to one exchange."""
 
     def __init__(self, amqp_uri: str, source: str, heartbeat: int = 30, confirm_timeout: float = 30.0) -> None:
+        self.source = source
         self.amqp_uri = amqp_uri
         self.exchange = events_exchange(source)
         self.heartbeat = heartbeat
@@ -70,6 +80,7 @@ class BatchPublisher:
         channel.confirm_select()
         channel.events["basic_ack"].add(self._on_ack)
         channel.events["basic_nack"].add(self._on_nack)
+        channel.events["basic_return"].add(self._on_return)
         self.exchange(channel).declare()
         self._connection, self._channel = connection, channel
         self._next_tag, self._unconfirmed, self._nacked = 1, set(), False
@@ -95,6 +106,7 @@ class BatchPublisher:
                 ),
                 exchange=self.exchange.name,
                 routing_key=message.routing_key,
+                mandatory=True,
             )
             self._unconfirmed.add(self._next_tag)
             self._next_tag += 1
@@ -120,6 +132,11 @@ class BatchPublisher:
 
     def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
         self._nacked = True
+
+    def _on_return(self, exc: Any, exchange: str, routing_key: str, message: Any) -> None:
+        """A message no queue is bound for: counted and logged (a late subscriber reads the store)."""
+        log.info("%s: no queue takes %s events yet (unroutable)", self.source, routing_key)
+        metrics.EVENTS_UNROUTABLE.labels(self.source, routing_key).inc()
 
     def keep_alive(self) -> None:
         """Read what the broker sent (its heartbeats) and send ours when due.

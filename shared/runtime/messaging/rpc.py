@@ -35,6 +35,8 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import MalformedRequest, get_module_path, registry, serialize
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
+from shared.application.commands import Idempotent
+from shared.application.idempotency import once
 from shared.domain import schemas
 from shared.errors import ALL_ERRORS, InternalError, OrgWorkError, ValidationFailed
 from shared.runtime.messaging.wire import GuardedQueueConsumer, Rejected, count_rejected
@@ -42,6 +44,7 @@ from shared.runtime.messaging.wire import GuardedQueueConsumer, Rejected, count_
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+REQUEST_ID = "orgwork.request_id"
 _WIRE_MARK = "orgwork-error:"
 
 
@@ -127,9 +130,21 @@ class ValidatedRpcConsumer(RpcConsumer):
 
 
 class ValidatedRpc(Rpc):
-    """nameko's RPC entrypoint, sending the platform's errors as JSON data."""
+    """nameko's RPC entrypoint, sending the platform's errors as JSON data.
+
+    The worker's context carries the request message's correlation id
+    (``REQUEST_ID``): a command without a ``command_id`` of its own is carried
+    out once per message, so a redelivery of the same message changes nothing.
+    """
 
     rpc_consumer = ValidatedRpcConsumer()
+
+    def unpack_message_headers(self, message: Any) -> dict[str, Any]:
+        context: dict[str, Any] = super().unpack_message_headers(message)
+        correlation_id = message.properties.get("correlation_id")
+        if isinstance(correlation_id, str) and correlation_id:
+            context[REQUEST_ID] = correlation_id[:200]
+        return context
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any, exc_info: Any) -> Any:
         if exc_info is not None and isinstance(exc_info[1], OrgWorkError):
@@ -162,7 +177,11 @@ def rpc_method(request: type | None = None, response: type | None = None, many: 
             else:
                 loaded = schemas.load(request, kwargs, message=f"invalid arguments to {name}")
                 call = functools.partial(fn, self, loaded)
+            command_id = _command_id(self, loaded) if request is not None else None
             try:
+                if command_id is not None:
+                    rest = {key: value for key, value in kwargs.items() if key != "command_id"}
+                    return once(self.uow, name, command_id, rest, lambda: _reply(name, call(), response, many))
                 return _reply(name, call(), response, many)
             except OrgWorkError as error:
                 if isinstance(error, ValidationFailed) and error.message.startswith("invalid result"):
@@ -190,6 +209,16 @@ def contract_of(method: Any) -> RpcContract | None:
     """The contract an ``@rpc_method`` declared, or None for any other method."""
     contract = getattr(method, "rpc_contract", None)
     return contract if isinstance(contract, RpcContract) else None
+
+
+def _command_id(service: Any, request: Any) -> str | None:
+    """A command's id: the caller's, else the id of the AMQP message that brought it (a redelivery repeats it)."""
+    if not isinstance(request, Idempotent):
+        return None
+    if request.command_id:
+        return request.command_id
+    message_id = service.uow.context.get(REQUEST_ID)
+    return f"amqp:{message_id}" if message_id else None
 
 
 def _reply(name: str, result: Any, response: type | None, many: bool) -> Any:

@@ -27,6 +27,12 @@ EVENTS_HANDLED = Counter(
     ["service", "source", "type", "outcome"],
     registry=REGISTRY,
 )
+EVENTS_UNROUTABLE = Counter(
+    "orgwork_events_unroutable_total",
+    "Events the broker returned because no queue was bound for them (a late subscriber reads the store)",
+    ["service", "type"],
+    registry=REGISTRY,
+)
 DUPLICATES_SKIPPED = Counter(
     "orgwork_duplicates_skipped_total",
     "Redelivered events skipped by the inbox",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from marshmallow import validate
 
 from shared.application import Author
+from shared.application.commands import Idempotent
 from shared.domain import Aggregate, DomainEvent, EventRegistry, applies, command
 from shared.errors import RuleViolation
 from shared.runtime.messaging.rpc import rpc_method
@@ -61,7 +62,7 @@ class Account(Aggregate):
 
 
 @dataclass(frozen=True)
-class Deposit:
+class Deposit(Idempotent):
     account_id: str = field(metadata={"validate": validate.Regexp(r"^[a-z0-9-]{1,64}$")})
     amount: int = field(metadata={"validate": validate.Range(min=1, max=1_000_000)})
     actor: str = field(metadata={"validate": validate.Length(min=1, max=100)})

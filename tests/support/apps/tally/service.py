@@ -58,11 +58,16 @@ class DepositPayload:
 
 
 class Totals(Projection):
+    """A deposit of 666 fails while ``refuse_beastly`` is set (a poison event for the read model)."""
+
     name = "totals"
     tables = ("tally_totals",)
+    refuse_beastly: ClassVar[bool] = True
 
     @on(DepositCounted)
     def _counted(self, cur: Any, event: DepositCounted, record: RecordedEvent) -> None:
+        if event.amount == 666 and type(self).refuse_beastly:
+            raise RuntimeError("666 does not fit the totals")
         cur.execute(
             "INSERT INTO tally_totals (account_id, deposits, total) VALUES (%s, 1, %s) "
             "ON CONFLICT (account_id) DO UPDATE SET deposits = tally_totals.deposits + 1, "
