@@ -120,6 +120,7 @@ class EventStoreContract:
             ("ticket-1", [NewEvent("Opened", {"x": {"y": object()}})], "events[0].data.x.y"),
             ("ticket-1", [NewEvent("Opened", ["not", "an", "object"])], "events[0].data"),  # type: ignore[arg-type]
             ("ticket-1", [NewEvent("Opened", {}, event_id="not-a-uuid")], "events[0].event_id"),
+            ("ticket-1", [NewEvent("Opened", {"x": "y" * (256 * 1024)})], "events[0].data"),
             (
                 "ticket-1",
                 [NewEvent("Opened", {}), NewEvent("Noted", {"ok": 1}, schema_version=0)],

@@ -149,40 +149,47 @@ class Stream:
 
 
 class Commands:
-    """Deposits as RPC commands, each with its own command id, retried with it until acknowledged."""
+    """Deposits as RPC commands from several clients, each with its own command id, retried until acknowledged.
 
-    def __init__(self, rig: Rig, prefix: str, rate: float = 20.0) -> None:
+    Several clients keep commands in flight, so that a fault lands between a
+    command's commit and its acknowledgement: the broker then delivers it
+    again, to the restarted service.
+    """
+
+    def __init__(self, rig: Rig, prefix: str, clients: int = 4, rate: float = 10.0) -> None:
         self.rig, self.prefix, self.rate = rig, prefix, rate
         self.acknowledged: list[str] = []
         self.retries = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._threads = [threading.Thread(target=self._run, args=(n,), daemon=True) for n in range(clients)]
 
     def __enter__(self) -> Commands:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self._stop.set()
-        self._thread.join(180)
+        for thread in self._threads:
+            thread.join(180)
 
-    def _run(self) -> None:
+    def _run(self, client: int) -> None:
         n = 0
-        while not self._stop.is_set():
-            command_id = str(uuid.uuid4())
-            while True:  # a client that times out retries the same command
-                try:
-                    with rpc_client(timeout=5) as rpc:
+        with rpc_client(timeout=5) as rpc:
+            while not self._stop.is_set():
+                command_id = str(uuid.uuid4())
+                while True:  # a client that times out retries the same command
+                    try:
                         rpc.ledger.deposit(
-                            account_id=f"{self.prefix}-{n % 5}", amount=1, actor="faults", command_id=command_id
+                            account_id=f"{self.prefix}-{client}", amount=1, actor="faults", command_id=command_id
                         )
-                    break
-                except Exception:
-                    self.retries += 1
-                    time.sleep(0.5)
-            self.acknowledged.append(command_id)
-            n += 1
-            time.sleep(1 / self.rate)
+                        break
+                    except Exception:
+                        self.retries += 1
+                        time.sleep(0.5)
+                self.acknowledged.append(command_id)
+                n += 1
+                time.sleep(1 / self.rate)
 
 
 def postgres_cluster() -> list[str]:
