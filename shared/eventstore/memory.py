@@ -253,12 +253,8 @@ class InMemoryEventStore:
         with self._lock:
             horizon = self._horizon_tx()
             events = sorted(
-                (
-                    r
-                    for r in self._committed
-                    if (r.tx_id, r.position) > (after.tx_id, after.position) and (horizon is None or r.tx_id < horizon)
-                ),
-                key=lambda r: (r.tx_id, r.position),
+                (r for r in self._committed if r.cursor > after and (horizon is None or r.tx_id < horizon)),
+                key=lambda r: r.cursor,
             )[:limit]
         return Page(events, events[-1].cursor if events else after)
 

@@ -51,12 +51,13 @@ def stream_category(stream_id: str) -> str:
     return stream_id.split("-", 1)[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Cursor:
     """A place in a store's commit-safe global order: (transaction id, position).
 
     Positions alone do not give an order that readers can follow without
-    skipping events (see ``shared.eventstore.store``); this pair does.
+    skipping events (see ``shared.eventstore.store``); this pair does, and
+    cursors compare in it.
     """
 
     tx_id: int = 0

@@ -9,6 +9,7 @@ by batch, with the projection's checkpoint.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -27,6 +28,11 @@ def on(*event_types: type[DomainEvent]) -> Callable[[F], F]:
         return fn
 
     return decorate
+
+
+def jsonb(value: Any) -> str:
+    """``value`` as text for a ``jsonb`` column (dates and decimals as their text)."""
+    return json.dumps(value, default=str)
 
 
 class Projection:

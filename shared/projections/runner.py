@@ -128,7 +128,7 @@ class ProjectionRunner:
     def _park(self, record: RecordedEvent, error: Exception, attempts: int) -> None:
         with self.database.transaction() as conn, conn.cursor() as cur:
             cursor = self._checkpoint(conn, lock=True)
-            if (cursor.tx_id, cursor.position) >= (record.tx_id, record.position):
+            if cursor >= record.cursor:
                 return  # another replica got past it meanwhile
             cur.execute(
                 f"INSERT INTO {self._parked} (projection, event_id, tx_id, position, type, error_type, error, attempts) "

@@ -27,7 +27,8 @@ from shared.db.migrations import Migration, discover, platform_migrations
 from shared.domain import Aggregate, EventRegistry
 from shared.errors import NotFound, RuleViolation
 from shared.projections.projection import Projection
-from shared.runtime.messaging.inbound import DEAD_LETTERED, Handles
+from shared.runtime.messaging.delivery import DEAD_LETTERED
+from shared.runtime.messaging.inbound import Handles
 from shared.runtime.messaging.inbox import DeadLetters
 from shared.runtime.messaging.relay import OutboxRelay
 from shared.runtime.messaging.rpc import rpc_method

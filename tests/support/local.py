@@ -130,7 +130,6 @@ class OnPostgres:
 
             def caught_up(runner: ProjectionRunner = runner) -> bool:
                 runner.catch_up()
-                checkpoint = runner.checkpoint()
-                return (checkpoint.tx_id, checkpoint.position) >= (newest.tx_id, newest.position)
+                return runner.checkpoint() >= newest
 
             wait_until(caught_up, timeout, 0.05, f"the {projection.name} read model to catch up")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from services.cadre.domain import events as ev
@@ -11,11 +10,7 @@ from services.cadre.views import CadreView, cadre_view_of_row
 from shared.application import Reader
 from shared.errors import NotFound
 from shared.eventstore.records import RecordedEvent
-from shared.projections import Projection, on
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, default=str)
+from shared.projections import Projection, jsonb, on
 
 
 class Cadres(Projection):
@@ -25,7 +20,7 @@ class Cadres(Projection):
     def _append(self, cur: Any, record: RecordedEvent, column: str, item: dict[str, Any]) -> None:
         cur.execute(
             f"UPDATE cadres SET {column} = {column} || %s::jsonb WHERE cadre_id = %s",
-            [_json([item]), record.aggregate_id],
+            [jsonb([item]), record.aggregate_id],
         )
 
     @on(ev.CadreRegistered)

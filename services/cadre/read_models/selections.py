@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,11 +11,7 @@ from services.cadre.messages import JourneyQuery, SelectionQuery
 from shared.application import Reader
 from shared.errors import NotFound
 from shared.eventstore.records import RecordedEvent
-from shared.projections import Projection, on
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, default=str)
+from shared.projections import Projection, jsonb, on
 
 
 class Selections(Projection):
@@ -48,7 +43,7 @@ class Selections(Projection):
         cur.execute(
             "INSERT INTO candidate_journeys (process_id, cadre_id, position, step, at, details) "
             "VALUES (%s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT DO NOTHING",
-            [record.aggregate_id, cadre_id, record.position, step, record.metadata["recorded_at"], _json(details)],
+            [record.aggregate_id, cadre_id, record.position, step, record.metadata["recorded_at"], jsonb(details)],
         )
 
     @on(ev.SelectionAnnounced)

@@ -24,8 +24,7 @@ Never stuck, never killed by a message
     (see ``wire``), or whose envelope is not well formed, storable, and of the
     type it was routed as, is dead-lettered at once as it came (its raw body,
     with the reason) and acknowledged. A handler that raises is retried with
-    exponential backoff; after
-    ``handler_attempts`` attempts the event is written to ``dead_letters``
+    exponential backoff (``delivery``); after ``handler_attempts`` attempts the event is written to ``dead_letters``
     (with the whole envelope, to be listed and replayed) and acknowledged, and
     the lane moves on. Rule violations and invalid payloads cannot succeed on a
     retry and are dead-lettered at once. Losing PostgreSQL is not the event's
@@ -60,15 +59,12 @@ from kombu import Queue
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 
-from shared.application.postgres import PostgresUnitOfWork
-from shared.config import Settings
 from shared.db.database import database_gone
 from shared.domain import schemas
-from shared.errors import RuleViolation, ValidationFailed
-from shared.eventstore.hashing import NotCanonical, normalise
-from shared.eventstore.records import RecordedEvent, record_from_envelope
+from shared.eventstore.records import Cursor, RecordedEvent
 from shared.eventstore.store import EventStore
-from shared.runtime.messaging.inbox import FAILED, DeadLetters, Inbox
+from shared.runtime.messaging.delivery import checked_record, deliver
+from shared.runtime.messaging.inbox import DeadLetters
 from shared.runtime.messaging.subscriptions import LowWater, SubscriptionBook, source_store_exists
 from shared.runtime.messaging.topology import inbound_queue
 from shared.runtime.messaging.wire import GuardedQueueConsumer, Rejected, count_rejected
@@ -79,11 +75,7 @@ log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-HANDLED, DUPLICATE, DEAD_LETTERED = "handled", "duplicate", "dead_lettered"
 LOW_WATER_SAVE_SECONDS = 2.0
-
-
-_HOPELESS = (RuleViolation, ValidationFailed)
 
 
 def subscriptions_of(service_cls: type) -> dict[str, list[str]]:
@@ -187,6 +179,7 @@ class InboundRouter(SharedExtension, ProviderCollector):
         self._idle.send(None)
         self._stopping = False
         self._subscriptions: list[_Subscription] = []
+        self._saved: dict[str, Cursor] = {}  # each source's mark as last written
 
     def setup(self) -> None:
         service = self.container.service_name
@@ -286,13 +279,9 @@ class InboundRouter(SharedExtension, ProviderCollector):
         with database.transaction() as conn:
             state = self._book.open(conn, source)
             exists = source_store_exists(conn, source)
-        cursor = state.cursor
-        if subscription.low_water is not None and (
-            subscription.low_water.mark.tx_id,
-            subscription.low_water.mark.position,
-        ) > (cursor.tx_id, cursor.position):
-            cursor = subscription.low_water.mark
-        subscription.low_water = subscription.low_water or LowWater(cursor)
+        if subscription.low_water is None:
+            subscription.low_water = LowWater(state.cursor)
+        cursor = max(state.cursor, subscription.low_water.mark)
         read = 0
         store = EventStore(database, source)
         while exists and not self._stopping:
@@ -341,11 +330,17 @@ class InboundRouter(SharedExtension, ProviderCollector):
                 log.debug("could not save the subscriptions' cursors: %s", error)
 
     def _save_low_water(self) -> None:
-        marks = [(s.source, s.low_water.mark) for s in self._subscriptions if s.low_water is not None]
+        """Write the marks that moved since the last save (an idle service writes nothing)."""
+        marks = {
+            s.source: s.low_water.mark
+            for s in self._subscriptions
+            if s.low_water is not None and self._saved.get(s.source) != s.low_water.mark
+        }
         if marks:
             with self.pool.database.transaction() as conn:
-                for source, mark in marks:
+                for source, mark in marks.items():
                     self._book.move(conn, source, mark)
+            self._saved.update(marks)
 
     def refuse(self, source: str, message: Any, body: Any, rejected: Rejected) -> None:
         """Dead-letter a message no handler can take, as it came, then acknowledge it (in a thread of its own)."""
@@ -511,113 +506,3 @@ def _call(fn: Callable[..., Any], service: Any, record: RecordedEvent, payload: 
             payload, record.data, prefix=f"{record.type}.", message=f"invalid {record.type} payload", tolerant=True
         )
     return fn(service, event, record)
-
-
-def checked_record(body: Any, routed_as: str) -> RecordedEvent:
-    """The record in a delivered envelope, or ``Rejected``: well formed, storable, and the type it was routed as."""
-    if not isinstance(body, dict):
-        raise Rejected("malformed", "an event envelope is a JSON object")
-    try:
-        record = record_from_envelope(body)
-    except ValidationFailed as error:
-        raise Rejected("malformed", str(error)[:500]) from None
-    if record.type != routed_as:
-        raise Rejected("malformed", f"an event of type {record.type!r} routed as {routed_as!r}")
-    try:
-        normalise(record.data, "data")
-        normalise(record.metadata, "metadata")
-    except NotCanonical as error:
-        raise Rejected("unstorable", str(error)[:500]) from None
-    return record
-
-
-def deliver(
-    uow: PostgresUnitOfWork,
-    settings: Settings,
-    event: RecordedEvent | dict[str, Any],
-    source: str,
-    event_type: str,
-    handler: str,
-    run: Callable[[RecordedEvent], Any],
-) -> str:
-    """Run ``run`` once in effect for ``event``; return the outcome.
-
-    ``event`` is a record the router checked, or an envelope (a replayed dead
-    letter), checked here. Metrics are labelled with ``event_type``, the type
-    the handler takes, never with what a message claims.
-
-    Raises only when the database stayed unreachable for longer than
-    ``handler_database_wait`` seconds: the message then goes back to the broker.
-    """
-    service = uow.service
-    inbox, dead_letters = Inbox(service), DeadLetters(service)
-    if isinstance(event, RecordedEvent):
-        record = event
-    else:
-        try:
-            record = checked_record(event, event_type)
-        except Rejected as rejected:
-            _dead_letter(uow, dead_letters, event, source, event_type, handler, rejected, 1, rejected.reason)
-            return DEAD_LETTERED
-    uow.handle_event(record)  # what the handler causes carries the event's correlation, and it as the cause
-
-    attempt, infrastructure_waits, waited = 0, 0, 0.0
-    while True:
-        attempt += 1
-        try:
-            with uow.transaction() as conn:
-                if not inbox.claim(conn, record, handler, source):
-                    metrics.DUPLICATES_SKIPPED.labels(service, source).inc()
-                    metrics.EVENTS_HANDLED.labels(service, source, event_type, DUPLICATE).inc()
-                    return DUPLICATE
-                run(record)
-            metrics.EVENTS_HANDLED.labels(service, source, event_type, HANDLED).inc()
-            return HANDLED
-        except Exception as error:
-            if not database_gone(error):
-                metrics.ERRORS.labels(service, type(error).__name__).inc()
-                if isinstance(error, _HOPELESS) or attempt >= settings.handler_attempts:
-                    log.error(
-                        "%s gave up on event %s after %d attempt(s): %s", handler, record.event_id, attempt, error
-                    )
-                    _dead_letter(uow, dead_letters, record.envelope(), source, event_type, handler, error, attempt)
-                    return DEAD_LETTERED
-                wait = settings.handler_backoff * 2 ** (attempt - 1)
-                log.warning(
-                    "%s failed on event %s (attempt %d): %s; retrying in %.2fs",
-                    handler,
-                    record.event_id,
-                    attempt,
-                    error,
-                    wait,
-                )
-                eventlet.sleep(wait)
-                continue
-            # PostgreSQL is gone: not this event's fault. Wait and try again,
-            # holding the lane so that order survives the outage.
-            attempt -= 1
-            infrastructure_waits += 1
-            uow.close()
-            if waited >= settings.handler_database_wait:
-                raise
-            wait = min(5.0, settings.handler_backoff * 2 ** min(infrastructure_waits, 5))
-            waited += wait
-            log.warning("%s: database unavailable (%s); retrying in %.1fs", handler, error, wait)
-            eventlet.sleep(wait)
-
-
-def _dead_letter(
-    uow: PostgresUnitOfWork,
-    dead_letters: DeadLetters,
-    envelope: dict[str, Any],
-    source: str,
-    event_type: str,
-    handler: str,
-    error: BaseException,
-    attempts: int,
-    reason: str = FAILED,
-) -> None:
-    with uow.transaction() as conn:
-        dead_letters.add(conn, envelope, handler, source, event_type, error, attempts, reason=reason)
-    metrics.DEAD_LETTERS.labels(uow.service, handler).inc()
-    metrics.EVENTS_HANDLED.labels(uow.service, source, event_type, DEAD_LETTERED).inc()

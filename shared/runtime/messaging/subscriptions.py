@@ -33,30 +33,26 @@ class LowWater:
 
     def __init__(self, mark: Cursor) -> None:
         self.mark = mark
-        self._pending: list[tuple[int, int]] = []  # a heap of delivered cursors not yet settled
-        self._done: set[tuple[int, int]] = set()
+        self._pending: list[Cursor] = []  # a heap of delivered cursors not yet settled
+        self._done: set[Cursor] = set()
 
     def delivered(self, cursor: Cursor) -> None:
-        key = (cursor.tx_id, cursor.position)
-        if key <= (self.mark.tx_id, self.mark.position) or key in self._pending:
+        if cursor <= self.mark or cursor in self._pending:
             return
-        heapq.heappush(self._pending, key)
+        heapq.heappush(self._pending, cursor)
 
     def finished(self, cursor: Cursor) -> None:
-        key = (cursor.tx_id, cursor.position)
-        if key <= (self.mark.tx_id, self.mark.position):
+        if cursor <= self.mark:
             return
-        self._done.add(key)
+        self._done.add(cursor)
         while self._pending and self._pending[0] in self._done:
-            settled = heapq.heappop(self._pending)
-            self._done.discard(settled)
-            self.mark = Cursor(*settled)
+            self.mark = heapq.heappop(self._pending)
+            self._done.discard(self.mark)
 
     def caught_up_to(self, cursor: Cursor) -> None:
         """Everything up to ``cursor`` is handled (a catch-up read it all)."""
-        if (cursor.tx_id, cursor.position) > (self.mark.tx_id, self.mark.position):
-            self.mark = cursor
-        self._pending = [k for k in self._pending if k > (cursor.tx_id, cursor.position)]
+        self.mark = max(self.mark, cursor)
+        self._pending = [c for c in self._pending if c > cursor]
         heapq.heapify(self._pending)
 
 

@@ -1,0 +1,142 @@
+"""Running one delivered event's handler: once in effect, retried, or dead-lettered.
+
+The router (``inbound``) decides *when* an event runs (its lane, in stream
+order); this module decides *how*: the inbox claim and the handler's effects
+commit in one transaction, a failure is retried with backoff, an event that
+cannot succeed is kept in ``dead_letters``, and a lost database is waited out.
+A replayed dead letter comes through here too, as an envelope.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import eventlet
+
+from shared.application.postgres import PostgresUnitOfWork
+from shared.config import Settings
+from shared.db.database import database_gone
+from shared.errors import RuleViolation, ValidationFailed
+from shared.eventstore.hashing import NotCanonical, normalise
+from shared.eventstore.records import RecordedEvent, record_from_envelope
+from shared.runtime.messaging.inbox import FAILED, DeadLetters, Inbox
+from shared.runtime.messaging.wire import Rejected
+from shared.runtime.observability import metrics
+
+log = logging.getLogger(__name__)
+
+HANDLED, DUPLICATE, DEAD_LETTERED = "handled", "duplicate", "dead_lettered"
+
+_HOPELESS = (RuleViolation, ValidationFailed)
+
+
+def checked_record(body: Any, routed_as: str) -> RecordedEvent:
+    """The record in a delivered envelope, or ``Rejected``: well formed, storable, and the type it was routed as."""
+    if not isinstance(body, dict):
+        raise Rejected("malformed", "an event envelope is a JSON object")
+    try:
+        record = record_from_envelope(body)
+    except ValidationFailed as error:
+        raise Rejected("malformed", str(error)[:500]) from None
+    if record.type != routed_as:
+        raise Rejected("malformed", f"an event of type {record.type!r} routed as {routed_as!r}")
+    try:
+        normalise(record.data, "data")
+        normalise(record.metadata, "metadata")
+    except NotCanonical as error:
+        raise Rejected("unstorable", str(error)[:500]) from None
+    return record
+
+
+def deliver(
+    uow: PostgresUnitOfWork,
+    settings: Settings,
+    event: RecordedEvent | dict[str, Any],
+    source: str,
+    event_type: str,
+    handler: str,
+    run: Callable[[RecordedEvent], Any],
+) -> str:
+    """Run ``run`` once in effect for ``event``; return the outcome.
+
+    ``event`` is a record the router checked, or an envelope (a replayed dead
+    letter), checked here. Metrics are labelled with ``event_type``, the type
+    the handler takes, never with what a message claims.
+
+    Raises only when the database stayed unreachable for longer than
+    ``handler_database_wait`` seconds: the message then goes back to the broker.
+    """
+    service = uow.service
+    inbox, dead_letters = Inbox(service), DeadLetters(service)
+    if isinstance(event, RecordedEvent):
+        record = event
+    else:
+        try:
+            record = checked_record(event, event_type)
+        except Rejected as rejected:
+            _dead_letter(uow, dead_letters, event, source, event_type, handler, rejected, 1, rejected.reason)
+            return DEAD_LETTERED
+    uow.handle_event(record)  # what the handler causes carries the event's correlation, and it as the cause
+
+    attempt, infrastructure_waits, waited = 0, 0, 0.0
+    while True:
+        attempt += 1
+        try:
+            with uow.transaction() as conn:
+                if not inbox.claim(conn, record, handler, source):
+                    metrics.DUPLICATES_SKIPPED.labels(service, source).inc()
+                    metrics.EVENTS_HANDLED.labels(service, source, event_type, DUPLICATE).inc()
+                    return DUPLICATE
+                run(record)
+            metrics.EVENTS_HANDLED.labels(service, source, event_type, HANDLED).inc()
+            return HANDLED
+        except Exception as error:
+            if not database_gone(error):
+                metrics.ERRORS.labels(service, type(error).__name__).inc()
+                if isinstance(error, _HOPELESS) or attempt >= settings.handler_attempts:
+                    log.error(
+                        "%s gave up on event %s after %d attempt(s): %s", handler, record.event_id, attempt, error
+                    )
+                    _dead_letter(uow, dead_letters, record.envelope(), source, event_type, handler, error, attempt)
+                    return DEAD_LETTERED
+                wait = settings.handler_backoff * 2 ** (attempt - 1)
+                log.warning(
+                    "%s failed on event %s (attempt %d): %s; retrying in %.2fs",
+                    handler,
+                    record.event_id,
+                    attempt,
+                    error,
+                    wait,
+                )
+                eventlet.sleep(wait)
+                continue
+            # PostgreSQL is gone: not this event's fault. Wait and try again,
+            # holding the lane so that order survives the outage.
+            attempt -= 1
+            infrastructure_waits += 1
+            uow.close()
+            if waited >= settings.handler_database_wait:
+                raise
+            wait = min(5.0, settings.handler_backoff * 2 ** min(infrastructure_waits, 5))
+            waited += wait
+            log.warning("%s: database unavailable (%s); retrying in %.1fs", handler, error, wait)
+            eventlet.sleep(wait)
+
+
+def _dead_letter(
+    uow: PostgresUnitOfWork,
+    dead_letters: DeadLetters,
+    envelope: dict[str, Any],
+    source: str,
+    event_type: str,
+    handler: str,
+    error: BaseException,
+    attempts: int,
+    reason: str = FAILED,
+) -> None:
+    with uow.transaction() as conn:
+        dead_letters.add(conn, envelope, handler, source, event_type, error, attempts, reason=reason)
+    metrics.DEAD_LETTERS.labels(uow.service, handler).inc()
+    metrics.EVENTS_HANDLED.labels(uow.service, source, event_type, DEAD_LETTERED).inc()
