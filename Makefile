@@ -20,7 +20,8 @@ $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 ## make run: every service as its own process, migrations applied; Ctrl-C stops them.
 ## A local platform runs on the offset clock, which the demo moves forward (CLOCK=system to opt out).
 run: setup
-	CLOCK=$${CLOCK:-offset} $(BIN)/python -m shared.runtime.process.platform run
+	CLOCK=$${CLOCK:-offset} SECURITY_KEYS_DIR=$${SECURITY_KEYS_DIR:-$(CURDIR)/.orgwork/keys} \
+		$(BIN)/python -m shared.runtime.process.platform run
 
 ## make migrate: apply every service's migrations to DATABASE_URL.
 migrate: setup
@@ -29,7 +30,7 @@ migrate: setup
 ## make demo: the appointment under public watch, both paths, against the running
 ## platform (or one it starts itself); exits 0 when one is withheld and one appointed.
 demo: setup
-	$(BIN)/python -m services.scenarios
+	SECURITY_KEYS_DIR=$${SECURITY_KEYS_DIR:-$(CURDIR)/.orgwork/keys} $(BIN)/python -m services.scenarios
 
 ## make bench: every figure with its baselines (docs/BENCHMARKS.md); QUICK=1 for a smaller run.
 ## The eventsourcing library goes into .bench-venv only, never into the platform's environment.

@@ -15,11 +15,15 @@ from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
 
 from shared.application import Author
+from shared.application.commands import FROM_CALLER
 from shared.domain import Aggregate, DomainEvent, EventRegistry, applies, command
 from shared.eventstore.records import RecordedEvent
 from shared.runtime.messaging.inbound import handles
 from shared.runtime.messaging.rpc import rpc_method
 from shared.runtime.service import ServiceBase
+from shared.security.policy import grant
+
+grant("bench_client", "bench_source.*", "bench_sink.*")
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ registry = EventRegistry([Incremented])
 class Increment:
     counter_id: str = field(metadata={"validate": validate.Regexp(r"^[a-z0-9-]{1,64}$")})
     by: int = field(metadata={"validate": validate.Range(min=1, max=1000)})
-    actor: str = field(metadata={"validate": validate.Length(min=1, max=100)})
+    actor: str = field(default="", metadata=FROM_CALLER)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from shared.runtime.process.sandbox import destroy
 
 
 def create() -> BenchEnvironment:
-    return sandbox.create(f"orgwork_bench_{os.getpid()}")
+    return sandbox.create(f"orgwork_bench_{os.getpid()}", ("bench_source", "bench_sink"))
 
 
 __all__ = ["BenchEnvironment", "create", "destroy"]

@@ -17,7 +17,11 @@ import time  # noqa: E402
 import eventlet  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 
-from shared.runtime.messaging import rpc as _registers_errors  # noqa: E402, F401
+from shared.runtime.messaging.client import rpc_client  # noqa: E402
+from shared.security.assertions import Identity  # noqa: E402
+
+#: The platform's commands are made by a verified caller, as through the gateway (its assertion signed per call).
+BENCH_CLIENT = Identity("bench", ("bench_client",), "gateway")
 
 
 def main() -> None:
@@ -34,14 +38,19 @@ def main() -> None:
     measuring_from = time.perf_counter() + args.warmup
 
     def caller(n: int) -> None:
-        with ClusterRpcProxy(config, timeout=30) as proxy:
+        proxies = (
+            rpc_client(timeout=30, identity=BENCH_CLIENT)
+            if args.method == "increment"
+            else ClusterRpcProxy(config, timeout=30)  # the plain nameko baseline: no identity
+        )
+        with proxies as proxy:
             method = getattr(getattr(proxy, args.service), args.method)
             i = 0
             while time.perf_counter() < deadline:
                 i += 1
                 started = time.perf_counter()
                 if args.method == "increment":
-                    method(counter_id=f"p4-{n}", by=1, actor="bench")
+                    method(counter_id=f"p4-{n}", by=1)
                 else:
                     method({"n": i})
                 if started >= measuring_from:

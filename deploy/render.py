@@ -1,21 +1,44 @@
 """Render the per-service deployment files from ``deploy/services.toml``.
 
 ``python deploy/render.py`` (or ``make manifests``) writes ``k8s/<service>.yaml``
-for every service that exists and the services part of ``docker-compose.yml``,
-so that ports and names are written once, in ``services.toml``. The test suite
-renders again and fails when a checked-in file differs.
+for every service that exists (and ``k8s/gateway.yaml`` when ``services.toml``
+has a ``[gateway]`` section), the services part of ``docker-compose.yml``, and
+``deploy/secrets.example.yaml``, so that ports and names are written once, in
+``services.toml``. The test suite renders again and fails when a checked-in
+file differs.
+
+The Secrets each Deployment reads (operators create them; none is kept here,
+``deploy/secrets.example.yaml`` shows their shape with placeholders):
+
+``orgwork-connections``      ``DATABASE_URL``; ``AMQP_URI``, the broker's
+                             administrator, read by the migrate Job alone
+``orgwork-<name>-amqp``      ``uri``: the AMQP URI of ``<name>``'s own broker
+                             user (``shared.runtime.process.broker``)
+``orgwork-<name>-keys``      ``<name>.key`` and every ``<holder>.pub``
+                             (``shared.security.keys``), mounted read-only as
+                             ``SECURITY_KEYS_DIR``
+``orgwork-feedback``         ``identity-key``
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared.config import service_ports  # noqa: E402
+from shared.config import SERVICES_FILE, load_services_file, service_ports  # noqa: E402
 from shared.runtime.process.catalog import existing_services  # noqa: E402
+from shared.security.keys import HOLDERS  # noqa: E402
+
+#: Where a pod finds its keys (the Secret ``orgwork-<name>-keys``).
+KEYS_DIR = "/etc/orgwork/keys"
+#: How the gateway's container starts (the image's entrypoint is the service launcher).
+GATEWAY_COMMAND = ["python", "-m", "services.gateway"]
+SECRETS_EXAMPLE = ROOT / "deploy" / "secrets.example.yaml"
+LOCAL_AMQP_URI = "amqp://guest:guest@rabbitmq:5672/"
 
 COMPOSE_HEAD = """\
 # The platform in containers: PostgreSQL, RabbitMQ, a one-shot migration, and
@@ -80,6 +103,8 @@ COMPOSE_SERVICE = """
     command: ["{name}"]
     environment:
       <<: *environment
+      # Its own broker user, when given (python -m shared.runtime.process.broker uris ...).
+      AMQP_URI: ${{{upper}_AMQP_URI:-{local_amqp}}}
       {upper}_HEALTH_PORT: "{health}"
       {upper}_METRICS_PORT: "{metrics}"
     ports:
@@ -103,9 +128,10 @@ volumes:
 
 K8S_SERVICE = """\
 # The {name} service, rendered by deploy/render.py from deploy/services.toml.
-# Two replicas: one relay publishes at a time (advisory lock), and inbound
-# queues are single-active-consumer, so the standby replica takes over delivery
-# in stream order if the active one dies.
+# Two replicas: one relay publishes at a time (a lease), and inbound queues are
+# single-active-consumer, so the standby replica takes over delivery in stream
+# order if the active one dies. It connects to RabbitMQ as its own user
+# (Secret orgwork-{name}-amqp) and holds its own key (Secret orgwork-{name}-keys).
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -131,6 +157,7 @@ spec:
       securityContext:
         runAsNonRoot: true
         runAsUser: 10001
+        fsGroup: 10001
       containers:
         - name: {name}
           image: orgwork:latest
@@ -138,9 +165,10 @@ spec:
           envFrom:
             - configMapRef:
                 name: orgwork-settings
-            - secretRef:
-                name: orgwork-connections
           env:
+            - name: DATABASE_URL
+              valueFrom:
+                secretKeyRef: {{name: orgwork-connections, key: DATABASE_URL}}{identity}
             - name: {upper}_HEALTH_PORT
               value: "{health}"
             - name: {upper}_METRICS_PORT
@@ -163,7 +191,7 @@ spec:
             limits: {{memory: 512Mi}}
           securityContext:
             allowPrivilegeEscalation: false
-            readOnlyRootFilesystem: true
+            readOnlyRootFilesystem: true{keys_mount}
 ---
 apiVersion: v1
 kind: Service
@@ -196,6 +224,140 @@ spec:
       app.kubernetes.io/name: {name}
 """
 
+#: A process's own broker user and keys: the env entries (after ``env:``) ...
+IDENTITY_ENV = """
+            - name: AMQP_URI
+              valueFrom:
+                secretKeyRef: {{name: orgwork-{name}-amqp, key: uri}}
+            - name: SECURITY_KEYS_DIR
+              value: {keys_dir}"""
+
+#: ... and the Secret volume they refer to (after the container's ``securityContext``).
+KEYS_MOUNT = """
+          volumeMounts:
+            - name: keys
+              mountPath: {keys_dir}
+              readOnly: true
+      volumes:
+        - name: keys
+          secret:
+            secretName: orgwork-{name}-keys
+            defaultMode: 288  # 0440: readable by the pod's group (fsGroup) only"""
+
+K8S_GATEWAY = """\
+# The HTTP gateway, rendered by deploy/render.py from the [gateway] section of
+# deploy/services.toml. It calls the services over RPC as the broker user
+# `gateway` (Secret orgwork-gateway-amqp), which may publish requests and read
+# its own replies only, and signs identity assertions with its key (Secret
+# orgwork-gateway-keys).
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gateway
+  namespace: orgwork
+  labels: &labels
+    app.kubernetes.io/name: gateway
+    app.kubernetes.io/part-of: orgwork
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: gateway
+  template:
+    metadata:
+      labels: *labels
+    spec:
+      terminationGracePeriodSeconds: 30
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        fsGroup: 10001
+      containers:
+        - name: gateway
+          image: orgwork:latest
+          command: {command}
+          envFrom:
+            - configMapRef:
+                name: orgwork-settings
+          env:{identity}
+            - name: GATEWAY_HTTP_PORT
+              value: "{http}"{port_env}
+          ports:
+            - name: http
+              containerPort: {http}{port_list}
+          livenessProbe:
+            {live}
+            periodSeconds: 10
+            failureThreshold: 3
+          readinessProbe:
+            {ready}
+            periodSeconds: 5
+            failureThreshold: 3
+          resources:
+            requests: {{cpu: 100m, memory: 128Mi}}
+            limits: {{memory: 384Mi}}
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true{keys_mount}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: gateway
+  namespace: orgwork
+  labels:
+    app.kubernetes.io/name: gateway
+    app.kubernetes.io/part-of: orgwork
+spec:
+  selector:
+    app.kubernetes.io/name: gateway
+  ports:
+    - name: http
+      port: {http}
+      targetPort: http{service_ports}
+"""
+
+COMPOSE_GATEWAY = """
+  gateway:
+    <<: *service
+    entrypoint: {command}
+    environment:
+      <<: *environment
+      # Its own broker user, when given (python -m shared.runtime.process.broker uris ...).
+      AMQP_URI: ${{GATEWAY_AMQP_URI:-{local_amqp}}}
+      GATEWAY_HTTP_PORT: "{http}"{compose_env}
+    ports:
+      - "{http}:{http}"{compose_ports}
+    depends_on:
+      <<: *depends
+      migrate:
+        condition: service_completed_successfully
+"""
+
+SECRETS_HEAD = """\
+# The Secrets the Deployments in k8s/ read, with placeholders: the shape only.
+# Rendered by deploy/render.py; never put real values here, and do not apply
+# this file as it is. Make the real ones, e.g.:
+#   python -m shared.runtime.process.broker definitions --passwords broker.json > definitions.json
+#     (load into RabbitMQ: load_definitions, or rabbitmqctl import_definitions)
+#   python -m shared.runtime.process.broker uris --passwords broker.json --amqp-uri amqps://rabbitmq:5671/
+#   kubectl -n orgwork create secret generic orgwork-cadre-amqp --from-literal=uri=...
+#   kubectl -n orgwork create secret generic orgwork-cadre-keys --from-file=keys/cadre.key --from-file=keys/gateway.pub ...
+"""
+
+SECRET = """---
+# {comment}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {secret}
+  namespace: orgwork
+  labels:
+    app.kubernetes.io/part-of: orgwork
+type: Opaque
+stringData:
+{data}"""
+
 #: Settings a service needs from a secret of its own.
 SECRETS = {
     "feedback": """
@@ -205,24 +367,124 @@ SECRETS = {
 }
 
 
-def _values(name: str) -> dict[str, object]:
-    ports = service_ports(name, env={})
-    return {"name": name, "upper": name.upper(), "health": ports.health, "metrics": ports.metrics}
+def _values(name: str, path: Path = SERVICES_FILE) -> dict[str, object]:
+    ports = service_ports(name, env={}, path=path)
+    return {
+        "name": name,
+        "upper": name.upper(),
+        "health": ports.health,
+        "metrics": ports.metrics,
+        "local_amqp": LOCAL_AMQP_URI,
+    }
 
 
-def render_compose(names: list[str]) -> str:
-    return COMPOSE_HEAD + "".join(COMPOSE_SERVICE.format(**_values(n)) for n in names) + COMPOSE_TAIL
+def _identity(name: str) -> dict[str, str]:
+    return {
+        "identity": IDENTITY_ENV.format(name=name, keys_dir=KEYS_DIR),
+        "keys_mount": KEYS_MOUNT.format(name=name, keys_dir=KEYS_DIR),
+    }
 
 
-def render_k8s(name: str) -> str:
-    return K8S_SERVICE.format(**_values(name), extra_env=SECRETS.get(name, ""))
+def gateway_table(path: Path = SERVICES_FILE) -> dict[str, int] | None:
+    """The ``[gateway]`` section of ``services.toml``, or None when there is none."""
+    table = load_services_file(path).get("gateway")
+    return dict(table) if table is not None else None
 
 
-def rendered() -> dict[Path, str]:
+def render_compose(names: list[str], gateway: dict[str, int] | None = None, path: Path = SERVICES_FILE) -> str:
+    services = "".join(COMPOSE_SERVICE.format(**_values(n, path)) for n in names)
+    if gateway is not None:
+        extra = {k: v for k, v in gateway.items() if k.endswith("_port") and k != "http_port"}
+        services += COMPOSE_GATEWAY.format(
+            command=json.dumps(GATEWAY_COMMAND),
+            local_amqp=LOCAL_AMQP_URI,
+            http=gateway["http_port"],
+            compose_env="".join(f'\n      GATEWAY_{k.upper()}: "{v}"' for k, v in extra.items()),
+            compose_ports="".join(f'\n      - "{v}:{v}"' for v in extra.values()),
+        )
+    return COMPOSE_HEAD + services + COMPOSE_TAIL
+
+
+def render_k8s(name: str, path: Path = SERVICES_FILE) -> str:
+    return K8S_SERVICE.format(**_values(name, path), **_identity(name), extra_env=SECRETS.get(name, ""))
+
+
+def render_gateway(gateway: dict[str, int]) -> str:
+    """The gateway's Deployment and Service; probed over HTTP on ``health_port`` if it has one, else by TCP."""
+    extra = {k.removesuffix("_port"): v for k, v in gateway.items() if k.endswith("_port") and k != "http_port"}
+    if "health" in extra:
+        live, ready = "httpGet: {path: /health/live, port: health}", "httpGet: {path: /health/ready, port: health}"
+    else:
+        live = ready = "tcpSocket: {port: http}"
+    return K8S_GATEWAY.format(
+        command=json.dumps(GATEWAY_COMMAND),
+        http=gateway["http_port"],
+        live=live,
+        ready=ready,
+        port_env="".join(
+            f'\n            - name: GATEWAY_{k.upper()}_PORT\n              value: "{v}"' for k, v in extra.items()
+        ),
+        port_list="".join(f"\n            - name: {k}\n              containerPort: {v}" for k, v in extra.items()),
+        service_ports="".join(f"\n    - name: {k}\n      port: {v}\n      targetPort: {k}" for k, v in extra.items()),
+        **_identity("gateway"),
+    )
+
+
+def render_secrets_example(names: list[str], gateway: bool) -> str:
+    """Placeholder Secrets: the connections, and each process's broker user and keys."""
+
+    def data(entries: dict[str, str]) -> str:
+        return "".join(f"  {key}: {json.dumps(value)}\n" for key, value in entries.items())
+
+    documents = [
+        SECRET.format(
+            secret="orgwork-connections",
+            comment="The database, and the broker's administrator (AMQP_URI): read by the migrate Job alone.",
+            data=data(
+                {
+                    "DATABASE_URL": "postgresql://orgwork:REPLACE@postgres:5432/orgwork",
+                    "AMQP_URI": "amqps://admin:REPLACE@rabbitmq:5671/",
+                }
+            ),
+        )
+    ]
+    for name in [*names, *(["gateway"] if gateway else [])]:
+        documents.append(
+            SECRET.format(
+                secret=f"orgwork-{name}-amqp",
+                comment=f"{name}'s own broker user (shared.runtime.process.broker): its AMQP_URI.",
+                data=data({"uri": f"amqps://orgwork-{name}:REPLACE@rabbitmq:5671/"}),
+            )
+        )
+        keys = {f"{name}.key": f"REPLACE: the Ed25519 private key of {name} (PEM)"}
+        keys.update({f"{holder}.pub": f"REPLACE: the public key of {holder} (PEM)" for holder in HOLDERS})
+        documents.append(
+            SECRET.format(
+                secret=f"orgwork-{name}-keys",
+                comment=f"{name}'s SECURITY_KEYS_DIR: its own private key and the public keys (shared.security.keys).",
+                data=data(keys),
+            )
+        )
+    if "feedback" in names:
+        documents.append(
+            SECRET.format(
+                secret="orgwork-feedback",
+                comment="The Fernet key that seals submitters' identities (FEEDBACK_IDENTITY_KEY).",
+                data=data({"identity-key": "REPLACE: a Fernet key"}),
+            )
+        )
+    return SECRETS_HEAD + "".join(documents)
+
+
+def rendered(path: Path = SERVICES_FILE) -> dict[Path, str]:
     """Every rendered file, by path."""
     names = existing_services()
-    files = {ROOT / "docker-compose.yml": render_compose(names)}
-    files.update({ROOT / "k8s" / f"{name}.yaml": render_k8s(name) for name in names})
+    gateway = gateway_table(path)
+    files = {ROOT / "docker-compose.yml": render_compose(names, gateway, path)}
+    files.update({ROOT / "k8s" / f"{name}.yaml": render_k8s(name, path) for name in names})
+    if gateway is not None:
+        files[ROOT / "k8s" / "gateway.yaml"] = render_gateway(gateway)
+    files[SECRETS_EXAMPLE] = render_secrets_example(names, gateway is not None)
     return files
 
 

@@ -1,18 +1,25 @@
-"""The appointment under public watch, end to end, through RPC: ``make demo``.
+"""The appointment under public watch, end to end, through the gateway: ``make demo``.
 
 Two selections run side by side against the platform:
 
 * withheld: the pre-appointment notice opens → a member of the public objects
-  (feedback) → supervision opens a case from the routed complaint, holds the
-  joint meeting, finds it substantiated → the notice period passes → cadre
-  withholds the appointment;
+  (feedback, through the public endpoint, no account) → supervision opens a
+  case from the routed complaint, holds the joint meeting, finds it
+  substantiated → the notice period passes → cadre withholds the appointment;
 * clean: the notice opens → nobody objects → the nominee is appointed.
 
-Only events cross between services; each hop carries the correlation and
-causation ids. The platform must run on the offset clock (``make run`` does):
-the scenario moves it forward to let notice periods pass. Every run uses fresh
-ids, so it can run again on the same database. When nothing is running, the
-demo starts the platform itself and stops it at the end.
+The department and the supervision office act over HTTP with bearer tokens
+minted by the local token issuer (the ``tokens`` key in ``SECURITY_KEYS_DIR``);
+the gateway calls the services over RPC as them. Only events cross between
+services; each hop carries the correlation and causation ids (the whole run
+shares one, sent as ``X-Correlation-Id``). The platform must run on the offset
+clock (``make run`` does): the scenario moves it forward to let notice periods
+pass. Every run uses fresh ids, so it can run again on the same database. When
+nothing is running, the demo starts the platform itself and stops it at the end.
+
+``appointment_under_public_watch`` takes anything with ``.cadre``, ``.feedback``
+and ``.supervision`` callers: the gateway's HTTP clients here, an RPC proxy in
+the end-to-end tests.
 """
 
 from __future__ import annotations
@@ -26,15 +33,20 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from shared.config import Settings, service_ports
+from services.gateway.client import GatewayClient, GatewayError
+from shared.config import LOCAL_KEYS_DIR, GatewaySettings, Settings, gateway_port, service_ports
 from shared.db.clock import advance_clock
 from shared.db.database import Database
-from shared.runtime.messaging.client import rpc_client
-from shared.runtime.process.control import launch_platform, status, wait_until
+from shared.runtime.process.control import is_ready, launch_platform, status, wait_until
+from shared.security import tokens
+from shared.security.keys import KeyRing
 
-ACTOR = "organization-department"
+#: Who the demo acts as, each with a token of the roles their work needs.
+DEPARTMENT = ("organization-department", ("selection_officer", "committee_secretary", "department_staff"))
+SUPERVISION_OFFICE = ("supervision-office", ("supervision_officer",))
 SERVICES = ("cadre", "feedback", "supervision")
 MoveClock = Callable[[dt.timedelta], object]
 
@@ -58,11 +70,10 @@ def run_selection(
     candidates = []
     for n, name in enumerate(["Li Ming", "Wang Fang", "Zhang Wei"]):
         cadre_id = f"{tag}-c{n + 1}"
-        cadre.register_cadre(actor=ACTOR, cadre_id=cadre_id, name=name, unit=unit, post_category="township")
+        cadre.register_cadre(cadre_id=cadre_id, name=name, unit=unit, post_category="township")
         candidates.append(cadre_id)
     say("cadre", "cadres registered", ", ".join(candidates))
     view = cadre.create_selection(
-        actor=ACTOR,
         reason="a vacancy: deputy head of township",
         process_id=f"{tag}-selection",
         title=f"Deputy head of {unit}",
@@ -72,22 +83,21 @@ def run_selection(
     )
     process_id = view["process_id"]
     say("cadre", "SelectionAnnounced", f"{process_id}: phase {view['phase']}")
-    cadre.open_registration(actor=ACTOR, process_id=process_id)
+    cadre.open_registration(process_id=process_id)
     for cadre_id in candidates:
-        view = cadre.register_candidate(actor=ACTOR, process_id=process_id, cadre_id=cadre_id)
+        view = cadre.register_candidate(process_id=process_id, cadre_id=cadre_id)
     say("cadre", "CandidateRegistered x3", f"phase {view['phase']}")
-    cadre.open_recommendation(actor=ACTOR, process_id=process_id)
+    cadre.open_recommendation(process_id=process_id)
     for n, choice in enumerate([candidates[0]] * 5 + [candidates[1]] * 3 + [candidates[2]] * 2):
-        cadre.cast_recommendation(actor=ACTOR, process_id=process_id, voter_id=f"{tag}-voter{n}", cadre_ids=[choice])
+        cadre.cast_recommendation(process_id=process_id, voter_id=f"{tag}-voter{n}", cadre_ids=[choice])
     say("cadre", "RecommendationBallotCast x10", "democratic recommendation")
-    view = cadre.draw_shortlist(actor=ACTOR, process_id=process_id, cadre_ids=candidates[:2])
+    view = cadre.draw_shortlist(process_id=process_id, cadre_ids=candidates[:2])
     say("cadre", "ShortlistDrawn", f"2 candidates for 1 post: phase {view['phase']}")
-    view = cadre.publish_assessment_preview(actor=ACTOR, process_id=process_id, working_days=3)
+    view = cadre.publish_assessment_preview(process_id=process_id, working_days=3)
     say("cadre", "AssessmentPreviewPublished", f"the public may comment: phase {view['phase']}")
     move_clock(dt.timedelta(days=5))
     say("clock", "+5 days", "the preview window has passed")
     cadre.start_assessment(
-        actor=ACTOR,
         process_id=process_id,
         criteria=[
             {"name": "integrity", "weight": "40"},
@@ -97,7 +107,6 @@ def run_selection(
     )
     for cadre_id, scores in zip(candidates[:2], ([92, 88, 90], [85, 80, 78]), strict=True):
         view = cadre.assess_candidate(
-            actor=ACTOR,
             process_id=process_id,
             cadre_id=cadre_id,
             qualitative="excellent" if scores[0] > 90 else "competent",
@@ -106,24 +115,20 @@ def run_selection(
     totals = ", ".join(f"{c['cadre_id']} {c['weighted_total']}" for c in view["candidates"] if c["weighted_total"])
     say("cadre", "CandidateAssessed x2", totals)
     members = [f"{tag}-member{n}" for n in range(9)]
-    cadre.convene_committee(actor=ACTOR, process_id=process_id, members=members, present=members[:7])
+    cadre.convene_committee(process_id=process_id, members=members, present=members[:7])
     for n, member in enumerate(members[:7]):
-        cadre.cast_committee_vote(
-            actor=ACTOR, process_id=process_id, member_id=member, cadre_id=candidates[0], approve=n < 6
-        )
-        cadre.cast_committee_vote(
-            actor=ACTOR, process_id=process_id, member_id=member, cadre_id=candidates[1], approve=n < 2
-        )
-    view = cadre.conclude_committee_vote(actor=ACTOR, process_id=process_id)
+        cadre.cast_committee_vote(process_id=process_id, member_id=member, cadre_id=candidates[0], approve=n < 6)
+        cadre.cast_committee_vote(process_id=process_id, member_id=member, cadre_id=candidates[1], approve=n < 2)
+    view = cadre.conclude_committee_vote(process_id=process_id)
     nominee = next(c for c in view["candidates"] if c["nominated_post"])
     say("cadre", "CommitteeVoteConcluded", f"{nominee['cadre_id']} approved by {nominee['approvals']} of 9 members")
-    view = cadre.open_public_notice(actor=ACTOR, process_id=process_id, working_days=5)
+    view = cadre.open_public_notice(process_id=process_id, working_days=5)
     say("cadre", "PublicNoticeOpened", f"5 working days, until {view['notice_closes_at'][:16]}")
     if during_notice is not None:
         during_notice(view)
     move_clock(dt.timedelta(days=8))
     say("clock", "+8 days", "the notice period has passed")
-    view = cadre.close_selection(actor=ACTOR, process_id=process_id)
+    view = cadre.close_selection(process_id=process_id)
     for candidate in view["candidates"]:
         if candidate["result"]:
             event = "CandidateAppointed" if candidate["result"] == "appointed" else "AppointmentWithheld"
@@ -145,7 +150,6 @@ def object_and_substantiate(rpc: Any, tag: str) -> Callable[[dict[str, Any]], No
             channel="notice_comment",
             category="complaint_about_cadre",
             text=f"{nominee} took gifts from a contractor while in the township office.",
-            source=f"demo-{tag}",
             cadre_id=nominee,
             notice_id=notice["notice_id"],
         )
@@ -156,12 +160,9 @@ def object_and_substantiate(rpc: Any, tag: str) -> Callable[[dict[str, Any]], No
             "supervision to open a case",
         )
         say("supervision", "CaseOpened", f"{case['case_id']} from the complaint")
-        rpc.supervision.assign_case(
-            actor="supervision-office", case_id=case["case_id"], investigator="investigator Zhao"
-        )
+        rpc.supervision.assign_case(case_id=case["case_id"], investigator="investigator Zhao")
         say("supervision", "CaseAssigned", "investigator Zhao")
         rpc.supervision.hold_joint_meeting(
-            actor="supervision-office",
             case_id=case["case_id"],
             participants=[
                 {"name": "Zhao", "role": "organization"},
@@ -171,7 +172,6 @@ def object_and_substantiate(rpc: Any, tag: str) -> Callable[[dict[str, Any]], No
         )
         say("supervision", "JointMeetingHeld", "with discipline inspection")
         outcome = rpc.supervision.record_outcome(
-            actor="supervision-office",
             case_id=case["case_id"],
             substantiated=True,
             reasons="gifts confirmed by records",
@@ -218,33 +218,86 @@ def appointment_under_public_watch(rpc: Any, move_clock: MoveClock, run: str) ->
 # -- running it against the platform ---------------------------------------------------
 
 
+def through_gateway(
+    base_url: str, keys: KeyRing, gateway: GatewaySettings, correlation_id: str, timeout: float = 30.0
+) -> SimpleNamespace:
+    """The platform as the demo's people reach it: the department and the office with tokens, the public without."""
+
+    def client(person: tuple[str, tuple[str, ...]] | None) -> GatewayClient:
+        token = None
+        if person is not None:
+            subject, roles = person
+            token = tokens.issue(
+                keys, subject, roles, minutes=60, issuer=gateway.token_issuer, audience=gateway.token_audience
+            )
+        return GatewayClient(base_url, token, timeout=timeout, correlation_id=correlation_id)
+
+    department, office, public = client(DEPARTMENT), client(SUPERVISION_OFFICE), client(None)
+    return SimpleNamespace(cadre=department.cadre, supervision=office.supervision, feedback=public.feedback)
+
+
+def published(base_url: str, run: str) -> None:
+    """What the public board of results shows for this run's two selections (once its read model has them)."""
+    board = GatewayClient(base_url).cadre
+
+    def this_run() -> list[dict[str, Any]]:
+        results = [r for r in board.published_results(limit=50)["items"] if r["process_id"].startswith(run)]
+        return results if len(results) == 2 else []
+
+    for result in sorted(wait_for(this_run, "the published results"), key=lambda r: r["process_id"], reverse=True):
+        appointed = ", ".join(o["cadre_id"] for o in result["appointed"]) or "nobody"
+        withheld = ", ".join(o["cadre_id"] for o in result["withheld"]) or "nobody"
+        say("public", "published result", f"{result['process_id']}: appointed {appointed}; withheld {withheld}")
+
+
 def _ready(name: str) -> dict[str, Any] | None:
     answer = status(service_ports(name).health)
     return answer if answer and answer.get("ready") else None
 
 
-def _start_platform() -> subprocess.Popen[bytes]:
+def _start_platform(gateway_port: int) -> subprocess.Popen[bytes]:
     print("Nothing is running: starting the platform (offset clock) ...", flush=True)
     platform = launch_platform({**os.environ, "CLOCK": "offset"})
-    wait_for(lambda: all(_ready(name) for name in SERVICES), "the platform to be ready", timeout=120)
+    wait_for(
+        lambda: all(_ready(name) for name in SERVICES) and is_ready(gateway_port),
+        "the platform and its gateway to be ready",
+        timeout=150,
+    )
     return platform
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--timeout", type=float, default=20.0, help="RPC timeout in seconds")
+    parser.add_argument("--timeout", type=float, default=30.0, help="HTTP timeout in seconds")
     args = parser.parse_args(argv)
+    os.environ.setdefault("SECURITY_KEYS_DIR", str(LOCAL_KEYS_DIR))
     settings = Settings.from_env()
+    port = gateway_port(settings)
+    base_url = f"http://127.0.0.1:{port}"
     statuses = {name: _ready(name) for name in SERVICES}
-    platform = None if all(statuses.values()) else _start_platform()
-    if platform is None and any(status.get("clock") != "offset" for status in statuses.values() if status):
+    platform = None
+    if not any(statuses.values()) and not is_ready(port):
+        platform = _start_platform(port)
+    elif not all(statuses.values()) or not is_ready(port):
+        missing = [name for name, ready in statuses.items() if not ready] + ([] if is_ready(port) else ["gateway"])
+        print(f"A platform is running, but not ready: {', '.join(missing)} (restart `make run`).", file=sys.stderr)
+        return 1
+    elif any(answer.get("clock") != "offset" for answer in statuses.values() if answer):
         print("The running platform keeps the system clock: start it with `make run` (offset clock).", file=sys.stderr)
         return 1
     database = Database(settings.database_url, size=1, application_name="demo")
     run = uuid.uuid4().hex[:6]
+    print(f"Through the gateway at {base_url} (tokens from {settings.security.keys_dir})")
     try:
-        with rpc_client(timeout=args.timeout, actor=ACTOR) as rpc:
-            outcome = appointment_under_public_watch(rpc, lambda delta: advance_clock(database, delta), run)
+        people = through_gateway(
+            base_url, KeyRing(settings.security.keys_dir), settings.gateway, str(uuid.uuid4()), args.timeout
+        )
+        outcome = appointment_under_public_watch(people, lambda delta: advance_clock(database, delta), run)
+        print()
+        published(base_url, run)
+    except GatewayError as error:
+        print(f"\nThe gateway refused: {error} {error.problem}", file=sys.stderr)
+        return 1
     finally:
         database.close()
         if platform is not None:

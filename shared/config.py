@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import ssl
 import tomllib
 import types
 import typing
@@ -31,6 +32,9 @@ DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SERVICES_FILE = REPO_ROOT / "deploy" / "services.toml"
+#: Where a local platform (``make run``) keeps what it makes for itself: keys, broker passwords.
+LOCAL_STATE_DIR = REPO_ROOT / ".orgwork"
+LOCAL_KEYS_DIR = LOCAL_STATE_DIR / "keys"
 
 #: The six services of the platform, in the order the design lists them.
 SERVICE_NAMES: tuple[str, ...] = (
@@ -92,6 +96,54 @@ class AuditSettings:
     public_key: str = ""
 
 
+@dataclass(frozen=True)
+class SecuritySettings:
+    """``SECURITY_*``: keys, and how long an identity assertion lives.
+
+    ``keys_dir`` holds this process's private key (``<name>.key``) and the
+    public keys it trusts (``<name>.pub``); see ``shared.security.keys``.
+    Without it, a service refuses every call and every live event.
+    """
+
+    keys_dir: str = ""
+    assertion_lifetime: float = 60.0
+    leeway: float = 5.0
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """``GATEWAY_*``: the HTTP door (``services.gateway``).
+
+    Bearer tokens are JWTs from an identity provider, checked against its keys
+    (``jwks_file``, else ``jwks_url``, else ``<SECURITY_KEYS_DIR>/tokens.jwks.json``,
+    the local issuer's), its ``token_issuer`` and ``token_audience``, signed with
+    one of ``token_algorithms`` (comma-separated; only the asymmetric ``EdDSA``
+    and ``RS256`` are accepted). ``trusted_proxies`` is how many proxies in
+    front of the gateway append to ``X-Forwarded-For``: with 0, the header is
+    ignored and the peer's address is the client's. Rate limits are per client
+    address, in the ``limits`` notation (``60/minute``).
+    """
+
+    http_port: int = 0  # 0: the [gateway] http_port of deploy/services.toml (``gateway_port``)
+    host: str = "0.0.0.0"
+    trusted_proxies: int = 0
+    jwks_file: str = ""
+    jwks_url: str = ""
+    token_issuer: str = "orgwork-local"
+    token_audience: str = "orgwork-gateway"
+    token_algorithms: str = "EdDSA"
+    leeway: float = 30.0
+    public_rate_limit: str = "60/minute"
+    staff_rate_limit: str = "600/minute"
+    rpc_timeout: float = 10.0
+    rpc_pool_size: int = 8
+    max_body_bytes: int = 256 * 1024
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.token_algorithms.split(",") if a.strip())
+
+
 # -- the settings ----------------------------------------------------------------------
 
 
@@ -105,6 +157,9 @@ class Settings:
     busy machine without leaving a dead peer unnoticed for long.
     ``max_message_bytes`` bounds every AMQP message taken in, checked before
     it is parsed (``shared.runtime.messaging.wire``).
+    ``amqp_ssl_ca_file``, ``amqp_ssl_cert_file`` and ``amqp_ssl_key_file``
+    (PEM) make every AMQP connection TLS, verifying the broker against the CA
+    and presenting the client certificate; see ``amqp_ssl``.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -112,6 +167,9 @@ class Settings:
     db_pool_size: int = 16
     max_workers: int = 10
     amqp_heartbeat: int = 30
+    amqp_ssl_ca_file: str = ""
+    amqp_ssl_cert_file: str = ""
+    amqp_ssl_key_file: str = ""
     rpc_timeout: float = 10.0
     relay_batch_size: int = 500
     relay_idle_wait: float = 0.02
@@ -130,6 +188,8 @@ class Settings:
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
     supervision: SupervisionSettings = field(default_factory=SupervisionSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -143,6 +203,25 @@ class Settings:
             for name, value in changes.items()
         }
         return dataclasses.replace(self, **resolved)
+
+    def amqp_ssl(self) -> dict[str, Any] | None:
+        """TLS options for kombu's ``ssl`` (and nameko's ``AMQP_SSL``); None when no TLS file is set.
+
+        The broker's certificate is verified (against ``amqp_ssl_ca_file``, else
+        the system's CAs) and its host name checked against the URI's. Unset, the
+        URI alone decides, as before: ``amqps://`` is TLS with the system's CAs.
+        A fresh dict each time: kombu writes the host name into it.
+        """
+        if not (self.amqp_ssl_ca_file or self.amqp_ssl_cert_file or self.amqp_ssl_key_file):
+            return None
+        options: dict[str, Any] = {"cert_reqs": ssl.CERT_REQUIRED, "server_hostname": None}
+        if self.amqp_ssl_ca_file:
+            options["ca_certs"] = self.amqp_ssl_ca_file
+        if self.amqp_ssl_cert_file:
+            options["certfile"] = self.amqp_ssl_cert_file
+        if self.amqp_ssl_key_file:
+            options["keyfile"] = self.amqp_ssl_key_file
+        return options
 
 
 def _load(cls: type[T], env: Mapping[str, str], prefix: str) -> T:
@@ -206,3 +285,10 @@ def service_ports(service: str, env: Mapping[str, str] | None = None, path: Path
         return int(table[key])
 
     return ServicePorts(health=port("health_port"), metrics=port("metrics_port"))
+
+
+def gateway_port(settings: Settings, path: Path = SERVICES_FILE) -> int:
+    """The gateway's HTTP port: ``GATEWAY_HTTP_PORT`` when set, else the services file's."""
+    if settings.gateway.http_port:
+        return settings.gateway.http_port
+    return int(load_services_file(path)["gateway"]["http_port"])

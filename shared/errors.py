@@ -136,6 +136,32 @@ class RateLimited(OrgWorkError):
         }
 
 
+class Unauthorized(OrgWorkError):
+    """The call carried no identity this service can verify (none, expired, forged, or for another service)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return f"unauthorized: {self.problem}"
+
+
+class Forbidden(OrgWorkError):
+    """The caller is known, but none of its roles may make this call."""
+
+    def __init__(self, subject: str, action: str) -> None:
+        super().__init__(subject, action)
+        self.subject = subject
+        self.action = action
+
+    def __str__(self) -> str:
+        return f"forbidden: {self.subject} may not call {self.action}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "action": self.action}
+
+
 class InternalError(OrgWorkError):
     """Something unexpected failed on the server.
 
@@ -160,6 +186,8 @@ ALL_ERRORS: tuple[type[OrgWorkError], ...] = (
     DuplicateEventId,
     RuleViolation,
     RateLimited,
+    Unauthorized,
+    Forbidden,
     InternalError,
 )
 

@@ -18,16 +18,16 @@ import pytest  # noqa: E402
 from shared.db.database import Database  # noqa: E402
 from shared.db.migrations import migrate, platform_migrations  # noqa: E402
 from shared.runtime.messaging.client import rpc_client  # noqa: E402
-from tests.support import environment  # noqa: E402
+from tests.support import environment, identities  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def test_env() -> Iterator[environment.RunEnvironment]:
     """This run's own database and vhost, exported for child processes too."""
     env = environment.create()
-    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "AMQP_URI")}
-    os.environ["DATABASE_URL"] = env.database_url
-    os.environ["AMQP_URI"] = env.amqp_uri
+    exported = env.environment()
+    saved = {k: os.environ.get(k) for k in exported}
+    os.environ.update(exported)
     try:
         yield env
     finally:
@@ -48,8 +48,8 @@ def database(test_env: environment.RunEnvironment) -> Iterator[Database]:
 
 @pytest.fixture
 def rpc(test_env: environment.RunEnvironment) -> Iterator[Any]:
-    """An RPC client to the run's vhost, with a timeout."""
-    with rpc_client(timeout=20) as client:
+    """An RPC client to the run's vhost, with a timeout, calling as a member of staff who holds every role."""
+    with rpc_client(timeout=20, identity=identities.EVERY_ROLE) as client:
         yield client
 
 

@@ -19,7 +19,7 @@ from services.cadre.read_models import notices as notice_queries
 from services.cadre.read_models import selections as selection_queries
 from services.cadre.read_models.appraisals import AppraisalResultList
 from services.cadre.read_models.notices import NoticeView
-from services.cadre.read_models.selections import Journey, SelectionSummary
+from services.cadre.read_models.selections import Journey, PublishedResult, SelectionSummary
 from services.cadre.service_layer import appraisal as appraisal_work
 from services.cadre.service_layer import records as record_work
 from services.cadre.service_layer import selection as selection_work
@@ -147,6 +147,10 @@ class CadreService(ServiceBase):
     @rpc_method(response=NoticeView, many=True)
     def open_notices(self) -> list[NoticeView]:
         return notice_queries.open_notices(self.uow, self.uow.clock.now())
+
+    @rpc_method(request=m.ResultsQuery, response=PublishedResult, many=True)
+    def published_results(self, query: m.ResultsQuery) -> list[PublishedResult]:
+        return selection_queries.published_results(self.uow, query)
 
     @rpc_method(request=m.CadreRef, response=CadreView)
     def get_cadre(self, query: m.CadreRef) -> CadreView:

@@ -129,6 +129,14 @@ class JourneyQuery:
     cadre_id: str = field(metadata=ID)
 
 
+@dataclass(frozen=True)
+class ResultsQuery:
+    """The published results of closed selections, latest first (optionally of one unit)."""
+
+    unit: str | None = field(default=None, metadata=NAME)
+    limit: int = field(default=50, metadata={"validate": validate.Range(min=1, max=500)})
+
+
 # -- cadre records ----------------------------------------------------------------
 
 

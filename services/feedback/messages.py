@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from marshmallow import validate
 
 from services.feedback.domain.policy import Category, Channel
-from shared.application.commands import ID, LONG_TEXT, NAME, TEXT_LIMIT, Idempotent
+from shared.application.commands import FROM_CALLER, FROM_CLIENT, ID, LONG_TEXT, TEXT_LIMIT, Idempotent
 
 RECEIPT = {"validate": validate.Length(min=16, max=64)}
 
@@ -28,7 +28,7 @@ class Submit(Idempotent):
     channel: Channel = field(metadata={"by_value": True})
     category: Category = field(metadata={"by_value": True})
     text: str = field(metadata=LONG_TEXT)
-    source: str = field(metadata={"validate": validate.Length(min=1, max=200)})
+    source: str = field(default="", metadata=FROM_CLIENT)  # where it came from, for the rate limit
     anonymous: bool = True
     identity: Identity | None = None
     cadre_id: str | None = field(default=None, metadata=ID)
@@ -48,7 +48,7 @@ class ReplyTo(Idempotent):
 
     submission_id: str = field(metadata=ID)
     text: str = field(metadata=LONG_TEXT)
-    actor: str = field(metadata=NAME)
+    actor: str = field(default="", metadata=FROM_CALLER)
 
 
 @dataclass(frozen=True)

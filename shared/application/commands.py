@@ -10,16 +10,31 @@ each in every service:
 ``Command`` is the base of every request that changes something: who gives it
 (``actor``) and, optionally, why (``reason``); both go into the events'
 metadata for the audit trail, and any ``Command`` is what the unit of work
-takes as ``by``. Every command may carry a ``command_id`` (``Idempotent``): a
+takes as ``by``. The caller never sends ``actor``: it is marked ``FROM_CALLER``,
+which keeps it out of the request's schema (a request naming it is refused as
+an unknown field), and the RPC layer sets it to the verified caller
+(``as_caller``). Every command may carry a ``command_id`` (``Idempotent``): a
 repeat with the same id gets the first reply and changes nothing
 (``shared.application.idempotency``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from marshmallow import validate
+
+from shared.domain.schemas import FILLED_BY_CALLER, filled_by_caller
+
+R = TypeVar("R")
+
+#: A field the caller does not send: the verified identity's subject fills it.
+FROM_CALLER = {"metadata": {FILLED_BY_CALLER: "subject"}}
+#: A field the caller does not send: where the call came from (the client's
+#: address the gateway saw, else the caller's subject) fills it.
+FROM_CLIENT = {"metadata": {FILLED_BY_CALLER: "client"}}
 
 TEXT_LIMIT = 4000
 
@@ -45,5 +60,16 @@ class Idempotent:
 
 @dataclass(frozen=True, kw_only=True)
 class Command(Idempotent):
-    actor: str = field(metadata=NAME)
+    actor: str = field(default="", metadata=FROM_CALLER)
     reason: str | None = field(default=None, metadata={"validate": validate.Length(max=2000)})
+
+
+def as_caller(request: R, subject: str, client: str | None) -> R:
+    """``request`` with its caller's fields set from the verified identity."""
+    fields = filled_by_caller(type(request))
+    if not fields:
+        return request
+    values: dict[str, Any] = {
+        name: subject if source == "subject" else (client or subject) for name, source in fields.items()
+    }
+    return dataclasses.replace(request, **values)  # type: ignore[type-var]

@@ -390,9 +390,15 @@ def replay(
 
 
 def _rpc() -> Any:
-    from shared.runtime.messaging.client import rpc_client
+    """A client calling as the operator, vouched for by the operator's own key (``SECURITY_KEYS_DIR``)."""
+    import getpass
 
-    return rpc_client(timeout=10, actor="orgctl")
+    from shared.runtime.messaging.client import rpc_client
+    from shared.security.assertions import Identity
+    from shared.security.policy import OPERATOR
+
+    operator = Identity(f"operator:{getpass.getuser()}", (OPERATOR,), OPERATOR)
+    return rpc_client(timeout=10, identity=operator, issuer=OPERATOR)
 
 
 @dlq_app.command("list")
@@ -499,6 +505,71 @@ def parked_retry(service: str, projection: str, parked_id: int) -> None:
     finally:
         database.close()
     console.print(f"parked event {parked_id} applied to {service}.{projection}")
+
+
+# -- keys and tokens ---------------------------------------------------------------------------
+
+keys_app = typer.Typer(help="The platform's signing keys (local runs).", no_args_is_help=True)
+token_app = typer.Typer(help="Bearer tokens for the gateway, from the local token issuer.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(token_app, name="token")
+
+
+def _keys_dir(directory: Path | None = None) -> Path:
+    from shared.config import LOCAL_KEYS_DIR
+
+    return directory or Path(Settings.from_env().security.keys_dir or LOCAL_KEYS_DIR)
+
+
+@keys_app.command("init")
+def keys_init(
+    directory: Annotated[Path | None, typer.Argument(help="Default: SECURITY_KEYS_DIR, else .orgwork/keys.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Make every holder's Ed25519 key pair that is missing, and the local issuer's tokens.jwks.json."""
+    from shared.security import keys, tokens
+
+    target = _keys_dir(directory)
+    made = keys.generate(target, list(keys.HOLDERS))
+    jwks = tokens.write_jwks(target)
+    if as_json:
+        _emit({"directory": str(target), "made": made, "jwks": str(jwks)})
+        return
+    console.print(f"{target}: {', '.join(made) if made else 'every key was there already'}; JWKS at {jwks}")
+
+
+@token_app.command("issue")
+def token_issue(
+    role: Annotated[list[str], typer.Option("--role", "-r", help="A role of the roles table; repeat for more.")],
+    subject: Annotated[str, typer.Option("--subject", "-s", help="Who holds the token (its sub).")],
+    minutes: Annotated[float, typer.Option(help="How long it lives.", min=1, max=7 * 24 * 60)] = 60.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Mint a bearer token signed with the tokens key (SECURITY_KEYS_DIR, else .orgwork/keys)."""
+    from shared.security import tokens
+    from shared.security.keys import KeyRing, MissingKey
+    from shared.security.policy import ROLES
+
+    unknown = sorted(set(role) - set(ROLES))
+    if unknown:
+        raise typer.BadParameter(f"unknown role(s) {unknown}; the roles are {', '.join(ROLES)}", param_hint="--role")
+    gateway = Settings.from_env().gateway
+    target = _keys_dir()
+    try:
+        token = tokens.issue(
+            KeyRing(target),
+            subject,
+            role,
+            minutes=minutes,
+            issuer=gateway.token_issuer,
+            audience=gateway.token_audience,
+        )
+    except MissingKey as error:
+        _fail(f"{error} (make the keys with `orgctl keys init`)", USAGE)
+    if as_json:
+        _emit({"token": token, "subject": subject, "roles": role, "minutes": minutes})
+    else:
+        print(token)
 
 
 def main() -> None:

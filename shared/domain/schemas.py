@@ -8,6 +8,7 @@ refused, and validation errors name the field.
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 from typing import Any
 
@@ -47,14 +48,34 @@ class BaseSchema(marshmallow.Schema):
 
 
 _SCHEMAS: dict[type, marshmallow.Schema] = {}
+FILLED_BY_CALLER = "filled_by_caller"
 
 
 def schema_for(cls: type) -> marshmallow.Schema:
     """The (cached) schema of a dataclass."""
     schema = _SCHEMAS.get(cls)
     if schema is None:
-        schema = _SCHEMAS[cls] = marshmallow_dataclass.class_schema(cls, base_schema=BaseSchema)()
+        schema = _SCHEMAS[cls] = marshmallow_dataclass.class_schema(cls, base_schema=BaseSchema)(
+            exclude=tuple(filled_by_caller(cls))
+        )
     return schema
+
+
+def filled_by_caller(cls: type) -> dict[str, str]:
+    """Fields no caller may send, and what fills each: ``"subject"`` or ``"client"`` of the verified caller.
+
+    A dataclass field marks itself with ``metadata={"metadata": {FILLED_BY_CALLER: ...}}``
+    (``shared.application.commands.FROM_CALLER``); it stays out of the schema,
+    so a request that names it is refused as naming an unknown field.
+    """
+    if not dataclasses.is_dataclass(cls):
+        return {}
+    found = {}
+    for f in dataclasses.fields(cls):
+        source = f.metadata.get("metadata", {}).get(FILLED_BY_CALLER)
+        if source is not None:
+            found[f.name] = source
+    return found
 
 
 def load(cls: type, data: Any, *, prefix: str = "", message: str = "invalid input", tolerant: bool = False) -> Any:

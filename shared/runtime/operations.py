@@ -154,7 +154,7 @@ class Operations(DependencyProvider):
         return "ok"
 
     def _check_broker(self) -> str:
-        with kombu.Connection(self.settings.amqp_uri, connect_timeout=2) as connection:
+        with kombu.Connection(self.settings.amqp_uri, connect_timeout=2, ssl=self.settings.amqp_ssl()) as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
         return "ok"
 

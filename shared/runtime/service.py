@@ -31,7 +31,7 @@ from shared.runtime.messaging.delivery import DEAD_LETTERED
 from shared.runtime.messaging.inbound import Handles
 from shared.runtime.messaging.inbox import DeadLetters
 from shared.runtime.messaging.relay import OutboxRelay
-from shared.runtime.messaging.rpc import rpc_method
+from shared.runtime.messaging.rpc import Caller, CallerCheck, rpc_method
 from shared.runtime.operations import Operations
 from shared.runtime.periodic import every
 from shared.runtime.projector import Projector
@@ -76,13 +76,34 @@ class DeadLetterList:
 
 @dataclass(frozen=True)
 class DeadLetterId:
-    id: int = field(metadata={"validate": validate.Range(min=1)})
+    id: int = field(metadata={"validate": validate.Range(min=1, max=2**63 - 1)})
 
 
 @dataclass(frozen=True)
 class ReplayOutcome:
     id: int
     outcome: str
+
+
+@dataclass(frozen=True)
+class CheckpointQuery:
+    """The latest ``limit`` signed checkpoints of the service's store."""
+
+    limit: int = field(default=100, metadata={"validate": validate.Range(min=1, max=1000)})
+
+
+@dataclass(frozen=True)
+class CheckpointView:
+    """A signed checkpoint as auditors keep it (``orgctl audit export-checkpoints`` writes the same)."""
+
+    service: str
+    cursor: str
+    count: int
+    digest: str
+    previous: str
+    public_key: str
+    signature: str
+    signed_at: str
 
 
 class ServiceBase:
@@ -99,12 +120,14 @@ class ServiceBase:
         relay: RelayStatus
         projector: Projector
         operations: None
+        caller: CallerCheck
     else:
         uow = Storage()
         settings = Config()
         relay = OutboxRelay()
         projector = Projector()
         operations = Operations()
+        caller = Caller()
 
     @classmethod
     def migrations(cls) -> list[Migration]:
@@ -120,6 +143,12 @@ class ServiceBase:
             checkpoint = CheckpointBook(self.uow.database, self.name).take(key)
             if checkpoint is not None:
                 log.info("signed checkpoint of %s at %s (%d events)", self.name, checkpoint.cursor, checkpoint.count)
+
+    @rpc_method(request=CheckpointQuery, response=CheckpointView, many=True)
+    def audit_checkpoints(self, query: CheckpointQuery) -> list[CheckpointView]:
+        """The store's signed checkpoints, latest last: anyone may keep them and verify the record against them."""
+        book = CheckpointBook(self.uow.database, self.name).all()
+        return [CheckpointView(**checkpoint.as_json()) for checkpoint in book[-query.limit :]]
 
     @rpc_method(request=DeadLetterQuery, response=DeadLetterList)
     def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:

@@ -33,6 +33,7 @@ from tests.support.contracts import (
     rpc_method_names,
 )
 from tests.support.environment import RunEnvironment
+from tests.support.identities import EVERY_ROLE
 from tests.support.platform import service_running, settings_for_tests, wait_until
 from tests.support.probes import platform_now, scalar
 
@@ -53,7 +54,7 @@ def move_clock(database: Database) -> Callable[[dt.timedelta], object]:
 @pytest.fixture(scope="module")
 def replies(cadre_service: None, database: Database, test_env: RunEnvironment) -> dict[str, list[Any]]:
     """Every RPC method of the service called at least once, in a walk through its use cases."""
-    with rpc_client(timeout=20) as rpc:
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
         cadre = Recorder(rpc.cadre)
 
         def during_notice(view: dict[str, Any]) -> None:
@@ -67,48 +68,47 @@ def replies(cadre_service: None, database: Database, test_env: RunEnvironment) -
             ),
             what="the journey to the appointment",
         )
+        wait_until(
+            lambda: any(r["process_id"] == view["process_id"] for r in cadre.published_results()["items"]),
+            what="the published result",
+        )
+        cadre.audit_checkpoints()
         wait_until(lambda: cadre.list_selections(phase="closed")["items"], what="the closed selection")
         wait_until(lambda: cadre.get_cadre(cadre_id=f"{TAG}-c1")["posts"], what="the post on the record")
         two_one = cadre.create_selection(
-            actor=ACTOR,
             title="Head of office",
             unit="Qingshan township",
             kind="competitive_appointment",
             variant="two_recommendations_one_statement",
             posts=[{"post_id": f"{TAG}-head", "title": "Head of office"}],
         )
-        cadre.open_registration(actor=ACTOR, process_id=two_one["process_id"])
-        cadre.register_candidate(actor=ACTOR, process_id=two_one["process_id"], cadre_id=f"{TAG}-c2")
-        cadre.open_recommendation(actor=ACTOR, process_id=two_one["process_id"])
-        cadre.make_statement(
-            actor=ACTOR, process_id=two_one["process_id"], cadre_id=f"{TAG}-c2", summary="my record and my plans"
-        )
-        cadre.change_roles(actor=ACTOR, cadre_id=f"{TAG}-c2", leadership_team=True, head_of_unit=False)
+        cadre.open_registration(process_id=two_one["process_id"])
+        cadre.register_candidate(process_id=two_one["process_id"], cadre_id=f"{TAG}-c2")
+        cadre.open_recommendation(process_id=two_one["process_id"])
+        cadre.make_statement(process_id=two_one["process_id"], cadre_id=f"{TAG}-c2", summary="my record and my plans")
+        cadre.change_roles(cadre_id=f"{TAG}-c2", leadership_team=True, head_of_unit=False)
         cadre.commend_cadre(
-            actor=ACTOR,
             cadre_id=f"{TAG}-c2",
             title="outstanding_township_party_secretary",
             year=2026,
             citation="led the flood relief",
         )
         cadre.open_appraisal_cycle(
-            actor=ACTOR,
             cycle_id=f"{TAG}-y",
             year=2031,
             post_category="township",
             criteria=[{"name": "integrity", "weight": 1}, {"name": "performance", "weight": 1}],
         )
         for n, score in ((1, "95"), (2, "40")):
-            cadre.enrol_for_appraisal(actor=ACTOR, cycle_id=f"{TAG}-y", cadre_id=f"{TAG}-c{n}")
-            cadre.submit_self_review(actor=ACTOR, cycle_id=f"{TAG}-y", cadre_id=f"{TAG}-c{n}", summary="my year")
+            cadre.enrol_for_appraisal(cycle_id=f"{TAG}-y", cadre_id=f"{TAG}-c{n}")
+            cadre.submit_self_review(cycle_id=f"{TAG}-y", cadre_id=f"{TAG}-c{n}", summary="my year")
             cadre.submit_review_scores(
-                actor=ACTOR,
                 cycle_id=f"{TAG}-y",
                 cadre_id=f"{TAG}-c{n}",
                 reviewer_id="r1",
                 scores={"integrity": score, "performance": score},
             )
-        cadre.close_appraisal_cycle(actor=ACTOR, cycle_id=f"{TAG}-y")
+        cadre.close_appraisal_cycle(cycle_id=f"{TAG}-y")
         wait_until(lambda: len(cadre.appraisal_results(year=2031)["items"]) == 2, what="the appraisal results")
         wait_until(
             lambda: sum(bool(c["latest_grade"]) for c in cadre.cadres_by_unit(unit="Qingshan township")["items"]) == 2,
@@ -182,26 +182,26 @@ def test_a_poison_event_is_dead_lettered_and_a_replay_that_fails_again_says_so(r
     assert_dead_lettered_then_replayed(replies, "on_credit_total", "CreditTotalUpdated")
 
 
+def substantiated_outcome(tag: str, process_id: str, **metadata: Any) -> dict[str, Any]:
+    """supervision's finding against the first candidate of the run ``tag``."""
+    data = {
+        "case_id": f"case-{tag}",
+        "cadre_id": f"{tag}-c1",
+        "process_id": process_id,
+        "substantiated": True,
+        "reasons": "x",
+        "extra": 1,  # fields cadre does not read are ignored
+    }
+    return foreign.envelope("supervision", "SupervisionOutcomeRecorded", f"case-{tag}", data, **metadata)
+
+
 def test_a_substantiated_outcome_from_supervision_during_the_notice_withholds_the_appointment(
     cadre_service: None, rpc: Any, database: Database, test_env: RunEnvironment
 ) -> None:
     tag = f"o{uuid.uuid4().hex[:6]}"
 
     def object_during_notice(view: dict[str, Any]) -> None:
-        outcome = foreign.envelope(
-            "supervision",
-            "SupervisionOutcomeRecorded",
-            f"case-{tag}",
-            {
-                "case_id": f"case-{tag}",
-                "cadre_id": f"{tag}-c1",
-                "process_id": view["process_id"],
-                "substantiated": True,
-                "reasons": "x",
-                "extra": 1,  # fields cadre does not read are ignored
-            },
-            recorded_at=platform_now(database).isoformat(),
-        )
+        outcome = substantiated_outcome(tag, view["process_id"], recorded_at=platform_now(database).isoformat())
         foreign.publish(test_env.amqp_uri, "supervision", outcome, outcome)  # delivered twice: noted once
         wait_until(
             lambda: any(
@@ -226,7 +226,7 @@ def test_credit_totals_from_training_reach_the_record(
     cadre_service: None, rpc: Any, database: Database, test_env: RunEnvironment
 ) -> None:
     tag = f"k{uuid.uuid4().hex[:6]}"
-    rpc.cadre.register_cadre(actor=ACTOR, cadre_id=f"{tag}-c1", name="N", unit="u", post_category="county")
+    rpc.cadre.register_cadre(cadre_id=f"{tag}-c1", name="N", unit="u", post_category="county")
     year = platform_now(database).year
     foreign.publish(
         test_env.amqp_uri,
@@ -254,12 +254,12 @@ def test_errors_cross_the_wire_with_their_type_and_values(cadre_service: None, r
         rpc.cadre.get_cadre(cadre_id="nobody-at-all")
     assert (missing.value.kind, missing.value.key) == ("cadre", "nobody-at-all")
     with pytest.raises(NotFound):
-        rpc.cadre.open_registration(actor=ACTOR, process_id="no-such-process")
+        rpc.cadre.open_registration(process_id="no-such-process")
     process = rpc.cadre.create_selection(
-        actor=ACTOR, title="t", unit="u", kind="competitive_appointment", posts=[{"post_id": "p", "title": "p"}]
+        title="t", unit="u", kind="competitive_appointment", posts=[{"post_id": "p", "title": "p"}]
     )
     with pytest.raises(RuleViolation) as broken:
-        rpc.cadre.close_selection(actor=ACTOR, process_id=process["process_id"])
+        rpc.cadre.close_selection(process_id=process["process_id"])
     assert broken.value.state["phase"] == "announced"
 
 
@@ -274,7 +274,6 @@ def test_wrongly_typed_fields_are_named(cadre_service: None, rpc: Any, database:
     before = scalar(database, "SELECT count(*) FROM cadre.events")
     with pytest.raises(ValidationFailed) as caught:
         rpc.cadre.create_selection(
-            actor=ACTOR,
             title="",
             unit="u",
             kind="lottery",
@@ -290,3 +289,31 @@ def test_the_clock_moves_only_when_told(cadre_service: None, database: Database)
     before = scalar(database, "SELECT offset_seconds::bigint FROM public.orgwork_clock")
     advance_clock(database, dt.timedelta(hours=1))
     assert scalar(database, "SELECT offset_seconds::bigint FROM public.orgwork_clock") == before + 3600
+
+
+def test_forged_outcomes_and_negative_hours_are_dead_lettered_and_withhold_nothing(
+    cadre_service: None, rpc: Any, database: Database, test_env: RunEnvironment
+) -> None:
+    """The attacks of the gateway issue: a hand-made supervision outcome, and hours below zero."""
+    tag = f"f{uuid.uuid4().hex[:6]}"
+    before = len(rpc.cadre.dead_letters()["items"])
+
+    def forge_during_notice(view: dict[str, Any]) -> None:
+        outcome = substantiated_outcome(tag, view["process_id"])
+        foreign.publish(test_env.amqp_uri, "supervision", outcome, signed_by="feedback")  # not supervision's key
+        negative = foreign.envelope(
+            "training",
+            "CreditTotalUpdated",
+            f"credits-{tag}",
+            {"cadre_id": f"{tag}-c1", "year": 2030, "total_hours": "-5"},
+        )
+        foreign.publish(test_env.amqp_uri, "training", negative)  # signed by training, but breaks the payload's rule
+        wait_until(lambda: len(rpc.cadre.dead_letters()["items"]) == before + 2, what="both dead letters")
+
+    view = run_selection(rpc.cadre, move_clock(database), tag, during_notice=forge_during_notice)
+    assert {c["cadre_id"]: c["result"] for c in view["candidates"]}[f"{tag}-c1"] == "appointed"
+    letters = rpc.cadre.dead_letters()["items"][-2:]
+    reasons = {letter["handler"]: (letter["reason"], letter["replayable"]) for letter in letters}
+    assert reasons == {"on_supervision_outcome": ("unauthenticated", False), "on_credit_total": ("failed", True)}
+    assert "total_hours" in next(x["error"] for x in letters if x["handler"] == "on_credit_total")
+    assert rpc.cadre.get_cadre(cadre_id=f"{tag}-c1")["credit_hours"] == {}

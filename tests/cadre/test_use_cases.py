@@ -315,7 +315,7 @@ def test_the_entrypoint_validates_before_the_service_layer_runs() -> None:
     from shared.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as caught:
-        cadre.service.create_selection(actor="tester", title="", unit="u", kind="lottery", posts=[])
+        cadre.service.create_selection(title="", unit="u", kind="lottery", posts=[])
     assert {"title", "kind"} <= set(caught.value.errors)
     assert cadre.uow.events == []
 

@@ -16,11 +16,34 @@ from shared.runtime.process.catalog import existing_services
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 K8S = REPO_ROOT / "k8s"
+SECRETS_EXAMPLE = REPO_ROOT / "deploy" / "secrets.example.yaml"
 K8S_VERSION = "1.30.0"
+KEYS_DIR = "/etc/orgwork/keys"
 
 
 def k8s_documents() -> list[tuple[Path, dict[str, Any]]]:
     return [(path, doc) for path in sorted(K8S.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def example_secrets() -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(SECRETS_EXAMPLE.read_text()) if doc]
+
+
+def services_file(tmp_path: Path, gateway: dict[str, int] | None) -> Path:
+    """``services.toml`` as it is, with this ``[gateway]`` section (or none)."""
+    tables = {name: table for name, table in load_services_file().items() if name != "gateway"}
+    if gateway is not None:
+        tables["gateway"] = gateway
+    path = tmp_path / "services.toml"
+    path.write_text("".join(f"[{n}]\n" + "".join(f"{k} = {v}\n" for k, v in t.items()) for n, t in tables.items()))
+    return path
+
+
+def renderer() -> Any:
+    sys.path.insert(0, str(REPO_ROOT / "deploy"))
+    import render  # deploy/render.py
+
+    return render
 
 
 def validate_compose(path: Path) -> subprocess.CompletedProcess[str]:
@@ -51,6 +74,15 @@ def test_kubernetes_manifests_are_valid(path: Path, document: dict[str, Any]) ->
     kubernetes_validate.validate(document, K8S_VERSION, strict=True)
 
 
+@pytest.mark.parametrize("document", example_secrets(), ids=lambda d: d["metadata"]["name"])
+def test_the_example_secrets_are_valid_and_hold_placeholders_only(document: dict[str, Any]) -> None:
+    kubernetes_validate.validate(document, K8S_VERSION, strict=True)
+    assert document["kind"] == "Secret" and "data" not in document
+    for key, value in document["stringData"].items():
+        assert "REPLACE" in value, f"{document['metadata']['name']}.{key} is not a placeholder"
+    assert not any(path.name == SECRETS_EXAMPLE.name for path in K8S.iterdir()), "never applied with k8s/"
+
+
 def test_the_kubernetes_check_catches_a_broken_manifest() -> None:
     deployment = next(d for _, d in k8s_documents() if d["kind"] == "Deployment")
     broken = {**deployment, "spec": {**deployment["spec"], "replicas": "two"}}
@@ -59,7 +91,8 @@ def test_the_kubernetes_check_catches_a_broken_manifest() -> None:
 
 
 def test_every_service_in_services_toml_is_one_of_the_design() -> None:
-    assert list(load_services_file()) == ["cadre", "talent", "grassroots", "supervision", "training", "feedback"]
+    sections = [name for name in load_services_file() if name != "gateway"]  # the gateway is no service
+    assert sections == ["cadre", "talent", "grassroots", "supervision", "training", "feedback"]
 
 
 @pytest.mark.parametrize("service", existing_services())
@@ -102,11 +135,99 @@ def test_each_existing_service_is_deployed_on_its_ports_with_probes(service: str
     }
 
 
-def test_the_checked_in_files_are_what_the_renderer_writes() -> None:
-    sys.path.insert(0, str(REPO_ROOT / "deploy"))
-    import render  # deploy/render.py
+def secret_ref(env: list[dict[str, Any]], variable: str) -> tuple[str, str] | None:
+    entry = next((e for e in env if e["name"] == variable), None)
+    if entry is None or "valueFrom" not in entry:
+        return None
+    ref = entry["valueFrom"]["secretKeyRef"]
+    return ref["name"], ref["key"]
 
-    for path, text in render.rendered().items():
+
+def assert_own_identity(pod: dict[str, Any], name: str) -> None:
+    """The pod connects as ``name``'s own broker user and holds ``name``'s keys, and no one else's credentials."""
+    container = pod["spec"]["containers"][0]
+    env = container["env"]
+    assert secret_ref(env, "AMQP_URI") == (f"orgwork-{name}-amqp", "uri")
+    assert {"name": "SECURITY_KEYS_DIR", "value": KEYS_DIR} in env
+    assert all(ref.get("secretRef", {}).get("name") != "orgwork-connections" for ref in container.get("envFrom", [])), (
+        "the administrator's AMQP_URI stays out of the services' pods"
+    )
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == KEYS_DIR)
+    assert mount["readOnly"] is True
+    volume = next(v for v in pod["spec"]["volumes"] if v["name"] == mount["name"])
+    assert volume["secret"]["secretName"] == f"orgwork-{name}-keys"
+    assert volume["secret"]["defaultMode"] & 0o007 == 0, "keys unreadable to others"
+    assert pod["spec"]["securityContext"]["fsGroup"] == pod["spec"]["securityContext"]["runAsUser"]
+
+
+@pytest.mark.parametrize("service", existing_services())
+def test_each_service_connects_as_its_own_broker_user_with_its_own_keys(service: str) -> None:
+    docs = {(d["kind"], d["metadata"]["name"]): d for _, d in k8s_documents()}
+    pod = docs[("Deployment", service)]["spec"]["template"]
+    assert_own_identity(pod, service)
+    assert secret_ref(pod["spec"]["containers"][0]["env"], "DATABASE_URL") == ("orgwork-connections", "DATABASE_URL")
+
+
+def test_only_the_migrate_job_connects_as_the_administrator() -> None:
+    job = next(d for _, d in k8s_documents() if d["kind"] == "Job")
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    assert {"secretRef": {"name": "orgwork-connections"}} in container["envFrom"]
+
+
+def test_every_secret_a_manifest_reads_is_in_the_example() -> None:
+    examples = {d["metadata"]["name"]: set(d["stringData"]) for d in example_secrets()}
+    for _, doc in k8s_documents():
+        if doc["kind"] not in ("Deployment", "Job"):
+            continue
+        pod = doc["spec"]["template"]["spec"]
+        for container in pod["containers"]:
+            for entry in container.get("env", []):
+                ref = entry.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    assert ref["key"] in examples[ref["name"]], (doc["metadata"]["name"], ref)
+            for source in container.get("envFrom", []):
+                if "secretRef" in source:
+                    assert source["secretRef"]["name"] in examples
+        for volume in pod.get("volumes", []):
+            if "secret" in volume:
+                name = volume["secret"]["secretName"]
+                owner = name.removeprefix("orgwork-").removesuffix("-keys")
+                assert f"{owner}.key" in examples[name] and "gateway.pub" in examples[name]
+
+
+def test_a_gateway_section_adds_the_gateway_everywhere(tmp_path: Path) -> None:
+    render = renderer()
+    files = render.rendered(services_file(tmp_path, {"http_port": 8080, "health_port": 8110}))
+    documents = [d for d in yaml.safe_load_all(files[K8S / "gateway.yaml"]) if d]
+    for document in documents:
+        kubernetes_validate.validate(document, K8S_VERSION, strict=True)
+    docs = {d["kind"]: d for d in documents}
+    pod = docs["Deployment"]["spec"]["template"]
+    assert_own_identity(pod, "gateway")
+    container = pod["spec"]["containers"][0]
+    assert secret_ref(container["env"], "DATABASE_URL") is None, "the gateway needs no database"
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"http": 8080, "health": 8110}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "health"}
+    assert {p["name"]: p["port"] for p in docs["Service"]["spec"]["ports"]} == {"http": 8080, "health": 8110}
+    assert "orgwork-gateway-amqp" in files[SECRETS_EXAMPLE] and "orgwork-gateway-keys" in files[SECRETS_EXAMPLE]
+
+    compose_path = tmp_path / "docker-compose.yml"
+    compose_path.write_text(files[COMPOSE])
+    assert validate_compose(compose_path).returncode == 0
+    gateway = yaml.safe_load(files[COMPOSE])["services"]["gateway"]
+    assert sorted(gateway["ports"]) == ["8080:8080", "8110:8110"]
+    assert gateway["environment"]["GATEWAY_HTTP_PORT"] == "8080"
+
+
+def test_without_a_gateway_section_there_is_no_gateway(tmp_path: Path) -> None:
+    render = renderer()
+    files = render.rendered(services_file(tmp_path, None))
+    assert K8S / "gateway.yaml" not in files
+    assert "gateway" not in yaml.safe_load(files[COMPOSE])["services"]
+
+
+def test_the_checked_in_files_are_what_the_renderer_writes() -> None:
+    for path, text in renderer().rendered().items():
         assert path.read_text() == text, f"{path.name} is stale: run `make manifests`"
 
 

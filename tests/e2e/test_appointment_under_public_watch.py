@@ -26,6 +26,7 @@ from shared.db.clock import advance_clock
 from shared.db.database import Database, fetch_one
 from shared.runtime.messaging.client import rpc_client
 from tests.support.environment import RunEnvironment
+from tests.support.identities import EVERY_ROLE
 from tests.support.platform import Processes, reset_apps, settings_for_tests
 
 pytestmark = pytest.mark.slow
@@ -114,7 +115,7 @@ def test_trace_of_the_appointment_flow_shows_every_step_across_the_services(
     platform: Processes, rpc: Any, database: Database
 ) -> None:
     run = uuid.uuid4().hex[:6]
-    with rpc_client(timeout=20) as own:  # a correlation id of this test's own
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as own:  # a correlation id of this test's own
         appointment_under_public_watch(own, lambda delta: advance_clock(database, delta), run)
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute(

@@ -25,6 +25,8 @@ from shared.runtime.process import sandbox
 from tests.support import foreign
 from tests.support.apps.ledger.service import Ledger
 from tests.support.apps.tally.service import Tally
+from tests.support.environment import TEST_APPS
+from tests.support.identities import EVERY_ROLE
 from tests.support.platform import Processes, ServiceProcess, reset_apps, settings_for_tests, wait_until
 from tests.support.probes import deposit_directly
 
@@ -69,7 +71,7 @@ class Rig:
     """A sandbox (database and vhost) with ledger and tally provisioned, and their processes."""
 
     def __init__(self, name: str) -> None:
-        self.sandbox = sandbox.create(f"orgwork_faults_{name}_{os.getpid()}_{secrets.token_hex(2)}")
+        self.sandbox = sandbox.create(f"orgwork_faults_{name}_{os.getpid()}_{secrets.token_hex(2)}", TEST_APPS)
         self.sandbox.export()
         self.settings = Settings.from_env()
         self.database = Database(self.sandbox.database_url, size=6, application_name="faults")
@@ -175,14 +177,12 @@ class Commands:
 
     def _run(self, client: int) -> None:
         n = 0
-        with rpc_client(timeout=5) as rpc:
+        with rpc_client(timeout=5, identity=EVERY_ROLE) as rpc:
             while not self._stop.is_set():
                 command_id = str(uuid.uuid4())
                 while True:  # a client that times out retries the same command
                     try:
-                        rpc.ledger.deposit(
-                            account_id=f"{self.prefix}-{client}", amount=1, actor="faults", command_id=command_id
-                        )
+                        rpc.ledger.deposit(account_id=f"{self.prefix}-{client}", amount=1, command_id=command_id)
                         break
                     except Exception:
                         self.retries += 1
@@ -326,7 +326,7 @@ def poison_messages(rig: Rig) -> Result:
     ledger = rig.start(LEDGER, "ledger")
     tally = rig.start(TALLY, "tally")
     uri = rig.sandbox.amqp_uri
-    request = json.dumps({"args": [], "kwargs": {"account_id": "x", "amount": 1, "actor": "x"}}).encode()
+    request = json.dumps({"args": [], "kwargs": {"account_id": "x", "amount": 1}}).encode()
     sent = {
         "rpc without reply_to": lambda: foreign.publish_raw(uri, "nameko-rpc", "ledger.deposit", request),
         "rpc not json": lambda: foreign.publish_raw(uri, "nameko-rpc", "ledger.deposit", b"{no", reply_to="x"),

@@ -23,10 +23,14 @@ from shared.errors import NotFound, RateLimited, RuleViolation, ValidationFailed
 from shared.eventstore.records import record_from_envelope
 from tests.support import foreign
 from tests.support.environment import RunEnvironment
+from tests.support.identities import public_at, staff
 from tests.support.local import OnPostgres
 from tests.support.platform import settings_for_tests
 
 KEY = generate_key()
+
+#: Who answers: the verified caller is who the public sees, never a name the caller typed.
+CLERK_LI = staff("clerk-li", "department_staff")
 
 
 @pytest.fixture
@@ -38,8 +42,8 @@ def feedback(test_env: RunEnvironment) -> Iterator[OnPostgres]:
 
 
 def submit(service: OnPostgres, source: str = "198.51.100.7", **kwargs: Any) -> dict[str, Any]:
-    request = {"channel": "mailbox", "category": "general", "text": "The village road is broken.", "source": source}
-    return dict(service.call("submit", **{**request, **kwargs}))
+    request = {"channel": "mailbox", "category": "general", "text": "The village road is broken."}
+    return dict(service.call("submit", _as=public_at(source), **{**request, **kwargs}))
 
 
 def stored_events(service: OnPostgres) -> str:
@@ -77,10 +81,10 @@ def test_a_receipt_code_opens_its_case_and_is_stored_only_as_a_hash(feedback: On
     feedback.project()
     assert feedback.call("my_case", receipt_code=code)["replies"] == []
 
-    feedback.call("reply", actor="clerk Li", submission_id=receipt["submission_id"], text="Repairs start Monday.")
+    feedback.call("reply", _as=CLERK_LI, submission_id=receipt["submission_id"], text="Repairs start Monday.")
     feedback.project()
     case = feedback.call("my_case", receipt_code=code)
-    assert [(r["by"], r["text"]) for r in case["replies"]] == [("clerk Li", "Repairs start Monday.")]
+    assert [(r["by"], r["text"]) for r in case["replies"]] == [("staff:clerk-li", "Repairs start Monday.")]
     with pytest.raises(NotFound):
         feedback.call("my_case", receipt_code="x" * 20)
 
@@ -114,7 +118,7 @@ def test_an_identity_is_kept_only_sealed_never_in_clear(feedback: OnPostgres) ->
 def test_the_deadline_sweep_finds_what_is_due_and_records_each_breach_once(feedback: OnPostgres) -> None:
     question = submit(feedback, category="consultation", channel="consultation", text="How are cadres appraised?")
     answered = submit(feedback, category="consultation", channel="consultation", text="And when?")
-    feedback.call("reply", actor="clerk Li", submission_id=answered["submission_id"], text="In December.")
+    feedback.call("reply", _as=CLERK_LI, submission_id=answered["submission_id"], text="In December.")
     feedback.project()
     feedback.move_clock(dt.timedelta(days=7))  # past 3 working days for a first reply
 

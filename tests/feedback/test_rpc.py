@@ -32,6 +32,7 @@ from tests.support.contracts import (
     rpc_method_names,
 )
 from tests.support.environment import RunEnvironment
+from tests.support.identities import EVERY_ROLE
 from tests.support.platform import service_running, settings_for_tests, wait_until
 from tests.support.probes import platform_now, scalar
 
@@ -65,25 +66,23 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
         "cadre",
         foreign.envelope("cadre", "PublicNoticeOpened", f"selection-{notice_id}", published_notice(notice_id, now)),
     )
-    with rpc_client(timeout=20) as rpc:
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
         service = Recorder(rpc.feedback)
+        service.audit_checkpoints()
         wait_until(lambda: service.open_notices()["items"], what="the notice")
         comment = service.submit(
             channel="notice_comment",
             category="complaint_about_cadre",
             text="He took gifts.",
-            source="198.51.100.1",
             cadre_id="c1",
             notice_id=notice_id,
         )
-        question = service.submit(
-            channel="consultation", category="consultation", text="How are cadres appraised?", source="198.51.100.2"
-        )
+        question = service.submit(channel="consultation", category="consultation", text="How are cadres appraised?")
         code = question["receipt_code"]
         wait_until(lambda: service.my_case(receipt_code=code), what="the case")
         service.follow_up(receipt_code=code, text="any news?")
-        service.reply(actor="clerk Li", submission_id=question["submission_id"], text="By the yearly review.")
-        service.resolve(actor="clerk Li", submission_id=question["submission_id"], text="Answered.")
+        service.reply(submission_id=question["submission_id"], text="By the yearly review.")
+        service.resolve(submission_id=question["submission_id"], text="Answered.")
         service.close(receipt_code=code, rating=4, comment="clear")
         wait_until(lambda: service.submissions(status="closed")["items"], what="the closed case")
         wait_until(lambda: service.statistics()["items"], what="statistics")
@@ -157,7 +156,7 @@ def test_errors_cross_the_wire_with_their_type(feedback: None, rpc: Any) -> None
     with pytest.raises(NotFound):
         rpc.feedback.my_case(receipt_code="x" * 20)
     with pytest.raises(ValidationFailed) as caught:
-        rpc.feedback.submit(channel="mailbox", category="general", text="x" * 4001, source="198.51.100.3")
+        rpc.feedback.submit(channel="mailbox", category="general", text="x" * 4001)
     assert set(caught.value.errors) == {"text"} and "4000" in str(caught.value)
 
 
@@ -166,3 +165,29 @@ def test_bad_input_on_every_rpc_method_names_the_field_and_stores_nothing(
     feedback: None, rpc: Any, database: Database, method: str
 ) -> None:
     assert_bad_input_is_refused(rpc.feedback, method, database, "feedback")
+
+
+def test_a_notice_forged_in_advance_is_refused_and_the_real_one_takes_objections(
+    feedback: None, rpc: Any, database: Database, test_env: RunEnvironment
+) -> None:
+    """The attack of the gateway issue: a notice id claimed early, closed, to refuse the public's objections."""
+    notice_id = f"notice-{uuid.uuid4().hex[:8]}"
+    now = platform_now(database)
+    closed_early = {**published_notice(notice_id, now), "closes_at": (now - dt.timedelta(minutes=1)).isoformat()}
+    forged = foreign.envelope("cadre", "PublicNoticeOpened", f"selection-{notice_id}", closed_early)
+    foreign.publish(test_env.amqp_uri, "cadre", forged, signed_by=None)
+    wait_until(
+        lambda: any(x["reason"] == "unauthenticated" for x in rpc.feedback.dead_letters()["items"]),
+        what="the forgery's dead letter",
+    )
+    real = foreign.envelope("cadre", "PublicNoticeOpened", f"selection-{notice_id}", published_notice(notice_id, now))
+    foreign.publish(test_env.amqp_uri, "cadre", real)
+    wait_until(lambda: [n for n in rpc.feedback.open_notices()["items"] if n["notice_id"] == notice_id], what="it")
+    receipt = rpc.feedback.submit(
+        channel="notice_comment",
+        category="complaint_about_cadre",
+        text="He took gifts.",
+        cadre_id="c1",
+        notice_id=notice_id,
+    )
+    assert receipt["receipt_code"]

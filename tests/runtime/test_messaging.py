@@ -12,7 +12,7 @@ from shared.db.database import Database
 from shared.eventstore.store import EventStore
 from shared.projections.runner import ProjectionRunner
 from shared.runtime.messaging.publisher import BatchPublisher, event_message
-from tests.support import environment
+from tests.support import environment, foreign
 from tests.support.apps.ledger.service import Ledger
 from tests.support.apps.tally.service import Tally, Totals
 from tests.support.platform import InProcess, settings_for_tests, wait_until
@@ -29,13 +29,14 @@ def both(in_process: InProcess) -> InProcess:
 def test_an_event_reaches_the_other_service_once_and_a_redelivery_changes_nothing(
     both: InProcess, rpc: Any, database: Database, test_env: environment.RunEnvironment
 ) -> None:
-    rpc.ledger.deposit(account_id="a-1", amount=7, actor="clerk")
+    rpc.ledger.deposit(account_id="a-1", amount=7)
     wait_until(lambda: tally_state(database, "a-1").deposits == 1, what="the deposit to be tallied")
 
     # The broker delivers the very same message again (as after a lost ack).
     stored = EventStore(database, "ledger").read_stream("account-a-1")
     publisher = BatchPublisher(test_env.amqp_uri, "ledger")
-    publisher.publish([event_message(stored[0].envelope())] * 2)
+    envelope = stored[0].envelope()
+    publisher.publish([event_message(envelope, foreign.signature("ledger", envelope))] * 2)
     publisher.close()
     wait_until(
         lambda: scalar(database, "SELECT count(*) FROM tally.inbox") == 1 and _duplicates() >= 2, what="duplicates"
@@ -83,9 +84,9 @@ def test_a_broker_outage_loses_nothing_and_doubles_nothing(
 def test_a_poison_event_is_dead_lettered_the_service_stays_up_and_it_can_be_replayed(
     both: InProcess, rpc: Any, database: Database
 ) -> None:
-    rpc.ledger.deposit(account_id="p-1", amount=13, actor="clerk")  # poison
-    rpc.ledger.deposit(account_id="p-1", amount=1, actor="clerk")  # same stream, after it
-    rpc.ledger.deposit(account_id="p-2", amount=2, actor="clerk")  # another stream
+    rpc.ledger.deposit(account_id="p-1", amount=13)  # poison
+    rpc.ledger.deposit(account_id="p-1", amount=1)  # same stream, after it
+    rpc.ledger.deposit(account_id="p-2", amount=2)  # another stream
 
     letters = wait_until(lambda: rpc.tally.dead_letters()["items"], what="a dead letter")
     assert len(letters) == 1
@@ -109,9 +110,9 @@ def test_a_slow_handler_does_not_kill_the_service(in_process: InProcess, rpc: An
     settings = settings_for_tests(amqp_heartbeat=1)
     in_process.start(Ledger, settings=settings)
     runner = in_process.start(Tally, settings=settings)
-    rpc.ledger.deposit(account_id="slow-1", amount=1, actor="clerk", note="slow:5")
+    rpc.ledger.deposit(account_id="slow-1", amount=1, note="slow:5")
     wait_until(lambda: tally_state(database, "slow-1").deposits == 1, timeout=30, what="the slow deposit")
-    rpc.ledger.deposit(account_id="slow-1", amount=2, actor="clerk")
+    rpc.ledger.deposit(account_id="slow-1", amount=2)
     wait_until(lambda: tally_state(database, "slow-1").deposits == 2, what="the next deposit")
     container = next(iter(runner.containers))
     assert not container._died.ready(), "the tally container is still running"
@@ -120,7 +121,7 @@ def test_a_slow_handler_does_not_kill_the_service(in_process: InProcess, rpc: An
 
 def test_a_projection_rebuilt_from_zero_equals_the_live_one(both: InProcess, rpc: Any, database: Database) -> None:
     for account, amount in [("r-1", 3), ("r-2", 4), ("r-1", 5)]:
-        rpc.ledger.deposit(account_id=account, amount=amount, actor="clerk")
+        rpc.ledger.deposit(account_id=account, amount=amount)
     wait_until(lambda: rpc.tally.totals(account_id="r-1")["deposits"] == 2, what="the projection")
     wait_until(lambda: rpc.tally.totals(account_id="r-2")["deposits"] == 1, what="the projection")
 

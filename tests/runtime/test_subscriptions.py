@@ -40,13 +40,13 @@ def test_a_subscriber_that_starts_after_its_publisher_reads_the_past_from_the_st
     before = unroutable()
     in_process.start(Ledger)
     for n in range(3):
-        rpc.ledger.deposit(account_id=f"early-{n}", amount=2, actor="clerk", count=2)
+        rpc.ledger.deposit(account_id=f"early-{n}", amount=2, count=2)
     wait_until(lambda: unroutable() >= before + 6, what="the broker to return the unroutable events")
 
     in_process.start(Tally)
     accounts = {f"early-{n}": 2 for n in range(3)}
     wait_until(lambda: all_tallied(database, accounts), timeout=30, what="the past to be tallied")
-    rpc.ledger.deposit(account_id="early-0", amount=2, actor="clerk")  # and live delivery goes on
+    rpc.ledger.deposit(account_id="early-0", amount=2)  # and live delivery goes on
     accounts["early-0"] = 3
     wait_until(lambda: all_tallied(database, accounts), what="the live deposit")
     assert inbox_rows(database) == 7, "each event once"

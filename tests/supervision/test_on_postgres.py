@@ -33,7 +33,6 @@ def assign(service: OnPostgres, task_id: str, days: int) -> dict[str, Any]:
     return dict(
         service.call(
             "assign_task",
-            actor=OFFICE,
             task_id=task_id,
             kind="key",
             unit="Qingshan",
@@ -48,7 +47,7 @@ def test_the_overdue_sweep_escalates_each_task_past_its_deadline_once(supervisio
     assign(supervision, "late", 2)
     assign(supervision, "done", 2)
     assign(supervision, "early", 30)
-    supervision.call("complete_task", actor=OFFICE, task_id="done", summary="repaired")
+    supervision.call("complete_task", task_id="done", summary="repaired")
     supervision.project()
     assert supervision.call("check_overdue") == {"escalated": 0}, "nothing is due yet"
 
@@ -65,10 +64,10 @@ def test_the_overdue_sweep_escalates_each_task_past_its_deadline_once(supervisio
 
 def test_cases_are_found_by_cadre_and_by_status(supervision: OnPostgres) -> None:
     for case_id, cadre_id in (("k1", "c-1"), ("k2", "c-1"), ("k3", "c-2")):
-        supervision.call("open_case", actor=OFFICE, case_id=case_id, cadre_id=cadre_id, summary="a report")
-    supervision.call("assign_case", actor=OFFICE, case_id="k2", investigator="Zhao")
-    supervision.call("hold_joint_meeting", actor=OFFICE, case_id="k2", participants=MEETING, decision="d")
-    supervision.call("record_outcome", actor=OFFICE, case_id="k2", substantiated=False, reasons="unfounded")
+        supervision.call("open_case", case_id=case_id, cadre_id=cadre_id, summary="a report")
+    supervision.call("assign_case", case_id="k2", investigator="Zhao")
+    supervision.call("hold_joint_meeting", case_id="k2", participants=MEETING, decision="d")
+    supervision.call("record_outcome", case_id="k2", substantiated=False, reasons="unfounded")
     supervision.project()
     assert sorted(c["case_id"] for c in supervision.call("cases", cadre_id="c-1")["items"]) == ["k1", "k2"]
     assert [c["case_id"] for c in supervision.call("cases", status="not_substantiated")["items"]] == ["k2"]

@@ -30,6 +30,7 @@ from tests.support.contracts import (
     rpc_method_names,
 )
 from tests.support.environment import RunEnvironment
+from tests.support.identities import EVERY_ROLE
 from tests.support.platform import service_running, settings_for_tests, wait_until
 from tests.support.probes import platform_now
 
@@ -46,31 +47,30 @@ def supervision(test_env: RunEnvironment, database: Database) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def replies(supervision: None, database: Database, test_env: RunEnvironment) -> dict[str, list[Any]]:
     """Every RPC method of the service called at least once, in a walk through its use cases."""
-    with rpc_client(timeout=20) as rpc:
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
         service = Recorder(rpc.supervision)
-        case = service.open_case(actor=OFFICE, cadre_id="c-dept", summary="own motion")
-        service.assign_case(actor=OFFICE, case_id=case["case_id"], investigator="Zhao")
-        service.hold_joint_meeting(actor=OFFICE, case_id=case["case_id"], participants=MEETING, decision="d")
-        service.record_outcome(actor=OFFICE, case_id=case["case_id"], substantiated=True, reasons="confirmed")
+        service.audit_checkpoints()
+        case = service.open_case(cadre_id="c-dept", summary="own motion")
+        service.assign_case(case_id=case["case_id"], investigator="Zhao")
+        service.hold_joint_meeting(case_id=case["case_id"], participants=MEETING, decision="d")
+        service.record_outcome(case_id=case["case_id"], substantiated=True, reasons="confirmed")
         wait_until(lambda: service.cases(status="substantiated")["items"], what="the concluded case")
 
         now = platform_now(database)
         task = service.assign_task(
-            actor=OFFICE,
             kind="key",
             unit="Qingshan",
             goal="repair roads",
             deadline=(now + dt.timedelta(days=2)).isoformat(),
             responsible="Sun",
         )
-        service.report_progress(actor=OFFICE, task_id=task["task_id"], percent=30, note="started")
+        service.report_progress(task_id=task["task_id"], percent=30, note="started")
         finding = service.record_finding(
-            actor=OFFICE,
             task_id=task["task_id"],
             finding="funds misused",
             follow_up_deadline=(now + dt.timedelta(days=30)).isoformat(),
         )
-        service.complete_task(actor=OFFICE, task_id=finding["follow_up_task_id"], summary="funds returned")
+        service.complete_task(task_id=finding["follow_up_task_id"], summary="funds returned")
         wait_until(lambda: len(service.tasks()["items"]) == 2, what="both tasks")
         advance_clock(database, dt.timedelta(days=3))
         service.check_overdue()
@@ -123,10 +123,10 @@ def test_a_routed_complaint_opens_one_case_whose_story_and_outcome_follow_it(
     assert len(case) == 1 and case[0]["origin"] == "complaint" and case[0]["process_id"] == "proc-9"
     case_id = case[0]["case_id"]
     with pytest.raises(RuleViolation, match="assigned_first"):
-        rpc.supervision.record_outcome(actor=OFFICE, case_id=case_id, substantiated=True, reasons="r")
-    rpc.supervision.assign_case(actor=OFFICE, case_id=case_id, investigator="Zhao")
-    rpc.supervision.hold_joint_meeting(actor=OFFICE, case_id=case_id, participants=MEETING, decision="established")
-    rpc.supervision.record_outcome(actor=OFFICE, case_id=case_id, substantiated=True, reasons="confirmed")
+        rpc.supervision.record_outcome(case_id=case_id, substantiated=True, reasons="r")
+    rpc.supervision.assign_case(case_id=case_id, investigator="Zhao")
+    rpc.supervision.hold_joint_meeting(case_id=case_id, participants=MEETING, decision="established")
+    rpc.supervision.record_outcome(case_id=case_id, substantiated=True, reasons="confirmed")
 
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute(

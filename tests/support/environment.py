@@ -9,9 +9,12 @@ from shared.runtime.process import sandbox
 from shared.runtime.process.sandbox import Sandbox as RunEnvironment
 from shared.runtime.process.sandbox import destroy, rabbitmqctl
 
+#: The tests' own applications (``tests/support/apps``): they sign too.
+TEST_APPS = ("ledger", "tally")
+
 
 def create() -> RunEnvironment:
-    return sandbox.create(f"orgwork_test_{os.getpid()}_{secrets.token_hex(3)}")
+    return sandbox.create(f"orgwork_test_{os.getpid()}_{secrets.token_hex(3)}", TEST_APPS)
 
 
 def close_vhost_connections(env: RunEnvironment, why: str = "test") -> None:

@@ -1,21 +1,42 @@
-"""Publishing another service's event, as its relay would, before that service exists."""
+"""Publishing another service's event, as its relay would, before that service exists.
+
+An envelope made here carries the hash of its content, chained to ``prev_hash``,
+and ``publish`` signs it with the source's key from the run's key directory,
+as the source's relay would; ``signed_by`` signs it with another key instead
+(a forgery), and ``signed_by=None`` sends it unsigned.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 import uuid
 from typing import Any
 
 import kombu
 
+from shared.eventstore.hashing import canonical_json, event_hash
 from shared.runtime.messaging.publisher import BatchPublisher, event_message
+from shared.security.assertions import AssertionSigner
+from shared.security.event_signatures import EventSigner
+from shared.security.keys import KeyRing
+from tests.support.identities import EVERY_ROLE
+
+GENESIS = "0" * 64
+_SOURCE = object()
 
 
 def envelope(
-    source: str, event_type: str, stream_id: str, data: dict[str, Any], version: int = 1, **metadata: Any
+    source: str,
+    event_type: str,
+    stream_id: str,
+    data: dict[str, Any],
+    version: int = 1,
+    prev_hash: str = GENESIS,
+    **metadata: Any,
 ) -> dict[str, Any]:
-    return {
+    made = {
         "event_id": str(uuid.uuid4()),
         "type": event_type,
         "schema_version": 1,
@@ -33,15 +54,45 @@ def envelope(
             "recorded_at": dt.datetime.now(dt.UTC).isoformat(),
             **metadata,
         },
-        "hash": "0" * 64,
-        "prev_hash": "0" * 64,
+        "prev_hash": prev_hash,
     }
+    return rehashed(made)
 
 
-def publish(amqp_uri: str, source: str, *envelopes: dict[str, Any]) -> None:
+def rehashed(made: dict[str, Any]) -> dict[str, Any]:
+    """The envelope with the hash of its (possibly edited) content."""
+    digest = event_hash(
+        position=made["position"],
+        stream_id=made["stream_id"],
+        version=made["version"],
+        event_id=made["event_id"],
+        type=made["type"],
+        schema_version=made["schema_version"],
+        data_json=canonical_json(made["data"]),
+        metadata_json=canonical_json(made["metadata"], "metadata"),
+        prev_hash=bytes.fromhex(made["prev_hash"]),
+    )
+    return {**made, "hash": digest.hex()}
+
+
+def signature(source: str, made: dict[str, Any], signer: str | None = None) -> str:
+    """``signer``'s signature of the envelope as ``source``'s (the source's own by default)."""
+    keys = KeyRing(os.environ["SECURITY_KEYS_DIR"])
+    return EventSigner(source, keys.private(signer or source)).sign(bytes.fromhex(made["hash"]))
+
+
+def publish(amqp_uri: str, source: str, *envelopes: dict[str, Any], signed_by: Any = _SOURCE) -> None:
+    """Publish as ``source``'s relay would: signed with its key (or ``signed_by``'s, or unsigned with None)."""
     publisher = BatchPublisher(amqp_uri, source)
     try:
-        publisher.publish([event_message(e) for e in envelopes])
+        publisher.publish(
+            [
+                event_message(
+                    e, None if signed_by is None else signature(source, e, None if signed_by is _SOURCE else signed_by)
+                )
+                for e in envelopes
+            ]
+        )
     finally:
         publisher.close()
 
@@ -80,7 +131,11 @@ class RawRpc:
         self._queue(self._connection.channel()).declare()
 
     def send(self, routing_key: str, body: bytes, content_type: str | None = "application/json", **props: Any) -> None:
-        publish_raw(self.amqp_uri, "nameko-rpc", routing_key, body, content_type, **props)
+        """Send ``body`` as a request, vouched for as a member of staff with every role (as the gateway would)."""
+        service = routing_key.split(".", 1)[0]
+        signer = AssertionSigner.from_keys(KeyRing(os.environ["SECURITY_KEYS_DIR"]), "gateway")
+        headers = {"nameko.identity": signer.assertion(EVERY_ROLE, service), **props.pop("headers", {})}
+        publish_raw(self.amqp_uri, "nameko-rpc", routing_key, body, content_type, headers=headers, **props)
 
     def reply(self, timeout: float = 10.0) -> Any:
         """The next reply on our queue (decoded), or None when none came."""

@@ -25,11 +25,15 @@ from shared.application.postgres import PostgresUnitOfWork
 from shared.config import Settings
 from shared.db.database import Database
 from shared.domain.calendar import ManualClock
+from shared.errors import Forbidden
 from shared.eventstore.records import Cursor
 from shared.projections.runner import ProjectionRunner
 from shared.runtime.process.control import wait_until
 from shared.runtime.process.provisioning import migrate_service
 from shared.runtime.service import ServiceBase
+from shared.security.assertions import Identity
+from shared.security.policy import allows
+from tests.support.identities import EVERY_ROLE
 
 
 def memory_uow(service_cls: type[ServiceBase], clock: ManualClock | None = None) -> InMemoryUnitOfWork:
@@ -37,9 +41,26 @@ def memory_uow(service_cls: type[ServiceBase], clock: ManualClock | None = None)
     return InMemoryUnitOfWork(service_cls.name, service_cls.events, clock or ManualClock(DEFAULT_START))
 
 
-def worker(service_cls: type[ServiceBase], uow: Any, settings: Settings | None = None) -> Any:
-    """The service's entrypoints, called directly with ``uow`` (as nameko would inject it)."""
-    return worker_factory(service_cls, uow=uow, settings=settings or Settings())
+class KnownCaller:
+    """The RPC layer's check of the caller, in process: one identity, held to the roles table as over the wire."""
+
+    def __init__(self, identity: Identity, service: str) -> None:
+        self.identity = identity
+        self.service = service
+
+    def authorize(self, method: str, *, query: bool) -> Identity:
+        if not allows(self.identity.roles, self.service, method, query=query):
+            raise Forbidden(self.identity.subject, f"{self.service}.{method}")
+        return self.identity
+
+
+def worker(
+    service_cls: type[ServiceBase], uow: Any, settings: Settings | None = None, identity: Identity = EVERY_ROLE
+) -> Any:
+    """The service's entrypoints, called directly with ``uow`` (as nameko would inject it), as ``identity``."""
+    return worker_factory(
+        service_cls, uow=uow, settings=settings or Settings(), caller=KnownCaller(identity, service_cls.name)
+    )
 
 
 @dataclass
@@ -89,11 +110,11 @@ class OnPostgres:
     def uow(self) -> PostgresUnitOfWork:
         return PostgresUnitOfWork(self.database, self.service_cls.name, self.service_cls.events, self.clock)
 
-    def call(self, method: str, **kwargs: Any) -> Any:
-        """One RPC method as a worker runs it: a unit of work of its own, closed at the end."""
+    def call(self, method: str, _as: Identity = EVERY_ROLE, **kwargs: Any) -> Any:
+        """One RPC method as a worker runs it, called by ``_as``: a unit of work of its own, closed at the end."""
         uow = self.uow()
         try:
-            return getattr(worker(self.service_cls, uow, self.settings), method)(**kwargs)
+            return getattr(worker(self.service_cls, uow, self.settings, _as), method)(**kwargs)
         finally:
             uow.close()
 

@@ -68,9 +68,16 @@ def reset_apps(database: Database, settings: Settings, *service_classes: type[Se
 @contextmanager
 def service_running(database: Database, service_cls: type[ServiceBase], settings: Settings) -> Iterator[None]:
     """One service, fresh (schema and queues reset), running in this process for the block."""
-    reset_apps(database, settings, service_cls)
+    with services_running(database, settings, service_cls):
+        yield
+
+
+@contextmanager
+def services_running(database: Database, settings: Settings, *service_classes: type[ServiceBase]) -> Iterator[None]:
+    """Services, fresh (schemas and queues reset), running in this process for the block."""
+    reset_apps(database, settings, *service_classes)
     runners = InProcess()
-    runners.start(service_cls, settings=settings)
+    runners.start(*service_classes, settings=settings)
     try:
         yield
     finally:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.cadre.domain import events as ev
-from services.cadre.messages import JourneyQuery, SelectionQuery
+from services.cadre.messages import JourneyQuery, ResultsQuery, SelectionQuery
 from shared.application import Reader
 from shared.errors import NotFound
 from shared.eventstore.records import RecordedEvent
@@ -169,3 +169,58 @@ def candidate_journey(reader: Reader, query: JourneyQuery) -> Journey:
     if not rows:
         raise NotFound("candidate journey", f"{query.process_id}/{query.cadre_id}")
     return Journey(query.process_id, query.cadre_id, [JourneyStep(**row) for row in rows])
+
+
+@dataclass(frozen=True)
+class PublishedOutcome:
+    cadre_id: str
+    name: str | None
+    post_id: str
+    post_title: str | None
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class PublishedResult:
+    """A closed selection as the public sees it: who was appointed, and whose appointment was withheld."""
+
+    process_id: str
+    title: str
+    unit: str
+    kind: str
+    closed_at: dt.datetime
+    appointed: list[PublishedOutcome]
+    withheld: list[PublishedOutcome]
+
+
+def published_results(reader: Reader, query: ResultsQuery) -> list[PublishedResult]:
+    processes = reader.query(
+        "SELECT process_id, title, unit, kind, updated_at AS closed_at FROM selection_processes "
+        "WHERE phase = 'closed' AND (%(unit)s::text IS NULL OR unit = %(unit)s) "
+        "ORDER BY updated_at DESC, process_id LIMIT %(limit)s",
+        {"unit": query.unit, "limit": query.limit},
+    )
+    if not processes:
+        return []
+    rows = reader.query(
+        "SELECT o.process_id, o.cadre_id, o.step, o.at, o.details, r.details->>'name' AS name "
+        "FROM candidate_journeys o LEFT JOIN candidate_journeys r "
+        "ON r.process_id = o.process_id AND r.cadre_id = o.cadre_id AND r.step = 'registered' "
+        "WHERE o.process_id = ANY(%(ids)s) AND o.step IN ('appointed', 'withheld') ORDER BY o.position",
+        {"ids": [p["process_id"] for p in processes]},
+    )
+    outcomes: dict[tuple[str, str], list[PublishedOutcome]] = {}
+    for row in rows:
+        details = row["details"]
+        outcome = PublishedOutcome(
+            row["cadre_id"], row["name"], details["post_id"], details.get("post_title"), row["at"]
+        )
+        outcomes.setdefault((row["process_id"], row["step"]), []).append(outcome)
+    return [
+        PublishedResult(
+            **p,
+            appointed=outcomes.get((p["process_id"], "appointed"), []),
+            withheld=outcomes.get((p["process_id"], "withheld"), []),
+        )
+        for p in processes
+    ]

@@ -9,6 +9,7 @@ A replayed dead letter comes through here too, as an envelope.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -85,13 +86,22 @@ def deliver(
         attempt += 1
         try:
             with uow.transaction() as conn:
-                if not inbox.claim(conn, record, handler, source):
+                claim = inbox.claim(conn, record, handler, source)
+                if not claim.new:
                     metrics.DUPLICATES_SKIPPED.labels(service, source).inc()
                     metrics.EVENTS_HANDLED.labels(service, source, event_type, DUPLICATE).inc()
                     return DUPLICATE
+                if claim.chain_break is not None:
+                    raise _OutOfChain(claim.chain_break)
                 run(record)
             metrics.EVENTS_HANDLED.labels(service, source, event_type, HANDLED).inc()
             return HANDLED
+        except _OutOfChain as error:
+            log.error("%s refused event %s: %s", handler, record.event_id, error)
+            refusal = Rejected("unauthenticated", f"out of chain: {error}")
+            body = json.dumps(record.envelope(), ensure_ascii=False).encode("utf-8")
+            _dead_letter(uow, dead_letters, None, source, event_type, handler, refusal, 1, refusal.reason, body)
+            return DEAD_LETTERED
         except Exception as error:
             if not database_gone(error):
                 metrics.ERRORS.labels(service, type(error).__name__).inc()
@@ -125,18 +135,23 @@ def deliver(
             eventlet.sleep(wait)
 
 
+class _OutOfChain(Exception):
+    """The event does not continue its stream's chain as this service's inbox has seen it."""
+
+
 def _dead_letter(
     uow: PostgresUnitOfWork,
     dead_letters: DeadLetters,
-    envelope: dict[str, Any],
+    envelope: dict[str, Any] | None,
     source: str,
     event_type: str,
     handler: str,
     error: BaseException,
     attempts: int,
     reason: str = FAILED,
+    body: bytes | None = None,
 ) -> None:
     with uow.transaction() as conn:
-        dead_letters.add(conn, envelope, handler, source, event_type, error, attempts, reason=reason)
+        dead_letters.add(conn, envelope, handler, source, event_type, error, attempts, reason=reason, body=body)
     metrics.DEAD_LETTERS.labels(uow.service, handler).inc()
     metrics.EVENTS_HANDLED.labels(uow.service, source, event_type, DEAD_LETTERED).inc()

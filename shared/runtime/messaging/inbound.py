@@ -19,6 +19,18 @@ In stream order, with replicas
     run in parallel. Events of different streams that touch one aggregate
     meet at its optimistic concurrency check and are retried.
 
+Authenticated
+    A live delivery is taken only when its source signed it: the envelope's
+    hash must be the hash of its content, and the ``orgwork.signature``
+    header the source relay's Ed25519 signature of that hash
+    (``shared.security.event_signatures``). In the handler's transaction,
+    the event must also continue its stream's chain as far as this service's
+    inbox has seen it (``inbox.chain_break``). A forged, altered or
+    out-of-chain envelope is dead-lettered as ``unauthenticated``, kept as it
+    came, never replayable, and nothing of it is applied. (Events read from
+    the source's store while catching up are the store's own and need no
+    signature; they are chained like the rest.)
+
 Never stuck, never killed by a message
     A message is checked before it reaches a lane: one kombu cannot decode
     (see ``wire``), or whose envelope is not well formed, storable, and of the
@@ -61,6 +73,7 @@ from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 
 from shared.db.database import database_gone
 from shared.domain import schemas
+from shared.eventstore.hashing import recompute_hash
 from shared.eventstore.records import Cursor, RecordedEvent
 from shared.eventstore.store import EventStore
 from shared.runtime.messaging.delivery import checked_record, deliver
@@ -70,12 +83,16 @@ from shared.runtime.messaging.topology import inbound_queue
 from shared.runtime.messaging.wire import GuardedQueueConsumer, Rejected, count_rejected
 from shared.runtime.observability import metrics
 from shared.runtime.resources import ServiceDatabase, settings_of
+from shared.runtime.trust import Trust
+from shared.security.event_signatures import SIGNATURE_HEADER, Unauthenticated
 
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 LOW_WATER_SAVE_SECONDS = 2.0
+#: Refused messages kept only as their raw body: nothing to replay.
+NOT_REPLAYABLE = ("unstorable", "unauthenticated")
 
 
 def subscriptions_of(service_cls: type) -> dict[str, list[str]]:
@@ -170,6 +187,7 @@ class InboundRouter(SharedExtension, ProviderCollector):
 
     queue_consumer = InboundQueueConsumer()
     pool = ServiceDatabase()
+    trust = Trust()
 
     def __init__(self) -> None:
         super().__init__()
@@ -232,6 +250,7 @@ class InboundRouter(SharedExtension, ProviderCollector):
             return
         try:
             record = checked_record(body, routed_as)
+            self._authenticate(source, record, message)
         except Rejected as rejected:
             self.refuse(source, message, body, rejected)
             return
@@ -239,6 +258,16 @@ class InboundRouter(SharedExtension, ProviderCollector):
             subscription.low_water.delivered(record.cursor)
         self._lanes.setdefault(record.stream_id, deque()).append((entrypoint, record, message))
         self._start_next(record.stream_id)
+
+    def _authenticate(self, source: str, record: RecordedEvent, message: Any) -> None:
+        """Raise ``Rejected("unauthenticated")`` unless ``source`` signed this very content."""
+        try:
+            if recompute_hash(record) != record.hash:
+                raise Unauthenticated("the event's hash is not the hash of its content")
+            headers = message.headers if isinstance(message.headers, dict) else {}
+            self.trust.events.verify(source, record.hash, headers.get(SIGNATURE_HEADER))
+        except Unauthenticated as error:
+            raise Rejected("unauthenticated", str(error)) from None
 
     def _subscription(self, source: str) -> _Subscription:
         return next(s for s in self._subscriptions if s.source == source)
@@ -363,7 +392,7 @@ class InboundRouter(SharedExtension, ProviderCollector):
                 with self.pool.database.transaction() as conn:
                     DeadLetters(self.container.service_name).add(
                         conn,
-                        body if isinstance(body, dict) and rejected.reason != "unstorable" else None,
+                        body if isinstance(body, dict) and rejected.reason not in NOT_REPLAYABLE else None,
                         handler,
                         source,
                         event_type,

@@ -37,28 +37,81 @@ class DeadLetter:
     body: bytes | None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What claiming an event found: whether it was new to the handler, and why it breaks its chain, if it does."""
+
+    new: bool
+    chain_break: str | None = None
+
+
 class Inbox:
     def __init__(self, schema: str) -> None:
         if not SCHEMA_NAME.match(schema):
             raise ValueError(f"bad schema name {schema!r}")
+        table = f'"{schema}".inbox'
+        # One round trip: the claim, and the chain's neighbours as this inbox had them before it
+        # (a data-modifying CTE's row is not visible to the rest of its statement).
         self._sql_claim = (
-            f'INSERT INTO "{schema}".inbox (event_id, handler, source, type, stream_id, version) '
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1"
+            f"WITH claimed AS (INSERT INTO {table} "
+            "(event_id, handler, source, type, stream_id, version, hash, prev_hash) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1) "
+            "SELECT EXISTS (SELECT 1 FROM claimed), n.version, n.hash, n.prev_hash FROM (SELECT 1) AS one "
+            f"LEFT JOIN LATERAL (SELECT DISTINCT version, hash, prev_hash FROM {table} "
+            "WHERE source = %s AND stream_id = %s AND version BETWEEN %s AND %s AND event_id <> %s "
+            "AND hash IS NOT NULL) AS n ON true"
         )
-        self._sql_count = f'SELECT count(*) FROM "{schema}".inbox'
 
-    def claim(self, conn: Connection, record: RecordedEvent, handler: str, source: str) -> bool:
-        """Record that ``handler`` handles ``record``; False when it already has.
+    def claim(self, conn: Connection, record: RecordedEvent, handler: str, source: str) -> Claim:
+        """Record that ``handler`` handles ``record``: new, or already handled (a redelivery).
 
         A concurrent claim of the same event (a redelivery to another replica)
         waits on the row lock until the first transaction ends, then sees it.
+        A new event is also checked against its stream's chain as this inbox
+        has seen it (``chain_break``).
         """
         with conn.cursor() as cur:
             cur.execute(
                 self._sql_claim,
-                [record.event_id, handler, source, record.type, record.stream_id, record.version],
+                [
+                    record.event_id,
+                    handler,
+                    source,
+                    record.type,
+                    record.stream_id,
+                    record.version,
+                    record.hash,
+                    record.prev_hash,
+                    source,
+                    record.stream_id,
+                    record.version - 1,
+                    record.version + 1,
+                    record.event_id,
+                ],
             )
-            return cur.fetchone() is not None
+            rows = cur.fetchall()
+        if not rows[0][0]:
+            return Claim(new=False)
+        return Claim(new=True, chain_break=chain_break(record, [row[1:] for row in rows if row[1] is not None]))
+
+
+def chain_break(record: RecordedEvent, neighbours: list[tuple[Any, ...]]) -> str | None:
+    """Why ``record`` does not continue its stream's chain as the inbox has seen it, or None.
+
+    A consumer sees only the event types it handles, so a gap between two
+    handled versions is normal; what may never happen is an event whose
+    ``prev_hash`` is not the hash of the version before it, a second event
+    at a version already handled, or one the next handled version does not
+    point back to.
+    """
+    for version, digest, prev_hash in neighbours:
+        if version == record.version - 1 and bytes(digest) != record.prev_hash:
+            return f"{record.stream_id} v{record.version} does not follow the v{version} already handled"
+        if version == record.version:
+            return f"another event is already handled as {record.stream_id} v{version}"
+        if version == record.version + 1 and prev_hash is not None and bytes(prev_hash) != record.hash:
+            return f"{record.stream_id} v{version}, already handled, does not follow this event"
+    return None
 
 
 class DeadLetters:

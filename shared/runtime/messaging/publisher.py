@@ -29,6 +29,7 @@ import kombu
 
 from shared.runtime.messaging.topology import events_exchange
 from shared.runtime.observability import metrics
+from shared.security.event_signatures import SIGNATURE_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +46,16 @@ class OutgoingMessage:
     headers: dict[str, Any]
 
 
-def event_message(envelope: dict[str, Any]) -> OutgoingMessage:
-    """A stored event as a nameko event message."""
+def event_message(envelope: dict[str, Any], signature: str | None = None) -> OutgoingMessage:
+    """A stored event as a nameko event message, with its source's signature (``shared.security.event_signatures``)."""
     metadata = envelope.get("metadata") or {}
-    headers = {
+    headers: dict[str, Any] = {
         f"nameko.{key}": metadata[key]
         for key in ("correlation_id", "causation_id", "actor")
         if metadata.get(key) is not None
     }
+    if signature is not None:
+        headers[SIGNATURE_HEADER] = signature
     body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     return OutgoingMessage(envelope["type"], body, envelope["event_id"], headers)
 
@@ -60,9 +63,17 @@ def event_message(envelope: dict[str, Any]) -> OutgoingMessage:
 class BatchPublisher:
     """One AMQP connection and confirming channel, publishing to one exchange."""
 
-    def __init__(self, amqp_uri: str, source: str, heartbeat: int = 30, confirm_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        amqp_uri: str,
+        source: str,
+        heartbeat: int = 30,
+        confirm_timeout: float = 30.0,
+        ssl: dict[str, Any] | None = None,
+    ) -> None:
         self.source = source
         self.amqp_uri = amqp_uri
+        self.ssl = ssl  # ``Settings.amqp_ssl()``: None leaves TLS to the URI
         self.exchange = events_exchange(source)
         self.heartbeat = heartbeat
         self.confirm_timeout = confirm_timeout
@@ -74,7 +85,7 @@ class BatchPublisher:
 
     def connect(self) -> None:
         self.close()
-        connection = kombu.Connection(self.amqp_uri, heartbeat=self.heartbeat, connect_timeout=5)
+        connection = kombu.Connection(self.amqp_uri, heartbeat=self.heartbeat, connect_timeout=5, ssl=self.ssl)
         connection.connect()
         channel = connection.channel()
         channel.confirm_select()
@@ -102,7 +113,7 @@ class BatchPublisher:
                     content_encoding="utf-8",
                     delivery_mode=2,
                     message_id=message.message_id,
-                    headers=message.headers,
+                    application_headers=message.headers,
                 ),
                 exchange=self.exchange.name,
                 routing_key=message.routing_key,

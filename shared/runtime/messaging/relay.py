@@ -39,6 +39,7 @@ from shared.eventstore.store import EventStore
 from shared.runtime.messaging.publisher import BatchPublisher, event_message
 from shared.runtime.observability import metrics
 from shared.runtime.resources import settings_of
+from shared.runtime.trust import Trust
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,13 @@ class RelayLease:
 
 
 class OutboxRelay(DependencyProvider):
-    """Declare as ``relay = OutboxRelay()``; workers get its ``RelayStatus``."""
+    """Declare as ``relay = OutboxRelay()``; workers get its ``RelayStatus``.
+
+    Every event goes out signed with the service's own key (``Trust``), so
+    that consumers can tell it from one anybody else put on the exchange.
+    """
+
+    trust = Trust()
 
     def setup(self) -> None:
         self.settings = settings_of(self.container)
@@ -188,7 +195,9 @@ class OutboxRelay(DependencyProvider):
             **CONNECT_OPTIONS,
         )
         conn.autocommit = True
-        publisher = BatchPublisher(self.settings.amqp_uri, self.service, heartbeat=self.settings.amqp_heartbeat)
+        publisher = BatchPublisher(
+            self.settings.amqp_uri, self.service, heartbeat=self.settings.amqp_heartbeat, ssl=self.settings.amqp_ssl()
+        )
         lease = RelayLease(conn, self.service, self.holder, self.settings.relay_lease_seconds)
         try:
             if not self._wait_for_leadership(lease):
@@ -233,7 +242,8 @@ class OutboxRelay(DependencyProvider):
                 publisher.keep_alive()
                 eventlet.sleep(self.settings.relay_idle_wait)
                 continue
-            messages = [event_message(event.envelope()) for event in page.events]
+            signer = self.trust.event_signer
+            messages = [event_message(event.envelope(), signer.sign(event.hash)) for event in page.events]
             lease.hold()  # right before publishing: a frozen leader that wakes finds it lapsed
             publisher.publish(messages)
             cursor = page.next_cursor

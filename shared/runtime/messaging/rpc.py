@@ -5,6 +5,9 @@ method over nameko RPC. Arguments are passed by name and loaded into the
 request dataclass by its marshmallow schema; the result is dumped by the
 response's schema and checked. A caller gets:
 
+* ``Unauthorized`` when the call carries no identity assertion this service
+  can verify, ``Forbidden`` when none of the caller's roles grants the call
+  (``shared.security``), both before the arguments are even looked at,
 * ``ValidationFailed`` with per-field messages for bad arguments,
 * the domain's own ``NotFound``, ``ConcurrencyConflict``, ``RuleViolation``,
 * ``InternalError`` with an error id for anything unexpected (the traceback
@@ -31,15 +34,19 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from nameko.amqp.publish import Publisher
-from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY
 from nameko.exceptions import MalformedRequest, get_module_path, registry, serialize
+from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 
-from shared.application.commands import Idempotent
+from shared.application.commands import Idempotent, as_caller
 from shared.application.idempotency import once
 from shared.domain import schemas
-from shared.errors import ALL_ERRORS, InternalError, OrgWorkError, ValidationFailed
+from shared.errors import ALL_ERRORS, Forbidden, InternalError, OrgWorkError, ValidationFailed
 from shared.runtime.messaging.wire import GuardedQueueConsumer, Rejected, count_rejected
+from shared.runtime.trust import Trust
+from shared.security.assertions import CONTEXT_KEY, AssertionVerifier, Identity
+from shared.security.policy import allows
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +114,8 @@ class ValidatedRpcConsumer(RpcConsumer):
         reply_to = message.properties.get("reply_to")
         try:
             if isinstance(reply_to, str) and reply_to:
-                publisher = Publisher(self.container.config[AMQP_URI_CONFIG_KEY])
+                config = self.container.config
+                publisher = Publisher(config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY))
                 publisher.publish(
                     {"result": None, "error": serialize(MalformedRequest(str(rejected)))},
                     serializer="json",
@@ -152,6 +160,31 @@ class ValidatedRpc(Rpc):
         return super().handle_result(message, worker_ctx, result, exc_info)
 
 
+class CallerCheck:
+    """A worker's caller: verified from the assertion its request carried, then held to the roles table."""
+
+    def __init__(self, verifier: AssertionVerifier, assertion: object) -> None:
+        self._verifier = verifier
+        self._assertion = assertion
+
+    def authorize(self, method: str, *, query: bool) -> Identity:
+        """The verified caller, if one of its roles grants ``method``; ``Unauthorized`` or ``Forbidden`` otherwise."""
+        identity = self._verifier.verify(self._assertion)
+        service = self._verifier.audience
+        if not allows(identity.roles, service, method, query=query):
+            raise Forbidden(identity.subject, f"{service}.{method}")
+        return identity
+
+
+class Caller(DependencyProvider):
+    """Declare as ``caller = Caller()``: the RPC methods check every call's identity through it."""
+
+    trust = Trust()
+
+    def get_dependency(self, worker_ctx: Any) -> CallerCheck:
+        return CallerCheck(self.trust.assertions, worker_ctx.context_data.get(CONTEXT_KEY))
+
+
 def rpc_method(request: type | None = None, response: type | None = None, many: bool = False) -> Callable[[F], F]:
     """Expose a method over RPC; validate its arguments and its result.
 
@@ -159,13 +192,19 @@ def rpc_method(request: type | None = None, response: type | None = None, many: 
     is no ``request``) and returns an instance of ``response`` (or ``None``).
     With ``many``, it returns a list of ``response``, which the caller receives
     as ``{"items": [...]}`` (room to add paging without breaking callers).
+
+    The caller is authenticated and authorized first; a command's ``actor``
+    (and any other field marked as the caller's) is then set from the
+    verified identity, never from the arguments.
     """
+    query = request is None or not issubclass(request, Idempotent)
 
     def decorate(fn: F) -> F:
         name = fn.__name__
 
         @functools.wraps(fn)
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            identity = self.caller.authorize(name, query=query)
             if args:
                 raise ValidationFailed({"_schema": ["pass arguments by name"]}, f"invalid call to {name}")
             if request is None:
@@ -175,12 +214,18 @@ def rpc_method(request: type | None = None, response: type | None = None, many: 
                     )
                 call: Callable[[], Any] = functools.partial(fn, self)
             else:
-                loaded = schemas.load(request, kwargs, message=f"invalid arguments to {name}")
+                loaded = as_caller(
+                    schemas.load(request, kwargs, message=f"invalid arguments to {name}"),
+                    identity.subject,
+                    identity.client,
+                )
                 call = functools.partial(fn, self, loaded)
             command_id = _command_id(self, loaded) if request is not None else None
             try:
                 if command_id is not None:
+                    # the caller is part of the request: another caller's repeat of an id is refused, never answered
                     rest = {key: value for key, value in kwargs.items() if key != "command_id"}
+                    rest["(caller)"] = identity.subject
                     return once(self.uow, name, command_id, rest, lambda: _reply(name, call(), response, many))
                 return _reply(name, call(), response, many)
             except OrgWorkError as error:
@@ -190,7 +235,7 @@ def rpc_method(request: type | None = None, response: type | None = None, many: 
             except Exception as error:
                 return _internal(self, name, error)
 
-        wrapper.rpc_contract = RpcContract(request, response, many)  # type: ignore[attr-defined]
+        wrapper.rpc_contract = RpcContract(request, response, many, query)  # type: ignore[attr-defined]
         return ValidatedRpc.decorator(expected_exceptions=OrgWorkError)(wrapper)  # type: ignore[no-any-return]
 
     return decorate
@@ -203,6 +248,7 @@ class RpcContract:
     request: type | None
     response: type | None
     many: bool
+    query: bool  # changes nothing (no ``Idempotent`` request)
 
 
 def contract_of(method: Any) -> RpcContract | None:

@@ -37,6 +37,7 @@ REASONS = (
     "undecodable",  # not UTF-8, not JSON, NaN or infinity, nested too deep
     "malformed",  # JSON, but not the shape of a request or an event envelope
     "unstorable",  # an event with text that cannot be stored (NUL, lone surrogates)
+    "unauthenticated",  # an event its source did not sign, or that does not continue its source's chain
 )
 
 DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024

@@ -42,10 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(service_cls.name, settings.log_format, settings.log_level)
 
     applied = migrate_service(settings, service_cls)
-    known = [load_service(name) for name in existing_services()]
-    if service_cls not in known:
-        known.append(service_cls)
-    queues = declare_queues(settings, known)
+    # Its own queues first, which it must be able to declare; then, where these
+    # credentials allow (the provisioning identity's, not a service's own broker
+    # user), every other service's, so that no event goes out before its queue.
+    queues = declare_queues(settings, [service_cls])
+    others = [cls for cls in map(load_service, existing_services()) if cls is not service_cls]
+    queues += declare_queues(settings, others, skip_refused=True)
     log.info("%s: %d migration(s) applied, %d inbound queue(s) declared", service_cls.name, applied, queues)
 
     ports = None

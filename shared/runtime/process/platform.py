@@ -1,8 +1,9 @@
 """The whole platform from one command: ``python -m shared.runtime.process.platform run|migrate``.
 
 ``migrate`` creates the database when missing, applies every existing service's
-migrations and declares every consumer's queue. ``run`` does that, then starts
-each service that exists as its own process (``shared.runtime.process.launcher``),
+migrations and declares every consumer's queue. ``run`` does that, makes each
+service its own user on the local broker (``broker``), then starts each service
+that exists as its own process (``shared.runtime.process.launcher``), connecting as that user,
 waits until each is ready, prints where its health and metrics answer, and
 stops them all on Ctrl-C or SIGTERM. If one dies, it stops the others and
 exits non-zero: a platform with a service missing is not running.
@@ -11,18 +12,23 @@ exits non-zero: a platform with a service missing is not running.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
-from shared.config import Settings, service_ports
+from shared.config import REPO_ROOT, Settings, gateway_port, service_ports
+from shared.runtime.process import broker
 from shared.runtime.process.catalog import existing_services, load_service
 from shared.runtime.process.control import NotReady, health_url, launch, wait_ready
 from shared.runtime.process.provisioning import declare_queues, migrate_service
+from shared.security import keys
 
 READY_TIMEOUT = 120.0
+GATEWAY_MODULE = "services.gateway"
 
 
 def migrate_all(settings: Settings, names: list[str]) -> None:
@@ -34,12 +40,42 @@ def migrate_all(settings: Settings, names: list[str]) -> None:
     print(f"  {queues} inbound queue(s) declared")
 
 
+def ensure_keys(settings: Settings) -> None:
+    """A local platform makes the keys it lacks (a deployment mounts its own)."""
+    if not settings.security.keys_dir:
+        raise SystemExit("SECURITY_KEYS_DIR is not set: the services would trust no one (make run sets it)")
+    made = keys.generate(settings.security.keys_dir, list(keys.HOLDERS))
+    if made:
+        print(f"  keys made in {settings.security.keys_dir}: {', '.join(made)}")
+
+
+def broker_users(settings: Settings, names: list[str]) -> dict[str, dict[str, str]]:
+    """Each principal's own user on the local broker (``broker``): ``{principal: its process's environment}``.
+
+    Made (or brought up to date) as the administrator ``AMQP_URI`` names, with
+    passwords kept in ``.orgwork/broker/``. Without ``rabbitmqctl`` on this
+    machine, or if it fails, every process keeps ``AMQP_URI``, and says so.
+    """
+    if not broker.rabbitmqctl_available():
+        print("  rabbitmqctl not found: every service connects as AMQP_URI (the broker is not locked down)")
+        return {}
+    try:
+        uris = broker.provision_local(settings, [load_service(name) for name in names])
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        print(f"  broker users not made ({error}): every service connects as AMQP_URI", file=sys.stderr)
+        return {}
+    print(f"  broker users: {', '.join(sorted(uris))}, each with its own permissions")
+    return {principal: {**os.environ, "AMQP_URI": uri} for principal, uri in uris.items()}
+
+
 def run(settings: Settings, names: list[str]) -> int:
     if not names:
         print("No service exists yet under services/: there is nothing to run.")
         return 1
+    ensure_keys(settings)
     print(f"Migrating {settings.database_url} ...")
     migrate_all(settings, names)
+    environments = broker_users(settings, names)
 
     children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
@@ -51,11 +87,14 @@ def run(settings: Settings, names: list[str]) -> int:
     signal.signal(signal.SIGINT, stop_all)
     signal.signal(signal.SIGTERM, stop_all)
     for name in names:
-        children[name] = launch(name)
+        children[name] = launch(name, env=environments.get(name))
 
     ports = {name: service_ports(name) for name in names}
+    http_port = gateway_port(settings)
     try:
         wait_ready({name: p.health for name, p in ports.items()}, READY_TIMEOUT, children, stop=lambda: stopping)
+        children["gateway"] = launch_gateway(environments.get("gateway"))
+        wait_ready({"gateway": http_port}, READY_TIMEOUT, children, stop=lambda: stopping)
     except NotReady as error:
         print(error, file=sys.stderr)
         return _shutdown(children, 1)
@@ -66,6 +105,8 @@ def run(settings: Settings, names: list[str]) -> int:
         for name in names:
             health = health_url(ports[name].health)
             print(f"  {name:<12} {health:<44} http://127.0.0.1:{ports[name].metrics}/metrics")
+        print(f"  {'gateway':<12} {health_url(http_port):<44} (the HTTP API, below)")
+        print(f"\nThe gateway: http://127.0.0.1:{http_port}/api/v1 (docs: http://127.0.0.1:{http_port}/docs)")
         print("\nCtrl-C stops every service.", flush=True)
     while not stopping:
         for name, child in children.items():
@@ -74,6 +115,11 @@ def run(settings: Settings, names: list[str]) -> int:
                 return _shutdown(children, 1)
         time.sleep(0.5)
     return _shutdown(children, 0)
+
+
+def launch_gateway(env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """The HTTP door (``services.gateway``) as its own process, started once the services it calls are ready."""
+    return subprocess.Popen([sys.executable, "-m", GATEWAY_MODULE], cwd=REPO_ROOT, env=dict(env or os.environ))
 
 
 def _shutdown(children: dict[str, subprocess.Popen[bytes]], status: int) -> int:

@@ -6,12 +6,15 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from nameko.constants import AMQP_SSL_CONFIG_KEY
+from nameko.rpc import get_rpc_exchange
+
 from shared.config import Settings
 from shared.db.database import Database, ensure_database
 from shared.db.migrations import migrate
 from shared.runtime.messaging import wire
 from shared.runtime.messaging.inbound import subscriptions_of
-from shared.runtime.messaging.topology import declare_topology
+from shared.runtime.messaging.topology import declare_topology, events_exchange
 from shared.runtime.operations import PORTS_KEY
 from shared.runtime.resources import SETTINGS_KEY
 
@@ -32,9 +35,21 @@ def migrate_service(settings: Settings, service_cls: type[ServiceBase]) -> int:
     return len(applied)
 
 
-def declare_queues(settings: Settings, service_classes: Iterable[type[ServiceBase]]) -> int:
-    """Declare the inbound queue of every handler of these services (see ``declare_topology``)."""
-    return declare_topology(settings.amqp_uri, {cls.name: subscriptions_of(cls) for cls in service_classes})
+def declare_queues(settings: Settings, service_classes: Iterable[type[ServiceBase]], skip_refused: bool = False) -> int:
+    """Declare the inbound queue of every handler of these services (see ``declare_topology``).
+
+    Their exchanges and nameko's RPC exchange are made too, when missing. With
+    ``skip_refused``, what these credentials may not declare (other services'
+    queues and exchanges, with a service's own broker user) is left out.
+    """
+    classes = list(service_classes)
+    return declare_topology(
+        settings.amqp_uri,
+        {cls.name: subscriptions_of(cls) for cls in classes},
+        ssl=settings.amqp_ssl(),
+        skip_refused=skip_refused,
+        exchanges=[get_rpc_exchange({}), *(events_exchange(cls.name) for cls in classes)],
+    )
 
 
 def provision(settings: Settings, service_classes: Iterable[type[ServiceBase]]) -> tuple[int, int]:
@@ -54,6 +69,9 @@ def nameko_config(settings: Settings, ports: dict[str, int] | None = None) -> di
         "serializer": "json",
         SETTINGS_KEY: settings,
     }
+    ssl = settings.amqp_ssl()
+    if ssl is not None:
+        config[AMQP_SSL_CONFIG_KEY] = ssl
     if ports is not None:
         config[PORTS_KEY] = ports
     return config

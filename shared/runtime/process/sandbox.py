@@ -1,7 +1,8 @@
-"""A database and a RabbitMQ vhost of one's own, for a test run or a benchmark.
+"""A database, a RabbitMQ vhost and a key directory of one's own, for a test run or a benchmark.
 
 Each gets names of its own, so two runs on one machine never see each other's
-data; ``destroy`` removes both. Needs ``rabbitmqctl`` (the broker's own tool).
+data or trust each other's keys; ``destroy`` removes all three. Needs
+``rabbitmqctl`` (the broker's own tool).
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from shared.config import DEFAULT_AMQP_URI, DEFAULT_DATABASE_URL
 from shared.db.database import drop_database, dsn_for_database, ensure_database
+from shared.runtime.process import broker
+from shared.security import keys
 
 
 @dataclass(frozen=True)
@@ -21,11 +25,14 @@ class Sandbox:
     database_url: str
     amqp_uri: str
     vhost: str
+    keys_dir: str
 
     def export(self) -> None:
         """Point this process (and the ones it starts) at the sandbox."""
-        os.environ["DATABASE_URL"] = self.database_url
-        os.environ["AMQP_URI"] = self.amqp_uri
+        os.environ.update(self.environment())
+
+    def environment(self) -> dict[str, str]:
+        return {"DATABASE_URL": self.database_url, "AMQP_URI": self.amqp_uri, "SECURITY_KEYS_DIR": self.keys_dir}
 
 
 def rabbitmqctl(*args: str) -> None:
@@ -33,8 +40,12 @@ def rabbitmqctl(*args: str) -> None:
     subprocess.run([tool, "-q", *args], check=True, capture_output=True, timeout=60)
 
 
-def create(name: str) -> Sandbox:
-    """A fresh database and vhost, both called ``name`` (a previous one is dropped)."""
+def create(name: str, holders: tuple[str, ...] = ()) -> Sandbox:
+    """A fresh database and vhost, both called ``name`` (a previous one is dropped), and a key directory.
+
+    The keys are the platform's (``keys.HOLDERS``) and those of ``holders``
+    (applications of the tests' or benchmarks' own).
+    """
     server = os.environ.get("SANDBOX_DATABASE_SERVER_URL", DEFAULT_DATABASE_URL)
     database_url = dsn_for_database(server, name)
     drop_database(database_url)
@@ -42,11 +53,17 @@ def create(name: str) -> Sandbox:
     rabbitmqctl("add_vhost", name)
     rabbitmqctl("set_permissions", "-p", name, "guest", ".*", ".*", ".*")
     base = os.environ.get("SANDBOX_AMQP_SERVER_URI", DEFAULT_AMQP_URI).rstrip("/")
-    return Sandbox(database_url, f"{base}/{quote(name, safe='')}", name)
+    keys_dir = tempfile.mkdtemp(prefix=f"{name}-keys-")
+    keys.generate(keys_dir, [*keys.HOLDERS, *holders])
+    return Sandbox(database_url, f"{base}/{quote(name, safe='')}", name, keys_dir)
 
 
 def destroy(sandbox: Sandbox) -> None:
     try:
         drop_database(sandbox.database_url)
     finally:
-        rabbitmqctl("delete_vhost", sandbox.vhost)
+        shutil.rmtree(sandbox.keys_dir, ignore_errors=True)
+        try:
+            rabbitmqctl("delete_vhost", sandbox.vhost)
+        finally:
+            broker.forget_local(sandbox.vhost)  # the users a platform run in the sandbox made

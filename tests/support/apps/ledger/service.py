@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 from marshmallow import validate
 
 from shared.application import Author
-from shared.application.commands import Idempotent
+from shared.application.commands import FROM_CALLER, Idempotent
 from shared.domain import Aggregate, DomainEvent, EventRegistry, applies, command
 from shared.errors import RuleViolation
 from shared.runtime.messaging.rpc import rpc_method
 from shared.runtime.service import ServiceBase
+from shared.security.policy import grant
+
+grant("ledger_clerk", "ledger.*")
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ class Account(Aggregate):
 class Deposit(Idempotent):
     account_id: str = field(metadata={"validate": validate.Regexp(r"^[a-z0-9-]{1,64}$")})
     amount: int = field(metadata={"validate": validate.Range(min=1, max=1_000_000)})
-    actor: str = field(metadata={"validate": validate.Length(min=1, max=100)})
+    actor: str = field(default="", metadata=FROM_CALLER)
     note: str = field(default="", metadata={"validate": validate.Length(max=200)})
     count: int = field(default=1, metadata={"validate": validate.Range(min=1, max=1000)})
 
@@ -73,7 +76,7 @@ class Deposit(Idempotent):
 @dataclass(frozen=True)
 class CloseAccount:
     account_id: str = field(metadata={"validate": validate.Regexp(r"^[a-z0-9-]{1,64}$")})
-    actor: str = field(metadata={"validate": validate.Length(min=1, max=100)})
+    actor: str = field(default="", metadata=FROM_CALLER)
     reason: str = "closed"
 
 

@@ -17,6 +17,9 @@ from shared.projections import Projection, on
 from shared.runtime.messaging.inbound import handles
 from shared.runtime.messaging.rpc import rpc_method
 from shared.runtime.service import ServiceBase
+from shared.security.policy import grant
+
+grant("tally_clerk", "tally.*")
 
 
 @dataclass(frozen=True)

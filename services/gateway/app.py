@@ -1,0 +1,236 @@
+"""The gateway's WSGI application: from an HTTP request to one RPC call and back.
+
+Each request, in this order: find its route (the route table); count it
+against its client's rate limit; establish who is calling (the public, or
+the bearer of a verified token) and check that one of their roles grants the
+call (deny by default; the service checks again); read and check its
+arguments (the body, or the query string of a public read); call the service
+as that caller, with the request's correlation id and a timeout; answer the
+reply as JSON, or any failure as a problem document. ``/openapi.json`` and
+``/docs`` describe the same route table; ``/health/live`` and
+``/health/ready`` answer probes, unthrottled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import Map, RequestRedirect, Rule
+from werkzeug.wrappers import Request, Response
+
+from services.gateway import body, docs, problems
+from services.gateway.health import BrokerProbe
+from services.gateway.openapi import openapi_document
+from services.gateway.problems import Problem
+from services.gateway.ratelimit import PUBLIC as PUBLIC_SCOPE
+from services.gateway.ratelimit import STAFF as STAFF_SCOPE
+from services.gateway.ratelimit import RateLimits
+from services.gateway.routes import Route, route_table
+from services.gateway.rpc_pool import Caller, RpcPool
+from services.gateway.tokens import BearerTokens
+from shared.config import Settings
+from shared.domain.schemas import schema_for
+from shared.errors import Forbidden, OrgWorkError
+from shared.security import tokens as local_tokens
+from shared.security.assertions import AssertionSigner, Identity
+from shared.security.keys import KeyRing
+from shared.security.policy import PUBLIC, allows
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+DOCS_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+class Gateway:
+    """The WSGI application over a route table, a token check, rate limits and a way to call the services."""
+
+    def __init__(
+        self,
+        routes: list[Route],
+        tokens: BearerTokens,
+        limits: RateLimits,
+        caller: Caller,
+        *,
+        max_body_bytes: int = 256 * 1024,
+        ready: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.routes = routes
+        self.tokens = tokens
+        self.limits = limits
+        self.caller = caller
+        self.max_body_bytes = max_body_bytes
+        self.ready = ready
+        rules = [Rule(route.path, methods=[route.verb], endpoint=index) for index, route in enumerate(routes)]
+        for path, name in [
+            ("/", "root"),
+            ("/openapi.json", "openapi"),
+            ("/docs", "docs"),
+            ("/health/live", "live"),
+            ("/health/ready", "ready"),
+        ]:
+            rules.append(Rule(path, methods=["GET"], endpoint=name))
+        self.url_map = Map(rules)
+        self.document = openapi_document(routes)
+        self._document = json.dumps(self.document, ensure_ascii=False).encode()
+        self._docs = docs.render(self.document).encode()
+
+    # -- WSGI ----------------------------------------------------------------------------------
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self.respond(Request(environ))(environ, start_response)
+
+    def respond(self, request: Request) -> Response:
+        """The answer to one request: never an exception, never a traceback."""
+        request_id = str(uuid.uuid4())
+        correlation_id = _correlation_id(request.headers.get("X-Correlation-Id")) or request_id
+        try:
+            response = self.dispatch(request, correlation_id)
+        except Problem as problem:
+            response = problem.response(f"urn:uuid:{request_id}")
+        except OrgWorkError as error:
+            response = problems.from_error(error).response(f"urn:uuid:{request_id}")
+        except RequestRedirect as redirect:
+            response = Response(status=redirect.code, headers={"Location": redirect.new_url})
+        except HTTPException as error:
+            response = _http_problem(error).response(f"urn:uuid:{request_id}")
+        except Exception:
+            error_id = str(uuid.uuid4())
+            log.exception("unexpected error answering %s %s (error id %s)", request.method, request.path, error_id)
+            detail = f"internal error; quote error id {error_id}"
+            response = Problem(problems.INTERNAL, detail, {"error_id": error_id}).response(f"urn:uuid:{request_id}")
+        response.headers["X-Correlation-Id"] = correlation_id
+        response.headers["X-Request-Id"] = request_id
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def dispatch(self, request: Request, correlation_id: str) -> Response:
+        endpoint, _ = self.url_map.bind_to_environ(request.environ).match()
+        address = request.remote_addr or "unknown"
+        if endpoint == "live":
+            return _json({"alive": True})
+        if endpoint == "ready":
+            ready = self.ready()
+            return _json({"ready": ready}, 200 if ready else 503)
+        if isinstance(endpoint, int):
+            return self.call(self.routes[endpoint], request, address, correlation_id)
+        self.limits.check(PUBLIC_SCOPE, address)
+        if endpoint == "openapi":
+            return Response(self._document, mimetype="application/json", headers={"Cache-Control": "no-cache"})
+        if endpoint == "docs":
+            headers = {"Content-Security-Policy": DOCS_POLICY, "Cache-Control": "no-cache"}
+            return Response(self._docs, mimetype="text/html", headers=headers)
+        return Response(status=302, headers={"Location": "/docs"})
+
+    # -- one operation ---------------------------------------------------------------------------
+
+    def call(self, route: Route, request: Request, address: str, correlation_id: str) -> Response:
+        self.limits.check(PUBLIC_SCOPE if route.public else STAFF_SCOPE, address)
+        identity = self.identify(route, request, address)
+        arguments = self.arguments(route, request)
+        result = self.caller.call(route.service, route.method, arguments, identity, correlation_id)
+        if route.contract.response is None:
+            return Response(status=204)
+        return _json(result)
+
+    def identify(self, route: Route, request: Request, address: str) -> Identity:
+        """The public, or the token's bearer if one of their roles grants the call (403 otherwise)."""
+        if route.public:
+            return Identity(PUBLIC, (PUBLIC,), "gateway", client=address)
+        bearer = self.tokens.authenticate(request.headers.get("Authorization"))
+        if not allows(bearer.roles, route.service, route.method, query=route.contract.query):
+            raise Forbidden(bearer.subject, f"{route.service}.{route.method}")
+        return Identity(bearer.subject, bearer.roles, "gateway", client=address)
+
+    def arguments(self, route: Route, request: Request) -> dict[str, Any]:
+        """The call's arguments, checked against the request's own schema (422 naming each bad field)."""
+        data = body.json_object(request, self.max_body_bytes) if route.takes_body else _query_arguments(request)
+        request_type = route.contract.request
+        if request_type is None:
+            if data:
+                raise problems.validation_failed({key: ["unknown argument"] for key in data}, "takes no arguments")
+            return {}
+        errors = schema_for(request_type).validate(data)
+        if errors:
+            raise problems.validation_failed(errors, f"invalid arguments to {route.service}.{route.method}")
+        return data
+
+    # -- assembly ----------------------------------------------------------------------------------
+
+    @classmethod
+    def from_settings(cls, settings: Settings, caller: Caller | None = None) -> Gateway:
+        """The gateway as ``python -m services.gateway`` runs it (``caller``: the RPC pool unless given)."""
+        gateway = settings.gateway
+        keys_dir = settings.security.keys_dir
+        default_jwks = local_jwks(keys_dir) if keys_dir and not (gateway.jwks_file or gateway.jwks_url) else None
+        if caller is None:
+            signer = AssertionSigner.from_keys(KeyRing(keys_dir), "gateway", settings.security.assertion_lifetime)
+            caller = RpcPool(
+                settings.amqp_uri,
+                signer,
+                size=gateway.rpc_pool_size,
+                timeout=gateway.rpc_timeout,
+                ssl=settings.amqp_ssl(),
+            )
+        return cls(
+            route_table(),
+            BearerTokens.from_settings(gateway, default_jwks),
+            RateLimits(gateway.public_rate_limit, gateway.staff_rate_limit),
+            caller,
+            max_body_bytes=gateway.max_body_bytes,
+            ready=BrokerProbe(settings.amqp_uri),
+        )
+
+
+def wsgi_app(gateway: Gateway, trusted_proxies: int) -> WSGIApplication:
+    """The application as served: behind ``trusted_proxies`` proxies, whose ``X-Forwarded-For`` it believes."""
+    if trusted_proxies <= 0:
+        return gateway
+    return ProxyFix(gateway, x_for=trusted_proxies)  # type: ignore[return-value]
+
+
+def local_jwks(keys_dir: str) -> Path:
+    """The local token issuer's JWKS in the key directory, made (or brought up to date) from ``tokens.pub``."""
+    return local_tokens.write_jwks(keys_dir)
+
+
+def _correlation_id(supplied: str | None) -> str | None:
+    """A correlation id the client chose (a UUID, to follow its own story through the record), or None."""
+    if not supplied or len(supplied) > 64:
+        return None
+    try:
+        return str(uuid.UUID(supplied))
+    except ValueError:
+        return None
+
+
+def _query_arguments(request: Request) -> dict[str, Any]:
+    arguments: dict[str, Any] = {}
+    for key, values in request.args.lists():
+        if len(values) > 1:
+            raise Problem(problems.BAD_REQUEST, f"the query parameter {key!r} is given {len(values)} times")
+        arguments[key] = values[0]
+    return arguments
+
+
+def _json(value: Any, status: int = 200) -> Response:
+    return Response(json.dumps(value, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def _http_problem(error: HTTPException) -> Problem:
+    if isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(sorted(error.valid_methods or ()))
+        return Problem(problems.METHOD_NOT_ALLOWED, "this operation takes another method", headers={"Allow": allowed})
+    if error.code == 404:
+        return Problem(problems.NOT_FOUND, "no operation here; see /docs")
+    return Problem(problems.BAD_REQUEST, error.description or "the request cannot be served")

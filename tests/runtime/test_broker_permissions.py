@@ -1,0 +1,332 @@
+"""The broker, locked down: each service, the gateway and the operator as RabbitMQ users of their own.
+
+The users are made on the run's own vhost, named after it (so parallel runs
+never meet), from the permission model in ``shared.runtime.process.broker``,
+and deleted at the end. Each refusal below is the broker's own
+(``ACCESS_REFUSED``); and services running with nothing but their own
+credentials still answer calls, publish their events and take their sources'.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+import shutil
+import ssl
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import amqp
+import kombu
+import pytest
+from amqp.exceptions import AccessRefused
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from services.cadre.entrypoint import CadreService
+from services.feedback.entrypoint import FeedbackService
+from services.supervision.entrypoint import SupervisionService
+from shared.config import Settings
+from shared.db.database import Database, fetch_one
+from shared.runtime.messaging.client import rpc_client
+from shared.runtime.messaging.inbound import subscriptions_of
+from shared.runtime.messaging.publisher import BatchPublisher
+from shared.runtime.process import broker
+from shared.runtime.process.provisioning import declare_queues, nameko_config
+from tests.support.environment import RunEnvironment
+from tests.support.identities import EVERY_ROLE
+from tests.support.platform import ServiceProcess, service_running, settings_for_tests, wait_until
+
+SERVICES = (CadreService, FeedbackService, SupervisionService)
+A_UUID = "0f8e3a52-5d2c-4c1e-9d7b-2f6a1b3c4d5e"
+INBOX = {"x-single-active-consumer": True}  # as the inbound queues are declared
+
+
+@pytest.fixture(scope="module")
+def uris(test_env: RunEnvironment) -> Iterator[dict[str, str]]:
+    """Every principal's AMQP URI on the run's vhost; the provisioning identity declared the topology first."""
+    declare_queues(settings_for_tests(), SERVICES)
+    grants = broker.grants(SERVICES)
+    passwords = {g.principal: secrets.token_urlsafe(18) for g in grants}
+    users = broker.users_for(f"{test_env.vhost}-perm", passwords)
+    broker.apply(grants, users, test_env.vhost)
+    try:
+        yield {p: broker.uri_for(test_env.amqp_uri, user) for p, user in users.items()}
+    finally:
+        broker.delete_users(user.name for user in users.values())
+
+
+def refused(uri: str, step: Callable[[Any], Any]) -> bool:
+    """True when the broker refuses ``step`` (run on a fresh channel, publishing with confirms) to ``uri``'s user."""
+    with kombu.Connection(uri, transport_options={"confirm_publish": True}) as connection:
+        channel = connection.channel()
+        try:
+            step(channel)
+        except AccessRefused:
+            return True
+        channel.close()
+        return False
+
+
+def declare(queue: str, **arguments: Any) -> Callable[[Any], Any]:
+    return lambda channel: channel.queue_declare(queue=queue, durable=True, auto_delete=False, arguments=arguments)
+
+
+def bind(queue: str, exchange: str, key: str, **arguments: Any) -> Callable[[Any], Any]:
+    def step(channel: Any) -> None:
+        declare(queue, **arguments)(channel)
+        channel.queue_bind(queue=queue, exchange=exchange, routing_key=key)
+
+    return step
+
+
+def publish(exchange: str, key: str, body: bytes = b"{}", **properties: Any) -> Callable[[Any], Any]:
+    return lambda channel: channel.basic_publish(amqp.Message(body, **properties), exchange=exchange, routing_key=key)
+
+
+def reply_queue() -> str:
+    return f"rpc.reply-standalone_rpc_proxy-{uuid.uuid4()}"
+
+
+# -- the model, without a broker ---------------------------------------------------------------
+
+
+def test_each_service_may_bind_only_the_types_it_handles_from_the_sources_it_subscribes_to() -> None:
+    grant = broker.service_grant("supervision", subscriptions_of(SupervisionService))
+    topics = {t.exchange: t for t in grant.topics}
+    assert set(topics) == {"nameko-rpc", "feedback.events"}
+    assert re.fullmatch(topics["feedback.events"].read, "ComplaintRoutedToSupervision")
+    assert not re.fullmatch(topics["feedback.events"].read, "SubmissionReceived")
+    assert re.fullmatch(topics["nameko-rpc"].read, "supervision.*")
+    assert not any(re.fullmatch(topics["nameko-rpc"].read, key) for key in ("#", "cadre.*", "*.*", A_UUID))
+    assert re.fullmatch(topics["nameko-rpc"].write, A_UUID)
+    assert not re.fullmatch(topics["nameko-rpc"].write, "cadre.get_cadre")
+    assert re.fullmatch(grant.read, "feedback.events") and not re.fullmatch(grant.read, "cadre.events")
+    assert not re.fullmatch(grant.configure, "feedback.events") and not re.fullmatch(grant.write, "feedback.events")
+    assert not re.fullmatch(grant.configure, "rpc-cadre") and not re.fullmatch(grant.read, "cadre.inbox.feedback")
+
+
+def test_callers_may_request_only_from_existing_services_and_the_operator_only_what_orgctl_calls() -> None:
+    grants = {g.principal: g for g in broker.grants(SERVICES)}
+    assert list(grants) == ["cadre", "feedback", "supervision", "gateway", "operator"]
+    gateway, operator = grants["gateway"].topics[0], grants["operator"].topics[0]
+    assert re.fullmatch(gateway.write, "feedback.submit") and re.fullmatch(gateway.write, "cadre.dead_letters")
+    assert not any(re.fullmatch(gateway.write, key) for key in ("training.anything", A_UUID, "feedback.#"))
+    assert re.fullmatch(operator.write, "cadre.replay_dead_letter")
+    assert not re.fullmatch(operator.write, "feedback.submit")
+    assert re.fullmatch(gateway.read, A_UUID) and not re.fullmatch(gateway.read, "feedback.*")
+
+
+def test_the_definitions_carry_rabbitmqs_password_hash_and_every_grant() -> None:
+    grants = broker.grants(SERVICES)
+    users = broker.users_for("run", {"feedback": "pw-1", "gateway": "pw-2"})
+    defined = broker.definitions(grants, users, "vh")
+    assert [u["name"] for u in defined["users"]] == ["run-feedback", "run-gateway"]
+    raw = base64.b64decode(defined["users"][0]["password_hash"])
+    assert raw[4:] == hashlib.sha256(raw[:4] + b"pw-1").digest()
+    assert {p["user"] for p in defined["permissions"]} == {"run-feedback", "run-gateway"}
+    assert {(t["user"], t["exchange"]) for t in defined["topic_permissions"]} == {
+        ("run-feedback", "nameko-rpc"),
+        ("run-feedback", "cadre.events"),
+        ("run-gateway", "nameko-rpc"),
+    }
+    assert all(p["vhost"] == "vh" for p in defined["permissions"] + defined["topic_permissions"])
+
+
+def test_tls_is_off_unless_a_tls_file_is_set() -> None:
+    assert Settings.from_env({}).amqp_ssl() is None
+    assert "AMQP_SSL" not in nameko_config(Settings.from_env({}))
+    tls = Settings.from_env(
+        {"AMQP_SSL_CA_FILE": "/ca.pem", "AMQP_SSL_CERT_FILE": "/c.pem", "AMQP_SSL_KEY_FILE": "/k.pem"}
+    )
+    expected = {"ca_certs": "/ca.pem", "certfile": "/c.pem", "keyfile": "/k.pem", "cert_reqs": ssl.CERT_REQUIRED}
+    assert expected.items() <= (tls.amqp_ssl() or {}).items()
+    assert nameko_config(tls)["AMQP_SSL"] == tls.amqp_ssl()
+
+
+def test_with_a_ca_file_every_connection_speaks_tls(test_env: RunEnvironment, tmp_path: Path) -> None:
+    """Against the broker's plain port, a TLS handshake fails: proof that each connection attempted one."""
+    settings = settings_for_tests(amqp_ssl_ca_file=str(self_signed_ca(tmp_path)))
+    with pytest.raises(ssl.SSLError):
+        BatchPublisher(settings.amqp_uri, "feedback", ssl=settings.amqp_ssl()).connect()
+    with pytest.raises(ssl.SSLError):
+        declare_queues(settings, SERVICES)
+    with pytest.raises(ssl.SSLError), rpc_client(settings=settings, timeout=2):
+        pass
+
+
+def self_signed_ca(directory: Path) -> Path:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "orgwork test CA")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path = directory / "ca.pem"
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def test_a_users_uri_keeps_the_host_vhost_and_options() -> None:
+    user = broker.BrokerUser("cadre", "orgwork-cadre", "p/w:@")
+    uri = broker.uri_for("amqps://admin:secret@rabbit.example:5671/prod%2Fa?heartbeat=30", user)
+    assert uri == "amqps://orgwork-cadre:p%2Fw%3A%40@rabbit.example:5671/prod%2Fa?heartbeat=30"
+    assert broker.vhost_of(uri) == "prod/a" and broker.vhost_of("amqp://guest:guest@h:5672/") == "/"
+    assert broker.user_prefix("/") == "orgwork"
+
+
+# -- the broker refuses ------------------------------------------------------------------------
+
+
+def test_a_service_cannot_bind_to_another_services_events_nor_touch_its_queues(uris: dict[str, str]) -> None:
+    mine = uris["supervision"]
+    assert refused(mine, bind("supervision.inbox.cadre", "cadre.events", "PublicNoticeOpened", **INBOX))
+    assert refused(mine, declare("cadre.inbox.sneak"))
+    assert refused(mine, lambda channel: channel.queue_delete("feedback.inbox.cadre"))
+    assert refused(mine, lambda channel: channel.basic_consume("feedback.inbox.cadre"))
+    # its own source, but a type it does not handle, or everything
+    assert refused(mine, bind("supervision.inbox.feedback", "feedback.events", "SubmissionReceived", **INBOX))
+    assert refused(mine, bind("supervision.inbox.feedback", "feedback.events", "#", **INBOX))
+    assert not refused(
+        mine, bind("supervision.inbox.feedback", "feedback.events", "ComplaintRoutedToSupervision", **INBOX)
+    )
+
+
+def test_a_service_binds_its_rpc_queue_only_with_its_own_methods(uris: dict[str, str]) -> None:
+    mine = uris["supervision"]
+    for key in ("#", "cadre.*", "*.*", A_UUID):
+        assert refused(mine, bind("rpc-supervision", "nameko-rpc", key)), key
+    assert not refused(mine, bind("rpc-supervision", "nameko-rpc", "supervision.*"))
+    assert refused(mine, bind("rpc-cadre", "nameko-rpc", "cadre.*")), "nor declares another's RPC queue"
+
+
+def test_a_service_publishes_replies_and_its_own_events_only(uris: dict[str, str]) -> None:
+    mine = uris["supervision"]
+    assert refused(mine, publish("nameko-rpc", "cadre.get_cadre", reply_to=A_UUID)), "a request to another service"
+    assert refused(mine, publish("nameko-rpc", "supervision.cases")), "a request to itself"
+    assert refused(mine, publish("feedback.events", "ComplaintRoutedToSupervision")), "another's event"
+    assert refused(mine, publish("", "rpc-cadre")), "straight into a queue, by the default exchange"
+    assert not refused(mine, publish("nameko-rpc", A_UUID)), "a reply"
+    assert not refused(mine, publish("supervision.events", "NothingAtAll"))
+
+
+def test_the_gateway_requests_and_reads_its_replies_and_nothing_more(uris: dict[str, str]) -> None:
+    gateway = uris["gateway"]
+    assert refused(gateway, bind(reply_queue(), "feedback.events", "ComplaintRoutedToSupervision"))
+    assert refused(gateway, bind(reply_queue(), "cadre.events", "#"))
+    for key in ("#", "cadre.*", "feedback.submit"):
+        assert refused(gateway, bind(reply_queue(), "nameko-rpc", key)), key
+    assert refused(gateway, declare("feedback.inbox.cadre"))
+    assert refused(gateway, lambda channel: channel.basic_consume("rpc-feedback"))
+    assert refused(gateway, publish("nameko-rpc", A_UUID)), "a forged reply"
+    assert refused(gateway, publish("nameko-rpc", "training.anything")), "a service that does not exist"
+    assert refused(gateway, publish("cadre.events", "PublicNoticeOpened")), "a forged event"
+    assert refused(gateway, publish("", "cadre.inbox.supervision")), "a forged event, by the default exchange"
+    assert not refused(gateway, bind(reply_queue(), "nameko-rpc", str(uuid.uuid4()), **{"x-expires": 60000}))
+    assert not refused(gateway, publish("nameko-rpc", "cadre.get_cadre", reply_to=A_UUID))
+
+
+def test_the_operator_calls_only_the_operational_methods(uris: dict[str, str]) -> None:
+    operator = uris["operator"]
+    assert refused(operator, publish("nameko-rpc", "feedback.submit", reply_to=A_UUID))
+    assert not refused(operator, publish("nameko-rpc", "cadre.dead_letters", reply_to=A_UUID))
+
+
+# -- and the platform still works --------------------------------------------------------------
+
+
+def test_services_with_their_own_users_answer_publish_and_take_events(
+    uris: dict[str, str], database: Database, test_env: RunEnvironment
+) -> None:
+    with (
+        service_running(database, FeedbackService, settings_for_tests(amqp_uri=uris["feedback"])),
+        service_running(database, SupervisionService, settings_for_tests(amqp_uri=uris["supervision"])),
+        rpc_client(amqp_uri=uris["gateway"], timeout=20, identity=EVERY_ROLE) as rpc,
+    ):
+        consumers = queue_consumers(test_env)
+        assert consumers["supervision.inbox.feedback"] == 1 and consumers["rpc-feedback"] == 1
+
+        cadre_id = f"c-{uuid.uuid4().hex[:8]}"
+        receipt = rpc.feedback.submit(
+            channel="hotline", category="complaint_about_cadre", text="gifts", cadre_id=cadre_id
+        )
+        assert receipt["receipt_code"]
+        case = wait_until(lambda: rpc.supervision.cases(cadre_id=cadre_id)["items"], timeout=30, what="the case")
+        assert case[0]["origin"] == "complaint"
+        with database.transaction() as conn, conn.cursor() as cur:
+            cur.execute("SELECT published FROM feedback.relay_checkpoint")
+            assert fetch_one(cur)[0] >= 2, "feedback's relay published as feedback"
+
+        # A request whose reply address is no reply key: the reply is refused, the service lives on.
+        with kombu.Connection(uris["gateway"]) as connection:
+            connection.channel().basic_publish(
+                amqp.Message(
+                    json.dumps({"args": [], "kwargs": {}}).encode(),
+                    content_type="application/json",
+                    reply_to="cadre.get_cadre",
+                    correlation_id=str(uuid.uuid4()),
+                ),
+                exchange="nameko-rpc",
+                routing_key="supervision.cases",
+            )
+        wait_until(lambda: queue_messages(test_env, "rpc-supervision") == 0, what="the request taken")
+        for _ in range(3):
+            assert rpc.supervision.cases(cadre_id=cadre_id)["items"] == case
+
+
+def test_a_service_process_starts_with_its_own_user_declaring_only_its_queues(
+    uris: dict[str, str], test_env: RunEnvironment
+) -> None:
+    process = ServiceProcess("supervision", "supervision-own-user", {"AMQP_URI": uris["supervision"]}).start()
+    try:
+        process.wait_ready(90)
+    finally:
+        process.terminate()
+    assert process.log_path is not None
+    started = [json.loads(line) for line in process.log_path.read_text().splitlines() if "inbound queue" in line]
+    assert "1 inbound queue(s) declared" in started[-1]["message"], started
+
+
+def queue_consumers(env: RunEnvironment) -> dict[str, int]:
+    return {name: int(value) for name, value in _list_queues(env, "consumers")}
+
+
+def queue_messages(env: RunEnvironment, queue: str) -> int:
+    return dict((name, int(value)) for name, value in _list_queues(env, "messages")).get(queue, 0)
+
+
+def _list_queues(env: RunEnvironment, column: str) -> list[tuple[str, str]]:
+    done = subprocess.run(
+        [
+            shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl",
+            "-q",
+            "list_queues",
+            "-p",
+            env.vhost,
+            "name",
+            column,
+            "--no-table-headers",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return [tuple(line.split("\t")) for line in done.stdout.splitlines() if "\t" in line]  # type: ignore[misc]
