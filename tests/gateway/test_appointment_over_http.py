@@ -75,7 +75,13 @@ def test_the_record_names_the_token_holders_and_the_public(story: dict[str, Any]
 def test_the_public_sees_the_published_results(story: dict[str, Any], live_gateway: str) -> None:
     run = story["run"]
     public = GatewayClient(live_gateway)
-    results = {r["process_id"]: r for r in public.cadre.published_results(limit=500)["items"]}
+    wanted = {f"{run}w-selection", f"{run}c-selection"}
+
+    def both_published() -> dict[str, Any] | None:  # the read model follows the store: wait for it
+        results = {r["process_id"]: r for r in public.cadre.published_results(limit=500)["items"]}
+        return results if wanted <= set(results) else None
+
+    results = wait_until(both_published, what="both results on the public board")
     withheld, clean = results[f"{run}w-selection"], results[f"{run}c-selection"]
     assert [o["cadre_id"] for o in withheld["withheld"]] == [f"{run}w-c1"] and withheld["appointed"] == []
     assert [o["cadre_id"] for o in clean["appointed"]] == [f"{run}c-c1"] and clean["withheld"] == []
