@@ -82,6 +82,7 @@ def test_the_public_sees_the_published_results(story: dict[str, Any], live_gatew
         return results if wanted <= set(results) else None
 
     results = wait_until(both_published, what="both results on the public board")
+    assert results is not None
     withheld, clean = results[f"{run}w-selection"], results[f"{run}c-selection"]
     assert [o["cadre_id"] for o in withheld["withheld"]] == [f"{run}w-c1"] and withheld["appointed"] == []
     assert [o["cadre_id"] for o in clean["appointed"]] == [f"{run}c-c1"] and clean["withheld"] == []
