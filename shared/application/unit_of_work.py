@@ -18,6 +18,7 @@ where events are kept and how a transaction begins and ends.
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -26,12 +27,19 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from shared.domain import Aggregate, EventRegistry, Repository
-from shared.domain.calendar import Clock
+from shared.domain.calendar import Clock, OrganisationCalendar
 from shared.domain.repository import EventLog, Snapshots
 from shared.errors import ConcurrencyConflict
 from shared.eventstore.records import Metadata, RecordedEvent
 
 A = TypeVar("A", bound=Aggregate)
+
+
+@functools.cache
+def shipped_calendar() -> OrganisationCalendar:
+    """The calendar years that come with the platform, read once per process."""
+    return OrganisationCalendar.shipped()
+
 
 #: How many times ``update`` runs a command again after a concurrent change.
 UPDATE_ATTEMPTS = 3
@@ -89,6 +97,11 @@ class UnitOfWork(Protocol):
     @property
     def clock(self) -> Clock:
         """The service's clock: use cases take ``now`` from it, and events are recorded at its time."""
+        ...
+
+    @property
+    def calendar(self) -> OrganisationCalendar:
+        """The organisation's working calendar: every deadline a use case sets counts on it."""
         ...
 
     def transaction(self) -> AbstractContextManager[Any]:
@@ -168,10 +181,18 @@ class UnitOfWorkBase(ABC):
     store: StreamStore
     snapshots: Snapshots
 
-    def __init__(self, service: str, registry: EventRegistry, clock: Clock, context: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        service: str,
+        registry: EventRegistry,
+        clock: Clock,
+        context: dict[str, Any] | None = None,
+        calendar: OrganisationCalendar | None = None,
+    ):
         self.service = service
         self.registry = registry
         self.clock = clock
+        self.calendar = calendar or shipped_calendar()
         self.context: dict[str, Any] = context if context is not None else {}
         self.command_id: str = self.context.get("causation_id") or str(uuid.uuid4())
         self.handling_event = False  # set while another service's event is being handled

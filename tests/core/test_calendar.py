@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from shared.domain.calendar import add_working_days
+import pytest
+
+from shared.domain.calendar import CalendarYear, OrganisationCalendar, add_working_days
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -27,3 +29,38 @@ def test_holidays_are_skipped() -> None:
     monday = dt.datetime(2026, 9, 28, 9, 0, tzinfo=SHANGHAI)
     national_day = [dt.date(2026, 10, d) for d in range(1, 8)]
     assert add_working_days(monday, 5, national_day).date() == dt.date(2026, 10, 12)
+
+
+# -- the organisation's calendar ------------------------------------------------------------
+
+
+def test_the_shipped_calendar_knows_the_national_day_holiday_and_its_make_up_days() -> None:
+    calendar = OrganisationCalendar.shipped()
+    assert {2026, 2027} <= set(calendar.years)
+    assert not calendar.is_working_day(dt.date(2026, 10, 5)), "a Monday inside the National Day holiday"
+    assert calendar.is_working_day(dt.date(2026, 10, 10)), "a Saturday made a working day (调休)"
+    assert calendar.years[2027].provisional and not calendar.years[2026].provisional
+
+
+def test_five_working_days_opened_before_national_day_run_past_it() -> None:
+    calendar = OrganisationCalendar.shipped()
+    opened = dt.datetime(2026, 9, 29, 10, 0, tzinfo=SHANGHAI)
+    # Sep 30, Oct 8, Oct 9, Oct 10 (a make-up Saturday), Oct 12: the window ends at midnight after the fifth
+    assert calendar.end_of_working_days(opened, 5) == dt.datetime(2026, 10, 13, 0, 0, tzinfo=SHANGHAI)
+    assert calendar.end_of_working_days(opened, 4) == dt.datetime(2026, 10, 11, 0, 0, tzinfo=SHANGHAI)
+
+
+def test_a_window_opened_on_a_saturday_still_gives_whole_working_days() -> None:
+    calendar = OrganisationCalendar.shipped()
+    saturday = dt.datetime(2026, 12, 5, 14, 0, tzinfo=SHANGHAI)
+    closes = calendar.end_of_working_days(saturday, 5)
+    assert closes == dt.datetime(2026, 12, 12, 0, 0, tzinfo=SHANGHAI)
+    assert calendar.working_days_between(saturday.date(), (closes - dt.timedelta(seconds=1)).date()) == 5
+
+
+def test_a_year_cannot_make_one_day_both_a_holiday_and_a_working_day() -> None:
+    day = dt.date(2026, 10, 10)
+    with pytest.raises(ValueError, match="both"):
+        CalendarYear(2026, frozenset({day}), frozenset({day}), "test")
+    with pytest.raises(ValueError, match="not in 2026"):
+        CalendarYear(2026, frozenset({dt.date(2027, 1, 1)}), frozenset(), "test")
