@@ -1,12 +1,16 @@
 """The appointment under public watch, end to end, through the gateway: ``make demo``.
 
-Two selections run side by side against the platform:
+Three selections run side by side against the platform (recommendation and
+committee votes by secret ballot, notices on the organisation's calendar):
 
 * withheld: the pre-appointment notice opens → a member of the public objects
   (feedback, through the public endpoint, no account) → supervision opens a
   case from the routed complaint, holds the joint meeting, finds it
   substantiated → the notice period passes → cadre withholds the appointment;
-* clean: the notice opens → nobody objects → the nominee is appointed.
+* clean: the notice opens → nobody objects → the nominee is appointed;
+* postponed: an objection opens a case that is still under investigation when
+  the notice ends → cadre postpones the appointment → the case is found
+  unsubstantiated → cadre appoints, recording the notice and the case.
 
 The department and the supervision office act over HTTP with bearer tokens
 minted by the local token issuer (the ``tokens`` key in ``SECURITY_KEYS_DIR``);
@@ -26,13 +30,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 import signal
 import subprocess
 import sys
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -57,6 +62,22 @@ def say(service: str, step: str, detail: str = "") -> None:
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
     return wait_until(predicate, timeout, 0.1, what)
+
+
+def window(view: dict[str, Any], which: str) -> dt.timedelta:
+    """How long the view's preview or notice runs (whole working days on the calendar), in whole minutes, plus one.
+
+    Whole minutes: the offset clock then moves by whole seconds, as it always has.
+    """
+    opens, closes = (dt.datetime.fromisoformat(view[f"{which}_{end}_at"]) for end in ("opens", "closes"))
+    return dt.timedelta(minutes=math.ceil((closes - opens).total_seconds() / 60) + 1)
+
+
+def pass_window(view: dict[str, Any], which: str, move_clock: MoveClock) -> None:
+    """Move the platform's clock past the window the view shows."""
+    delta = window(view, which)
+    move_clock(delta)
+    say("clock", f"+{delta.days} days {delta.seconds // 3600} h", f"the {which} window has passed")
 
 
 def run_selection(
@@ -88,15 +109,17 @@ def run_selection(
         view = cadre.register_candidate(process_id=process_id, cadre_id=cadre_id)
     say("cadre", "CandidateRegistered x3", f"phase {view['phase']}")
     cadre.open_recommendation(process_id=process_id)
-    for n, choice in enumerate([candidates[0]] * 5 + [candidates[1]] * 3 + [candidates[2]] * 2):
-        cadre.cast_recommendation(process_id=process_id, voter_id=f"{tag}-voter{n}", cadre_ids=[choice])
-    say("cadre", "RecommendationBallotCast x10", "democratic recommendation")
+    box = [[candidates[0]]] * 5 + [[candidates[1]]] * 3 + [[candidates[2]]] * 2
+    for n in range(len(box)):
+        cadre.cast_recommendation(process_id=process_id, voter_id=f"{tag}-voter{n}")
+    say("cadre", "VoterTookPart x10", "democratic recommendation, by secret ballot")
+    cadre.count_recommendation(process_id=process_id, ballots=box)
+    say("cadre", "BallotCounted", "the box counted: 5, 3 and 2 (no ballot names its voter)")
     view = cadre.draw_shortlist(process_id=process_id, cadre_ids=candidates[:2])
     say("cadre", "ShortlistDrawn", f"2 candidates for 1 post: phase {view['phase']}")
     view = cadre.publish_assessment_preview(process_id=process_id, working_days=3)
     say("cadre", "AssessmentPreviewPublished", f"the public may comment: phase {view['phase']}")
-    move_clock(dt.timedelta(days=5))
-    say("clock", "+5 days", "the preview window has passed")
+    pass_window(view, "preview", move_clock)
     cadre.start_assessment(
         process_id=process_id,
         criteria=[
@@ -116,9 +139,12 @@ def run_selection(
     say("cadre", "CandidateAssessed x2", totals)
     members = [f"{tag}-member{n}" for n in range(9)]
     cadre.convene_committee(process_id=process_id, members=members, present=members[:7])
-    for n, member in enumerate(members[:7]):
-        cadre.cast_committee_vote(process_id=process_id, member_id=member, cadre_id=candidates[0], approve=n < 6)
-        cadre.cast_committee_vote(process_id=process_id, member_id=member, cadre_id=candidates[1], approve=n < 2)
+    post_id = f"{tag}-post"
+    for member in members[:7]:
+        cadre.cast_committee_vote(process_id=process_id, member_id=member, post_id=post_id)
+    ballots = [[candidates[0], candidates[1]]] * 2 + [[candidates[0]]] * 4 + [[]]  # one blank
+    cadre.count_committee_vote(process_id=process_id, post_id=post_id, ballots=ballots)
+    say("cadre", "BallotCounted", f"the committee's secret ballot for {post_id}")
     view = cadre.conclude_committee_vote(process_id=process_id)
     nominee = next(c for c in view["candidates"] if c["nominated_post"])
     say("cadre", "CommitteeVoteConcluded", f"{nominee['cadre_id']} approved by {nominee['approvals']} of 9 members")
@@ -126,61 +152,79 @@ def run_selection(
     say("cadre", "PublicNoticeOpened", f"5 working days, until {view['notice_closes_at'][:16]}")
     if during_notice is not None:
         during_notice(view)
-    move_clock(dt.timedelta(days=8))
-    say("clock", "+8 days", "the notice period has passed")
+    pass_window(view, "notice", move_clock)
     view = cadre.close_selection(process_id=process_id)
     for candidate in view["candidates"]:
-        if candidate["result"]:
+        if candidate["result"] in ("appointed", "withheld"):
             event = "CandidateAppointed" if candidate["result"] == "appointed" else "AppointmentWithheld"
             say("cadre", event, f"{candidate['cadre_id']}: {candidate['result']}; phase {view['phase']}")
     return view
+
+
+def object_during_notice(rpc: Any, view: dict[str, Any], text: str) -> dict[str, Any]:
+    """A member of the public objects to the nominee (public endpoint); supervision opens a case; cadre notes it."""
+    process_id = view["process_id"]
+    nominee = next(c["cadre_id"] for c in view["candidates"] if c["nominated_post"])
+    notice = wait_for(
+        lambda: next((n for n in rpc.feedback.open_notices()["items"] if n["process_id"] == process_id), None),
+        "feedback to hear of the notice",
+    )
+    receipt = rpc.feedback.submit(
+        channel="notice_comment",
+        category="complaint_about_cadre",
+        text=text,
+        cadre_id=nominee,
+        notice_id=notice["notice_id"],
+    )
+    say("feedback", "SubmissionReceived", f"objection to {nominee}, receipt code {receipt['receipt_code'][:6]}...")
+    say("feedback", "ComplaintRoutedToSupervision", f"routed to {receipt['routed_to']}")
+    case = wait_for(
+        lambda: next((c for c in rpc.supervision.cases(cadre_id=nominee)["items"]), None),
+        "supervision to open a case",
+    )
+    say("supervision", "CaseOpened", f"{case['case_id']} from the complaint")
+    wait_for(
+        lambda: any(
+            s["step"] == "supervision_case"
+            for s in rpc.cadre.candidate_journey(process_id=process_id, cadre_id=nominee)["steps"]
+        ),
+        "cadre to note the case",
+    )
+    say("cadre", "SupervisionCaseNoted", "the case holds the appointment until it concludes")
+    return {"case_id": case["case_id"], "nominee": nominee, "process_id": process_id}
+
+
+def investigate(rpc: Any, case_id: str, substantiated: bool) -> None:
+    """Supervision investigates with discipline inspection and records the outcome."""
+    rpc.supervision.assign_case(case_id=case_id, investigator="investigator Zhao")
+    say("supervision", "CaseAssigned", "investigator Zhao")
+    rpc.supervision.hold_joint_meeting(
+        case_id=case_id,
+        participants=[
+            {"name": "Zhao", "role": "organization"},
+            {"name": "Qian", "role": "discipline_inspection"},
+        ],
+        decision="the facts are established" if substantiated else "the facts are not borne out",
+    )
+    say("supervision", "JointMeetingHeld", "with discipline inspection")
+    outcome = rpc.supervision.record_outcome(
+        case_id=case_id,
+        substantiated=substantiated,
+        reasons="gifts confirmed by records" if substantiated else "the records show no gift",
+    )
+    say("supervision", "SupervisionOutcomeRecorded", f"substantiated: {outcome['outcome']}")
 
 
 def object_and_substantiate(rpc: Any, tag: str) -> Callable[[dict[str, Any]], None]:
     """During the notice: an objection, a case, a joint meeting, a substantiated outcome."""
 
     def during_notice(view: dict[str, Any]) -> None:
-        process_id = view["process_id"]
-        nominee = next(c["cadre_id"] for c in view["candidates"] if c["nominated_post"])
-        notice = wait_for(
-            lambda: next((n for n in rpc.feedback.open_notices()["items"] if n["process_id"] == process_id), None),
-            "feedback to hear of the notice",
-        )
-        receipt = rpc.feedback.submit(
-            channel="notice_comment",
-            category="complaint_about_cadre",
-            text=f"{nominee} took gifts from a contractor while in the township office.",
-            cadre_id=nominee,
-            notice_id=notice["notice_id"],
-        )
-        say("feedback", "SubmissionReceived", f"objection to {nominee}, receipt code {receipt['receipt_code'][:6]}...")
-        say("feedback", "ComplaintRoutedToSupervision", f"routed to {receipt['routed_to']}")
-        case = wait_for(
-            lambda: next((c for c in rpc.supervision.cases(cadre_id=nominee)["items"]), None),
-            "supervision to open a case",
-        )
-        say("supervision", "CaseOpened", f"{case['case_id']} from the complaint")
-        rpc.supervision.assign_case(case_id=case["case_id"], investigator="investigator Zhao")
-        say("supervision", "CaseAssigned", "investigator Zhao")
-        rpc.supervision.hold_joint_meeting(
-            case_id=case["case_id"],
-            participants=[
-                {"name": "Zhao", "role": "organization"},
-                {"name": "Qian", "role": "discipline_inspection"},
-            ],
-            decision="the facts are established",
-        )
-        say("supervision", "JointMeetingHeld", "with discipline inspection")
-        outcome = rpc.supervision.record_outcome(
-            case_id=case["case_id"],
-            substantiated=True,
-            reasons="gifts confirmed by records",
-        )
-        say("supervision", "SupervisionOutcomeRecorded", f"substantiated: {outcome['outcome']}")
+        case = object_during_notice(rpc, view, "The nominee took gifts from a contractor while in the township office.")
+        investigate(rpc, case["case_id"], substantiated=True)
         wait_for(
             lambda: any(
                 s["step"] == "supervision_outcome"
-                for s in rpc.cadre.candidate_journey(process_id=process_id, cadre_id=nominee)["steps"]
+                for s in rpc.cadre.candidate_journey(process_id=case["process_id"], cadre_id=case["nominee"])["steps"]
             ),
             "cadre to note the outcome",
         )
@@ -189,29 +233,69 @@ def object_and_substantiate(rpc: Any, tag: str) -> Callable[[dict[str, Any]], No
     return during_notice
 
 
+def object_and_leave_open(rpc: Any, cases: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+    """During the notice: an objection and a case, still under investigation when the notice ends."""
+
+    def during_notice(view: dict[str, Any]) -> None:
+        cases.update(object_during_notice(rpc, view, "The nominee's relative won a township contract."))
+
+    return during_notice
+
+
+def conclude_postponed(rpc: Any, case: dict[str, Any]) -> dict[str, Any]:
+    """The case that postponed the appointment concludes unsubstantiated; cadre appoints. Returns the journey."""
+    investigate(rpc, case["case_id"], substantiated=False)
+
+    def appointed() -> dict[str, Any] | None:
+        journey = rpc.cadre.candidate_journey(process_id=case["process_id"], cadre_id=case["nominee"])
+        return journey if journey["steps"][-1]["step"] in ("appointed", "withheld") else None
+
+    journey = wait_for(appointed, "cadre to decide the postponed appointment")
+    last = journey["steps"][-1]
+    say("cadre", "CandidateAppointed", f"{case['nominee']}: {last['step']} (case {case['case_id']} not substantiated)")
+    return dict(journey)
+
+
 @dataclass(frozen=True)
 class Outcome:
     withheld: list[str]
     appointed: list[str]
     withheld_nominee: str
     clean_nominee: str
+    postponed: list[str] = field(default_factory=list)  # postponed at the close of the third path
+    appointed_after_case: list[str] = field(default_factory=list)  # then appointed once the case concluded
+    postponed_nominee: str = ""
 
     @property
     def passed(self) -> bool:
-        return self.withheld == [self.withheld_nominee] and self.appointed == [self.clean_nominee]
+        return (
+            self.withheld == [self.withheld_nominee]
+            and self.appointed == [self.clean_nominee]
+            and self.postponed == [self.postponed_nominee]
+            and self.appointed_after_case == [self.postponed_nominee]
+        )
 
 
 def appointment_under_public_watch(rpc: Any, move_clock: MoveClock, run: str) -> Outcome:
-    """Both paths; returns who was withheld on the first and appointed on the second."""
+    """Three paths: withheld after a substantiated objection; appointed after a clean notice; postponed while a
+    case is open, then appointed once it is found unsubstantiated."""
     print(f"\nThe withheld path (run {run}):")
     withheld = run_selection(rpc.cadre, move_clock, f"{run}w", during_notice=object_and_substantiate(rpc, run))
     print(f"\nThe clean path (run {run}):")
     clean = run_selection(rpc.cadre, move_clock, f"{run}c")
+    print(f"\nThe postponed path (run {run}):")
+    case: dict[str, Any] = {}
+    postponed = run_selection(rpc.cadre, move_clock, f"{run}p", during_notice=object_and_leave_open(rpc, case))
+    say("cadre", "AppointmentPostponed", f"phase {postponed['phase']}: the case is still open")
+    journey = conclude_postponed(rpc, case)
     return Outcome(
         withheld=[c["cadre_id"] for c in withheld["candidates"] if c["result"] == "withheld"],
         appointed=[c["cadre_id"] for c in clean["candidates"] if c["result"] == "appointed"],
         withheld_nominee=f"{run}w-c1",
         clean_nominee=f"{run}c-c1",
+        postponed=[c["cadre_id"] for c in postponed["candidates"] if c["result"] == "postponed"],
+        appointed_after_case=[journey["cadre_id"]] if journey["steps"][-1]["step"] == "appointed" else [],
+        postponed_nominee=f"{run}p-c1",
     )
 
 
@@ -237,12 +321,12 @@ def through_gateway(
 
 
 def published(base_url: str, run: str) -> None:
-    """What the public board of results shows for this run's two selections (once its read model has them)."""
+    """What the public board of results shows for this run's three selections (once its read model has them)."""
     board = GatewayClient(base_url).cadre
 
     def this_run() -> list[dict[str, Any]]:
         results = [r for r in board.published_results(limit=50)["items"] if r["process_id"].startswith(run)]
-        return results if len(results) == 2 else []
+        return results if len(results) == 3 else []
 
     for result in sorted(wait_for(this_run, "the published results"), key=lambda r: r["process_id"], reverse=True):
         appointed = ", ".join(o["cadre_id"] for o in result["appointed"]) or "nobody"
@@ -306,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"withheld: {outcome.withheld or 'nobody'} (expected {outcome.withheld_nominee})")
     print(f"appointed: {outcome.appointed or 'nobody'} (expected {outcome.clean_nominee})")
+    print(f"postponed: {outcome.postponed or 'nobody'} (expected {outcome.postponed_nominee})")
+    print(f"then appointed: {outcome.appointed_after_case or 'nobody'} (expected {outcome.postponed_nominee})")
     print("demo passed" if outcome.passed else "demo FAILED")
     return 0 if outcome.passed else 1
 

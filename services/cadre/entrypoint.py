@@ -12,7 +12,7 @@ from services.cadre.domain.appraisal import AppraisalCycle
 from services.cadre.domain.cadre_record import CadreRecord
 from services.cadre.domain.events import registry
 from services.cadre.domain.selection import SelectionProcess
-from services.cadre.inbound import CreditTotal, SupervisionOutcome
+from services.cadre.inbound import CaseOpened, CreditTotal, SupervisionOutcome
 from services.cadre.read_models import appraisals as appraisal_queries
 from services.cadre.read_models import cadres as cadre_queries
 from services.cadre.read_models import notices as notice_queries
@@ -46,6 +46,14 @@ class CadreService(ServiceBase):
     def open_registration(self, request: m.OnSelection) -> SelectionView:
         return selection_work.open_registration(request, self.uow)
 
+    @rpc_method(request=m.ExtendRegistration, response=SelectionView)
+    def extend_registration(self, request: m.ExtendRegistration) -> SelectionView:
+        return selection_work.extend_registration(request, self.uow)
+
+    @rpc_method(request=m.CancelSelection, response=SelectionView)
+    def cancel_selection(self, request: m.CancelSelection) -> SelectionView:
+        return selection_work.cancel_selection(request, self.uow)
+
     @rpc_method(request=m.RegisterCandidate, response=SelectionView)
     def register_candidate(self, request: m.RegisterCandidate) -> SelectionView:
         return selection_work.register_candidate(request, self.uow)
@@ -57,6 +65,10 @@ class CadreService(ServiceBase):
     @rpc_method(request=m.CastRecommendation, response=SelectionView)
     def cast_recommendation(self, request: m.CastRecommendation) -> SelectionView:
         return selection_work.cast_recommendation(request, self.uow)
+
+    @rpc_method(request=m.CountRecommendation, response=SelectionView)
+    def count_recommendation(self, request: m.CountRecommendation) -> SelectionView:
+        return selection_work.count_recommendation(request, self.uow)
 
     @rpc_method(request=m.MakeStatement, response=SelectionView)
     def make_statement(self, request: m.MakeStatement) -> SelectionView:
@@ -85,6 +97,10 @@ class CadreService(ServiceBase):
     @rpc_method(request=m.CastCommitteeVote, response=SelectionView)
     def cast_committee_vote(self, request: m.CastCommitteeVote) -> SelectionView:
         return selection_work.cast_committee_vote(request, self.uow)
+
+    @rpc_method(request=m.CountCommitteeVote, response=SelectionView)
+    def count_committee_vote(self, request: m.CountCommitteeVote) -> SelectionView:
+        return selection_work.count_committee_vote(request, self.uow)
 
     @rpc_method(request=m.OnSelection, response=SelectionView)
     def conclude_committee_vote(self, request: m.OnSelection) -> SelectionView:
@@ -165,6 +181,10 @@ class CadreService(ServiceBase):
         return appraisal_queries.appraisal_results(self.uow, query)
 
     # -- other services' events ---------------------------------------------------------------
+
+    @handles("supervision", "CaseOpened", payload=CaseOpened)
+    def on_case_opened(self, case: CaseOpened, record: RecordedEvent) -> None:
+        selection_work.note_case_opened(case, record, self.uow)
 
     @handles("supervision", "SupervisionOutcomeRecorded", payload=SupervisionOutcome)
     def on_supervision_outcome(self, outcome: SupervisionOutcome, record: RecordedEvent) -> None:

@@ -8,6 +8,7 @@ payload that breaks them is dead-lettered, never applied.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -24,6 +25,21 @@ class SupervisionOutcome:
     cadre_id: str = field(metadata=ID)
     substantiated: bool
     process_id: str | None = field(default=None, metadata=ID)
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    """supervision's ``CaseOpened``: a case about a cadre opened (its id is the event's stream's).
+
+    ``process_id`` names the selection when the complaint or the department
+    named it; without it, the case reaches every running selection where the
+    cadre stands.
+    """
+
+    cadre_id: str = field(metadata=ID)
+    opened_at: dt.datetime
+    process_id: str | None = field(default=None, metadata=ID)
+    submission_id: str | None = field(default=None, metadata=ID)
 
 
 @dataclass(frozen=True)

@@ -61,14 +61,37 @@ class CreateSelection(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExtendRegistration(OnSelection):
+    """Registration kept open (or opened again) for more working days."""
+
+    working_days: int = field(default=5, metadata={"validate": validate.Range(min=1, max=30)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelSelection(OnSelection):
+    """The selection ends without appointments; the reason is required."""
+
+    reason: str = field(metadata={"validate": validate.Length(min=1, max=2000)})  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, kw_only=True)
 class RegisterCandidate(OnSelection):
     cadre_id: str = field(metadata=ID)
 
 
 @dataclass(frozen=True, kw_only=True)
 class CastRecommendation(OnSelection):
+    """A voter takes part in a secret recommendation ballot: who, never whom they name."""
+
     voter_id: str = field(metadata=ID)
-    cadre_ids: list[str] = field(metadata=ids())
+    round: Round = field(default=Round.MEETING, metadata={"by_value": True})
+
+
+@dataclass(frozen=True, kw_only=True)
+class CountRecommendation(OnSelection):
+    """The box counted: each ballot is the list of candidates it names (no voter id; an empty one is blank)."""
+
+    ballots: list[list[str]] = field(metadata=ids())
     round: Round = field(default=Round.MEETING, metadata={"by_value": True})
 
 
@@ -108,14 +131,25 @@ class ConveneCommittee(OnSelection):
 
 @dataclass(frozen=True, kw_only=True)
 class CastCommitteeVote(OnSelection):
+    """A member present takes part in a post's secret ballot."""
+
     member_id: str = field(metadata=ID)
-    cadre_id: str = field(metadata=ID)
-    approve: bool
+    post_id: str = field(metadata=ID)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CountCommitteeVote(OnSelection):
+    """A post's box counted: each ballot lists the candidates it approves for the post (no member id)."""
+
+    post_id: str = field(metadata=ID)
+    ballots: list[list[str]] = field(metadata=ids())
 
 
 @dataclass(frozen=True, kw_only=True)
 class OpenPublicNotice(OnSelection):
-    working_days: int = field(default=5, metadata={"validate": validate.Range(min=1, max=30)})
+    """At least 5 working days (the regulation's minimum); a longer notice may be asked for."""
+
+    working_days: int = field(default=5, metadata={"validate": validate.Range(min=5, max=30)})
 
 
 @dataclass(frozen=True)

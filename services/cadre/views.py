@@ -48,6 +48,9 @@ class SelectionView:
     posts: list[PostView]
     candidates: list[CandidateView]
     notice_closes_at: dt.datetime | None
+    notice_opens_at: dt.datetime | None = None
+    preview_opens_at: dt.datetime | None = None
+    preview_closes_at: dt.datetime | None = None
 
 
 def selection_view(process: SelectionProcess) -> SelectionView:
@@ -76,6 +79,9 @@ def selection_view(process: SelectionProcess) -> SelectionView:
             for c in s.candidates.values()
         ],
         notice_closes_at=s.notice.closes_at if s.notice else None,
+        notice_opens_at=s.notice.opens_at if s.notice else None,
+        preview_opens_at=s.preview.opens_at if s.preview else None,
+        preview_closes_at=s.preview.closes_at if s.preview else None,
     )
 
 

@@ -10,7 +10,7 @@ from services.feedback import messages as m
 from services.feedback import read_models
 from services.feedback.domain.events import registry
 from services.feedback.domain.submission import Submission
-from services.feedback.inbound import PublishedNotice
+from services.feedback.inbound import OpenedNotice, PublishedNotice, SupervisionCase, SupervisionOutcome
 from services.feedback.read_models import notices as notice_queries
 from services.feedback.read_models import statistics as statistics_queries
 from services.feedback.read_models import submissions as submission_queries
@@ -18,6 +18,7 @@ from services.feedback.read_models.notices import NoticeView
 from services.feedback.read_models.statistics import StatisticsRow
 from services.feedback.read_models.submissions import CaseView, StaffRow
 from services.feedback.service_layer import deadlines as deadline_work
+from services.feedback.service_layer import loop as loop_work
 from services.feedback.service_layer import notices as notice_work
 from services.feedback.service_layer import submissions as submission_work
 from services.feedback.views import BreachCount, Receipt, SubmissionAck
@@ -66,6 +67,22 @@ class FeedbackService(ServiceBase):
     def resolve(self, request: m.ReplyTo) -> SubmissionAck:
         return submission_work.resolve(request, self.uow)
 
+    @rpc_method(request=m.Reject, response=SubmissionAck)
+    def reject(self, request: m.Reject) -> SubmissionAck:
+        return submission_work.reject(request, self.uow)
+
+    @rpc_method(request=m.Transfer, response=SubmissionAck)
+    def transfer(self, request: m.Transfer) -> SubmissionAck:
+        return submission_work.transfer(request, self.uow)
+
+    @rpc_method(request=m.Merge, response=SubmissionAck)
+    def merge(self, request: m.Merge) -> SubmissionAck:
+        return submission_work.merge(request, self.uow)
+
+    @rpc_method(request=m.Reopen, response=SubmissionAck)
+    def reopen(self, request: m.Reopen) -> SubmissionAck:
+        return submission_work.reopen(request, self.uow)
+
     @rpc_method(request=m.StaffQuery, response=StaffRow, many=True)
     def submissions(self, query: m.StaffQuery) -> list[StaffRow]:
         return submission_queries.staff_queue(self.uow, query)
@@ -82,7 +99,11 @@ class FeedbackService(ServiceBase):
     def periodic_deadline_check(self) -> None:
         deadline_work.check_deadlines(self.uow)
 
-    # -- the cadre service's notices -----------------------------------------------------------
+    # -- notices: the generic one, and cadre's older events that stores still hold --------------
+
+    @handles("cadre", "NoticeOpened", payload=OpenedNotice)
+    def on_notice_opened(self, notice: OpenedNotice, record: RecordedEvent) -> None:
+        notice_work.note_opened(notice_work.CADRE, notice, record, self.uow)
 
     @handles("cadre", "AssessmentPreviewPublished", payload=PublishedNotice)
     def on_assessment_preview(self, notice: PublishedNotice, record: RecordedEvent) -> None:
@@ -91,3 +112,16 @@ class FeedbackService(ServiceBase):
     @handles("cadre", "PublicNoticeOpened", payload=PublishedNotice)
     def on_public_notice(self, notice: PublishedNotice, record: RecordedEvent) -> None:
         notice_work.note_notice(notice_work.PRE_APPOINTMENT, notice, record, self.uow)
+
+    # -- the loop closed: what the services a submission was routed to answer ---------------------
+
+    @handles("supervision", "CaseOpened", payload=SupervisionCase)
+    def on_case_opened(self, case: SupervisionCase, record: RecordedEvent) -> None:
+        loop_work.case_opened(case, record, self.uow)
+
+    @handles("supervision", "SupervisionOutcomeRecorded", payload=SupervisionOutcome)
+    def on_supervision_outcome(self, outcome: SupervisionOutcome, record: RecordedEvent) -> None:
+        loop_work.outcome_recorded(outcome, record, self.uow)
+
+    # training's answers, once the training service exists and publishes them (loop_work.answer_from_training):
+    # @handles("training", "<its answer event>", payload=TrainingAnswer) -> loop_work.answer_from_training(...)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from marshmallow import validate
 
 from services.feedback.domain.policy import Category, Channel
-from shared.application.commands import FROM_CALLER, FROM_CLIENT, ID, LONG_TEXT, TEXT_LIMIT, Idempotent
+from shared.application.commands import FROM_CALLER, FROM_CLIENT, ID, LONG_TEXT, NAME, TEXT_LIMIT, Command, Idempotent
 
 RECEIPT = {"validate": validate.Length(min=16, max=64)}
 
@@ -63,7 +63,46 @@ class Close(Idempotent):
     comment: str = field(default="", metadata={"validate": validate.Length(max=TEXT_LIMIT)})
 
 
+@dataclass(frozen=True, kw_only=True)
+class OnSubmission(Command):
+    """A department's command on one submission: ``actor`` is the verified caller."""
+
+    submission_id: str = field(metadata=ID)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reject(OnSubmission):
+    """Decline to take it up (不予受理): ``reason`` is what the submitter reads."""
+
+    reason: str = field(metadata=LONG_TEXT)  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transfer(OnSubmission):
+    """Hand it to another office or channel (``to``), with a note of why."""
+
+    to: str = field(metadata=NAME)
+    note: str = field(default="", metadata={"validate": validate.Length(max=TEXT_LIMIT)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Merge(OnSubmission):
+    """``submission_id`` is a duplicate of ``into``: its submitter reads that one's answers."""
+
+    into: str = field(metadata=ID)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reopen(OnSubmission):
+    """Take up again what was resolved, rejected or closed; ``reason`` says why."""
+
+    reason: str = field(metadata=LONG_TEXT)  # type: ignore[assignment]
+
+
+STATUSES = ["open", "resolved", "rejected", "merged", "closed"]
+
+
 @dataclass(frozen=True)
 class StaffQuery:
-    status: str = field(default="open", metadata={"validate": validate.OneOf(["open", "resolved", "closed"])})
+    status: str = field(default="open", metadata={"validate": validate.OneOf(STATUSES)})
     limit: int = field(default=100, metadata={"validate": validate.Range(min=1, max=1000)})

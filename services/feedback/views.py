@@ -18,6 +18,7 @@ class Receipt:
     resolution_due: dt.datetime
     routed_to: str | None
     identity_kept: bool
+    notice_id: str | None = None  # the open notice it was attached to, named or not
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,16 @@ class SubmissionAck:
 
 def submission_ack(submission: Submission) -> SubmissionAck:
     state = submission.state
-    status = "closed" if state.closed else ("resolved" if state.resolved else "open")
+    if state.merged_into is not None:
+        status = "merged"
+    elif state.closed:
+        status = "closed"
+    elif state.resolved:
+        status = "resolved"
+    elif state.rejected:
+        status = "rejected"
+    else:
+        status = "open"
     return SubmissionAck(submission.id, submission.version, status)
 
 

@@ -13,9 +13,10 @@ import datetime as dt
 from contextlib import AbstractContextManager
 from typing import Any
 
+from shared.application.calendars import CalendarBook
 from shared.application.unit_of_work import UnitOfWorkBase, Writer
 from shared.domain import EventRegistry
-from shared.domain.calendar import ManualClock
+from shared.domain.calendar import ManualClock, OrganisationCalendar
 from shared.eventstore.memory import InMemoryEventStore, InMemorySnapshotStore, MemoryTransaction
 from shared.eventstore.records import RecordedEvent
 
@@ -26,7 +27,8 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
     """One service's aggregates in memory, on a clock that moves only when told.
 
     ``events`` lists everything committed, in order, for tests to look at.
-    Units given the same ``store`` and ``snapshots`` are workers of one service.
+    Units given the same ``store`` and ``snapshots`` are workers of one service
+    (give them the same ``calendars`` too, to share its calendar as a container does).
     """
 
     clock: ManualClock
@@ -41,9 +43,11 @@ class InMemoryUnitOfWork(UnitOfWorkBase):
         context: dict[str, Any] | None = None,
         store: InMemoryEventStore | None = None,
         snapshots: InMemorySnapshotStore | None = None,
+        calendar: OrganisationCalendar | None = None,
+        calendars: CalendarBook | None = None,
     ) -> None:
         clock = clock or ManualClock(DEFAULT_START)
-        super().__init__(service, registry, clock, context)
+        super().__init__(service, registry, clock, context, calendar, calendars)
         self.store = store or InMemoryEventStore(service, clock=clock.now)
         self.snapshots = snapshots or InMemorySnapshotStore()
 

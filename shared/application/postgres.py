@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg2.extensions
 
+from shared.application.calendars import CalendarBook
 from shared.application.unit_of_work import UnitOfWorkBase
 from shared.db.database import Connection, Database
 from shared.domain import EventRegistry
@@ -31,6 +32,9 @@ class TransactionAborted(RuntimeError):
 class PostgresUnitOfWork(UnitOfWorkBase):
     """A worker's store, repositories and transactions, on its own connection.
 
+    ``calendars`` is the service's ``CalendarBook`` (one per container, so
+    that the calendar is read from the store once, not per command).
+
     ``on_commit`` is told how many events each committed transaction appended
     (the runtime counts them in its metrics).
     """
@@ -46,8 +50,9 @@ class PostgresUnitOfWork(UnitOfWorkBase):
         clock: Clock,
         context: dict[str, Any] | None = None,
         on_commit: Callable[[int], None] | None = None,
+        calendars: CalendarBook | None = None,
     ) -> None:
-        super().__init__(service, registry, clock, context)
+        super().__init__(service, registry, clock, context, calendars=calendars)
         self.database = database
         self.store = EventStore(database, service, clock=clock.now)
         self.snapshots = SnapshotStore(database, service)

@@ -26,8 +26,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from shared.application.calendars import CalendarBook
 from shared.domain import Aggregate, EventRegistry, Repository
-from shared.domain.calendar import Clock, OrganisationCalendar
+from shared.domain.calendar import CalendarYearLoaded, Clock, OrganisationCalendar
 from shared.domain.repository import EventLog, Snapshots
 from shared.errors import ConcurrencyConflict
 from shared.eventstore.records import Metadata, RecordedEvent
@@ -46,9 +47,11 @@ UPDATE_ATTEMPTS = 3
 
 
 class StreamStore(EventLog, Protocol):
-    """What a unit of work needs of its event store: streams, and the story each began."""
+    """What a unit of work needs of its event store: streams, their versions, and the story each began."""
 
     def origin_correlation(self, stream_id: str, *, conn: Any = None) -> str | None: ...
+
+    def stream_version(self, stream_id: str, *, conn: Any = None) -> int: ...
 
 
 class Authored(Protocol):
@@ -101,7 +104,25 @@ class UnitOfWork(Protocol):
 
     @property
     def calendar(self) -> OrganisationCalendar:
-        """The organisation's working calendar: every deadline a use case sets counts on it."""
+        """The organisation's working calendar: every deadline a use case sets counts on it.
+
+        The years loaded into the service's store over the shipped ones
+        (``shared.application.calendars``).
+        """
+        ...
+
+    @property
+    def calendars(self) -> CalendarBook:
+        """Where ``calendar`` comes from: the service's calendar, kept between commands."""
+        ...
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a ``transaction()`` block is open."""
+        ...
+
+    def after_commit(self, action: Callable[[], object]) -> None:
+        """Run ``action`` once the outermost transaction has committed (never if it rolls back); now, outside one."""
         ...
 
     def transaction(self) -> AbstractContextManager[Any]:
@@ -188,16 +209,21 @@ class UnitOfWorkBase(ABC):
         clock: Clock,
         context: dict[str, Any] | None = None,
         calendar: OrganisationCalendar | None = None,
+        calendars: CalendarBook | None = None,
     ):
         self.service = service
         self.registry = registry
+        if CalendarYearLoaded.type_name() not in registry:
+            registry.register(CalendarYearLoaded)  # every service keeps its calendar years
         self.clock = clock
-        self.calendar = calendar or shipped_calendar()
+        self._calendar = calendar  # a calendar given (a test's) is counted on as it is
+        self.calendars = calendars if calendars is not None else CalendarBook()
         self.context: dict[str, Any] = context if context is not None else {}
         self.command_id: str = self.context.get("causation_id") or str(uuid.uuid4())
         self.handling_event = False  # set while another service's event is being handled
         self._tx: Any = None  # the open transaction, while there is one
         self._depth = 0
+        self._after_commit: list[Callable[[], object]] = []
 
     # -- what an implementation provides ---------------------------------------------
 
@@ -223,6 +249,13 @@ class UnitOfWorkBase(ABC):
     def _saved(self, recorded: list[RecordedEvent]) -> None:  # noqa: B027 (a hook, empty by default)
         """Called with what each save stored (the PostgreSQL one counts it for metrics)."""
 
+    @property
+    def calendar(self) -> OrganisationCalendar:
+        """The calendar this unit counts on: the one it was given, else the service's book's (kept there)."""
+        if self._calendar is not None:
+            return self._calendar
+        return self.calendars.current(self)
+
     # -- transactions --------------------------------------------------------------------
 
     @property
@@ -242,12 +275,23 @@ class UnitOfWorkBase(ABC):
             self._depth -= 1
             if self._depth == 0:
                 self._tx = None
+                self._after_commit.clear()
                 self._rollback(tx)
             raise
         self._depth -= 1
         if self._depth == 0:
             self._tx = None
+            actions, self._after_commit = self._after_commit, []
             self._commit(tx)
+            for action in actions:
+                action()
+
+    def after_commit(self, action: Callable[[], object]) -> None:
+        """Run ``action`` once the outermost transaction has committed (never if it rolls back); now, outside one."""
+        if self._depth == 0:
+            action()
+        else:
+            self._after_commit.append(action)
 
     # -- tracing -----------------------------------------------------------------------
 

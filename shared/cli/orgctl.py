@@ -2,7 +2,8 @@
 
 Auditors: read any record as it was at any moment, follow a chain of causes
 across services, and prove nothing was altered. Operators: the platform's
-state at a glance, projections replayed, dead letters replayed.
+state at a glance, projections replayed, dead letters replayed, the
+organisation's calendar loaded into every service.
 
 Exit codes scripts can trust: 0 all well; 1 the command found a problem (a
 service not ready, the log altered, a projection that differs, nothing
@@ -85,12 +86,12 @@ def _status(name: str) -> dict[str, Any]:
 
 @app.command()
 def status(as_json: JsonOption = False) -> None:
-    """Each service: alive, ready, relay lag, dead letters, events stored."""
+    """Each service: alive, ready, relay lag, dead letters, events stored, the calendar years it counts on."""
     rows = [_status(name) for name in existing_services()]
     if as_json:
         _emit(rows)
     else:
-        table = Table("service", "alive", "ready", "relay lag", "leader", "dead letters", "events stored")
+        table = Table("service", "alive", "ready", "relay lag", "leader", "dead letters", "events stored", "calendar")
         for r in rows:
             lag = f"{r.get('relay_lag_events', '-')} ev / {r.get('relay_lag_seconds', 0):.1f} s" if r["alive"] else "-"
             table.add_row(
@@ -101,6 +102,7 @@ def status(as_json: JsonOption = False) -> None:
                 "yes" if r.get("relay_leader") else "no",
                 str(r.get("dead_letters", "-")),
                 str(r.get("events_stored", "-")),
+                str((r.get("calendar") or {}).get("summary", "-")),
             )
         console.print(table)
         subscriptions = Table("service", "subscribes to", "position", "lag (events)", "caught up at")
@@ -440,6 +442,101 @@ def dlq_replay(service: str, dead_letter_id: int, as_json: JsonOption = False) -
     else:
         console.print(f"dead letter {dead_letter_id}: {outcome['outcome']}")
     if outcome["outcome"] == "dead_lettered":
+        raise typer.Exit(PROBLEM)
+
+
+# -- the calendar ------------------------------------------------------------------------------
+
+calendar_app = typer.Typer(help="The organisation's calendar each service counts on.", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+
+
+def _each_service(rpc: Any, names: list[str], call: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """``call(service proxy)`` on each service: its answer, or why it gave none (not running, refused)."""
+    from nameko.exceptions import RpcTimeout, UnknownService
+
+    answers: dict[str, Any] = {}
+    failures: dict[str, str] = {}
+    for name in names:
+        try:
+            answers[name] = call(getattr(rpc, name))
+        except (RpcTimeout, UnknownService):
+            failures[name] = "not running (no answer)"
+        except OrgWorkError as error:
+            failures[name] = str(error)
+    return answers, failures
+
+
+@calendar_app.command("load")
+def calendar_load(
+    file: Annotated[Path, typer.Argument(help="A calendar year as TOML (see shared/domain/calendars/2026.toml).")],
+    service: ServiceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load a year into every running service (or one): recorded in each store, counted on at once."""
+    from shared.domain.calendar import CalendarYear
+    from shared.errors import ValidationFailed
+
+    try:
+        year = CalendarYear.from_toml(file)
+    except ValidationFailed as error:
+        problems = [f"  {name}: {problem}" for name, found in error.errors.items() for problem in found]
+        if as_json:
+            _emit({"file": str(file), "error": error.message, "problems": error.errors})
+            raise typer.Exit(PROBLEM) from None
+        _fail("\n".join([f"{error.message}:", *problems]))
+    names = _services(service)
+    with _rpc() as rpc:
+        answers, failures = _each_service(rpc, names, lambda proxy: proxy.load_calendar(**year.as_data()))
+    rows: list[dict[str, Any]] = [
+        {"service": name, "year": year.year, "changed": answers[name]["changed"], "error": None}
+        if name in answers
+        else {"service": name, "year": year.year, "changed": False, "error": failures[name]}
+        for name in names
+    ]
+    if as_json:
+        _emit(rows)
+    else:
+        table = Table("service", "year", "outcome", title=f"{file}: {year.year} ({year.source})")
+        for r in rows:
+            outcome = (
+                f"[red]{r['error']}[/red]" if r["error"] else ("loaded" if r["changed"] else "loaded already, as is")
+            )
+            table.add_row(r["service"], str(r["year"]), outcome)
+        console.print(table)
+    if failures:
+        raise typer.Exit(PROBLEM)
+
+
+@calendar_app.command("show")
+def calendar_show(service: ServiceOption = None, as_json: JsonOption = False) -> None:
+    """The calendar years each service counts on: loaded into its store, or shipped with the platform."""
+    names = _services(service)
+    with _rpc() as rpc:
+        answers, failures = _each_service(rpc, names, lambda proxy: proxy.calendar_years()["items"])
+    rows: list[dict[str, Any]] = [
+        {"service": name, **item, "error": None} for name in names for item in answers.get(name, ())
+    ] + [{"service": name, "error": failures[name]} for name in names if name in failures]
+    if as_json:
+        _emit(rows)
+    else:
+        table = Table("service", "year", "counts on", "provisional", "holidays", "make-up days", "source", "loaded at")
+        for r in rows:
+            if r["error"]:
+                table.add_row(r["service"], "-", f"[red]{r['error']}[/red]", "", "", "", "", "")
+                continue
+            table.add_row(
+                r["service"],
+                str(r["year"]),
+                "loaded" if r["origin"] == "loaded" else "[yellow]shipped (none loaded)[/yellow]",
+                "yes" if r["provisional"] else "no",
+                str(len(r["holidays"])),
+                str(len(r["make_up_working_days"])),
+                r["source"],
+                r["loaded_at"] or "",
+            )
+        console.print(table)
+    if failures:
         raise typer.Exit(PROBLEM)
 
 

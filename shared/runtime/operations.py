@@ -30,6 +30,8 @@ import psycopg2
 from nameko.extensions import DependencyProvider
 from prometheus_client import make_wsgi_app
 
+from shared.application.calendars import CALENDAR_STREAM
+from shared.application.unit_of_work import shipped_calendar
 from shared.config import service_ports
 from shared.db.database import CONNECT_OPTIONS, fetch_one
 from shared.eventstore.records import Cursor
@@ -178,7 +180,27 @@ class Operations(DependencyProvider):
             "dead_letters": int(_gauge_value(metrics.DEAD_LETTERS_OPEN, self.service)),
             "events_stored": self._events_stored(),
             "subscriptions": self._subscriptions(),
+            "calendar": self._calendar(),
         }
+
+    def _calendar(self) -> dict[str, Any]:
+        """The calendar years the service counts on: those loaded into its store, and the shipped ones besides."""
+        try:
+            with self.pool.database.transaction() as conn, conn.cursor() as cur:
+                cur.execute(
+                    f"SELECT DISTINCT (data->>'year')::int FROM \"{self.service}\".events WHERE stream_id = %s",
+                    [CALENDAR_STREAM],
+                )
+                loaded = sorted(int(row[0]) for row in cur.fetchall())
+        except Exception as error:
+            return {"error": f"{type(error).__name__}: {str(error)[:200]}"}
+        shipped = sorted(set(shipped_calendar().years) - set(loaded))
+        summary = (
+            f"loaded {', '.join(map(str, loaded))}" + (f"; shipped {', '.join(map(str, shipped))}" if shipped else "")
+            if loaded
+            else "shipped years only (none loaded)"
+        )
+        return {"loaded": loaded, "shipped": shipped, "summary": summary}
 
     def _subscriptions(self) -> list[dict[str, Any]]:
         """Each subscription: its cursor in the source's store, and the events of its types after it."""

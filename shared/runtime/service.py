@@ -22,9 +22,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 from marshmallow import validate
 
+from shared.application import calendars
+from shared.application.calendars import CalendarYearView, LoadCalendarYear
 from shared.audit.checkpoints import CheckpointBook, load_signing_key
 from shared.db.migrations import Migration, discover, platform_migrations
 from shared.domain import Aggregate, EventRegistry
+from shared.domain.calendar import CalendarRecord, CalendarYearLoaded
 from shared.errors import NotFound, RuleViolation
 from shared.projections.projection import Projection
 from shared.runtime.messaging.delivery import DEAD_LETTERED
@@ -129,6 +132,14 @@ class ServiceBase:
         operations = Operations()
         caller = Caller()
 
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """Every service keeps the calendar it counts on in its store: its event and aggregate are the platform's."""
+        super().__init_subclass__(**kwargs)
+        if CalendarYearLoaded.type_name() not in cls.events:
+            cls.events.register(CalendarYearLoaded)
+        if CalendarRecord not in cls.aggregates:
+            cls.aggregates = (*cls.aggregates, CalendarRecord)
+
     @classmethod
     def migrations(cls) -> list[Migration]:
         """The platform's migrations, then the service's own (``migrations/`` beside it)."""
@@ -149,6 +160,16 @@ class ServiceBase:
         """The store's signed checkpoints, latest last: anyone may keep them and verify the record against them."""
         book = CheckpointBook(self.uow.database, self.name).all()
         return [CheckpointView(**checkpoint.as_json()) for checkpoint in book[-query.limit :]]
+
+    @rpc_method(request=LoadCalendarYear, response=CalendarYearView)
+    def load_calendar(self, request: LoadCalendarYear) -> CalendarYearView:
+        """Load a year of the organisation's calendar (the operator's): every deadline counts on it from now on."""
+        return calendars.load_calendar_year(request, self.uow)
+
+    @rpc_method(response=CalendarYearView, many=True)
+    def calendar_years(self) -> list[CalendarYearView]:
+        """The calendar years this service counts on: loaded into its store, else shipped with the platform."""
+        return calendars.calendar_years(self.uow)
 
     @rpc_method(request=DeadLetterQuery, response=DeadLetterList)
     def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:

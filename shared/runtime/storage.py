@@ -3,7 +3,9 @@
 ``Storage`` is the dependency every service declares as ``uow``. A worker
 gets a ``PostgresUnitOfWork``: it borrows a connection from the service's pool
 the first time it needs one and gives it back when the worker ends, so a
-connection is never shared between greenthreads.
+connection is never shared between greenthreads. Every worker shares the
+container's ``CalendarBook``: the calendar is read from the store once and
+kept (``shared.application.calendars``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 
+from shared.application.calendars import CalendarBook
 from shared.application.postgres import PostgresUnitOfWork
 from shared.domain import EventRegistry
 from shared.runtime.observability import metrics
@@ -30,6 +33,8 @@ class Storage(DependencyProvider):
         self.service = self.container.service_name
         self.registry: EventRegistry = getattr(self.container.service_cls, "events", None) or EventRegistry()
         self._appended = metrics.EVENTS_APPENDED.labels(self.service)
+        # the calendar the service counts on, read from its store once and kept for every worker
+        self.calendars = CalendarBook()
 
     def get_dependency(self, worker_ctx: Any) -> PostgresUnitOfWork:
         uow = PostgresUnitOfWork(
@@ -39,6 +44,7 @@ class Storage(DependencyProvider):
             self.clocks.clock,
             worker_ctx.context_data,
             on_commit=self._appended.inc,
+            calendars=self.calendars,
         )
         worker_ctx.data[_KEY] = uow
         return uow

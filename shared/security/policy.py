@@ -23,15 +23,18 @@ PUBLIC = "public"
 OPERATOR = "operator"
 AUDITOR = "auditor"
 
-#: Methods every service has that only the operator may call, even where ``@query`` matches.
-OPERATIONAL = frozenset({"dead_letters", "replay_dead_letter"})
+#: Methods every service has that only the operator may call, even where ``@query`` or ``service.*`` matches.
+OPERATIONAL = frozenset({"dead_letters", "replay_dead_letter", "load_calendar"})
 
 _CADRE_SELECTION = [
     "cadre.create_selection",
     "cadre.open_registration",
     "cadre.register_candidate",
+    "cadre.extend_registration",
+    "cadre.cancel_selection",
     "cadre.open_recommendation",
     "cadre.cast_recommendation",
+    "cadre.count_recommendation",
     "cadre.make_statement",
     "cadre.draw_shortlist",
     "cadre.publish_assessment_preview",
@@ -40,7 +43,12 @@ _CADRE_SELECTION = [
     "cadre.open_public_notice",
     "cadre.close_selection",
 ]
-_CADRE_COMMITTEE = ["cadre.convene_committee", "cadre.cast_committee_vote", "cadre.conclude_committee_vote"]
+_CADRE_COMMITTEE = [
+    "cadre.convene_committee",
+    "cadre.cast_committee_vote",
+    "cadre.count_committee_vote",
+    "cadre.conclude_committee_vote",
+]
 _CADRE_RECORDS = [
     "cadre.register_cadre",
     "cadre.change_roles",
@@ -51,7 +59,15 @@ _CADRE_RECORDS = [
     "cadre.submit_review_scores",
     "cadre.close_appraisal_cycle",
 ]
-_ANSWERING = ["feedback.reply", "feedback.resolve", "feedback.@query"]
+_ANSWERING = [
+    "feedback.reply",
+    "feedback.resolve",
+    "feedback.reject",
+    "feedback.transfer",
+    "feedback.merge",
+    "feedback.reopen",
+    "feedback.@query",
+]
 
 #: role -> the calls it grants.
 ROLES: dict[str, tuple[str, ...]] = {
@@ -73,7 +89,14 @@ ROLES: dict[str, tuple[str, ...]] = {
     "grassroots_officer": ("grassroots.*",),
     "talent_officer": ("talent.*",),
     AUDITOR: ("*.@query",),
-    OPERATOR: ("*.dead_letters", "*.replay_dead_letter", "feedback.check_deadlines", "supervision.check_overdue"),
+    OPERATOR: (
+        "*.dead_letters",
+        "*.replay_dead_letter",
+        "*.load_calendar",
+        "*.calendar_years",
+        "feedback.check_deadlines",
+        "supervision.check_overdue",
+    ),
 }
 
 _SERVICE_ROLE = "service:"

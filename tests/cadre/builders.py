@@ -6,9 +6,11 @@ import datetime as dt
 from decimal import Decimal
 
 from services.cadre.domain.events import Criterion, Post
-from services.cadre.domain.selection import Eligibility, Kind, SelectionProcess, Variant
+from services.cadre.domain.selection import Eligibility, Kind, Round, SelectionProcess, Variant
+from shared.domain.calendar import OrganisationCalendar
 
 MONDAY = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+CALENDAR = OrganisationCalendar.shipped()
 POSTS = [Post("p1", "Deputy head")]
 CRITERIA = [
     Criterion("integrity", Decimal(40)),
@@ -47,19 +49,32 @@ def registered(candidates: tuple[str, ...] = ("c1", "c2", "c3"), **kwargs: objec
     return process
 
 
+def recommend(process: SelectionProcess, ballots: list[list[str]], round: Round = Round.MEETING) -> None:
+    """A secret recommendation round: one voter takes part per ballot, then the box is counted."""
+    for n in range(len(ballots)):
+        process.cast_recommendation(f"{round}-v{n}", round)
+    process.count_recommendation(ballots, round)
+
+
+def committee_vote(process: SelectionProcess, post_id: str, present: list[str], ballots: list[list[str]]) -> None:
+    """A post's secret ballot: the members present take part, then the box is counted."""
+    for member in present:
+        process.cast_committee_vote(member, post_id)
+    process.count_committee_vote(post_id, ballots)
+
+
 def shortlisted(candidates: tuple[str, ...] = ("c1", "c2", "c3")) -> SelectionProcess:
     process = registered(candidates)
     process.open_recommendation(MONDAY)
-    process.cast_recommendation("v1", ["c1"])
-    process.cast_recommendation("v2", ["c2"])
+    recommend(process, [["c1"], ["c2"]])
     process.draw_shortlist(list(candidates))
     return process
 
 
 def assessed(candidates: tuple[str, ...] = ("c1", "c2", "c3")) -> SelectionProcess:
     process = shortlisted(candidates)
-    process.publish_assessment_preview("preview-s1", MONDAY, 3)
-    process.start_assessment(CRITERIA, MONDAY + dt.timedelta(days=3))
+    process.publish_assessment_preview("preview-s1", MONDAY, 3, calendar=CALENDAR)  # until the end of Thursday
+    process.start_assessment(CRITERIA, MONDAY + dt.timedelta(days=4))
     for cadre_id in candidates:
         process.assess_candidate(cadre_id, "competent", SCORES, "assessor")
     return process
@@ -70,14 +85,14 @@ def nominated(approvals: dict[str, int] | None = None, members: int = 9, present
     process = assessed()
     names = [f"m{i}" for i in range(members)]
     process.convene_committee(names, names[:present])
-    for cadre_id, count in (approvals or {"c1": 6, "c2": 2, "c3": 1}).items():
-        for member in names[:present]:
-            process.cast_committee_vote(member, cadre_id, names.index(member) < count)
+    counts = approvals or {"c1": 6, "c2": 2, "c3": 1}
+    ballots = [[c for c, count in counts.items() if n < count] for n in range(present)]
+    committee_vote(process, "p1", names[:present], ballots)
     process.conclude_committee_vote()
     return process
 
 
 def on_notice() -> SelectionProcess:
     process = nominated()
-    process.open_public_notice("notice-s1", MONDAY + dt.timedelta(days=7), 5)
+    process.open_public_notice("notice-s1", MONDAY + dt.timedelta(days=7), 5, calendar=CALENDAR)
     return process

@@ -146,3 +146,30 @@ def test_closing_grades_everyone_and_locks_the_cycle() -> None:
         cycle.enrol("c3")
     with broken("appraisal.locked"):
         cycle.close(NOW)
+
+
+def test_the_record_gathers_three_years_of_grades_five_years_of_training_and_findings_within_their_period() -> None:
+    """Finding 6: two cycles in one year both count; in January the hours of the years before still count; a
+    substantiated finding bars promotion for a year, a pending case until it concludes."""
+    record = CadreRecord("c1")
+    record.register("Li Ming", "Qingshan", "township", False, False)
+    record.record_appraisal("y1", 2026, "incompetent", Decimal(50))
+    record.record_appraisal("y2", 2026, "excellent", Decimal(95))  # a second cycle the same year
+    record.record_appraisal("y0", 2023, "incompetent", Decimal(50))  # older than three years
+    record.note_training_credits(2023, Decimal(10))
+    record.note_training_credits(2025, Decimal(30))
+    record.note_training_credits(2022, Decimal(99))  # outside the five years (2023-2027)
+    january = dt.datetime(2027, 1, 5, 9, 0, tzinfo=dt.UTC)
+    record.note_case_opened("k1", None, january - dt.timedelta(days=400))
+    record.note_case_concluded("k1", True, january - dt.timedelta(days=366))  # a year and a day ago: spent
+    record.note_case_opened("k2", "s1", january - dt.timedelta(days=30))
+    record.note_case_concluded("k2", True, january - dt.timedelta(days=20))
+    record.note_case_opened("k3", None, january - dt.timedelta(days=2))
+    record.note_case_opened("k4", None, january - dt.timedelta(days=2))
+    record.note_case_concluded("k4", False, january - dt.timedelta(days=1))
+    eligibility = record.eligibility(january)
+    assert record.latest_grade == "excellent"
+    assert eligibility.grades == ("incompetent", "excellent")
+    assert eligibility.credit_hours == Decimal(40)
+    assert eligibility.findings == ("k2",)
+    assert eligibility.open_cases == ("k3",)

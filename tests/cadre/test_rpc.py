@@ -86,6 +86,15 @@ def replies(cadre_service: None, database: Database, test_env: RunEnvironment) -
         cadre.register_candidate(process_id=two_one["process_id"], cadre_id=f"{TAG}-c2")
         cadre.open_recommendation(process_id=two_one["process_id"])
         cadre.make_statement(process_id=two_one["process_id"], cadre_id=f"{TAG}-c2", summary="my record and my plans")
+        stuck = cadre.create_selection(
+            title="Deputy head of office",
+            unit="Qingshan township",
+            kind="competitive_appointment",
+            posts=[{"post_id": f"{TAG}-deputy", "title": "Deputy head of office"}],
+        )
+        cadre.open_registration(process_id=stuck["process_id"])
+        cadre.extend_registration(process_id=stuck["process_id"], working_days=3)
+        cadre.cancel_selection(process_id=stuck["process_id"], reason="nobody came forward")
         cadre.change_roles(cadre_id=f"{TAG}-c2", leadership_team=True, head_of_unit=False)
         cadre.commend_cadre(
             cadre_id=f"{TAG}-c2",
@@ -148,6 +157,8 @@ def test_each_step_of_a_selection_answers_the_process_as_it_left_it(replies: dic
     }
     for method, phase in phases.items():
         assert {r["phase"] for r in replies[method]} == {phase}, method
+    assert [r["phase"] for r in replies["extend_registration"]] == ["registration"]
+    assert [r["phase"] for r in replies["cancel_selection"]] == ["cancelled"]
     walked = [r for m in phases for r in replies[m] if r["process_id"] == f"{TAG}-selection"]
     versions = [r["version"] for r in walked]
     assert versions == sorted(versions) and len(set(versions)) == len(versions), "each reply is after its command"
@@ -164,6 +175,10 @@ def test_queries_read_the_read_models(replies: dict[str, list[Any]]) -> None:
     assert [n["kind"] for n in replies["open_notices"][-1]["items"]] == ["pre_appointment"]
     journey = replies["candidate_journey"][-1]
     assert [s["step"] for s in journey["steps"]][:2] == ["registered", "recommended"]
+    recommended = journey["steps"][1]["details"]
+    assert recommended == {"round": "meeting", "votes": 5, "ballots": 10}, "the tally, no voter"
+    named = str(journey)
+    assert f"{TAG}-voter" not in named and f"{TAG}-member" not in named, "a journey names no voter (finding 5)"
     assessed = next(s for s in journey["steps"] if s["step"] == "assessed")
     assert assessed["details"]["weighted_total"] == "90.20"
     assert [p["candidates"] for p in replies["list_selections"][-1]["items"]] == [3]
@@ -217,6 +232,58 @@ def test_a_substantiated_outcome_from_supervision_during_the_notice_withholds_th
     noted = scalar(
         database,
         "SELECT count(*) FROM cadre.events WHERE type = 'SupervisionOutcomeNoted' AND stream_id = %s",
+        (f"selection-{view['process_id']}",),
+    )
+    assert noted == 1
+
+
+def test_a_case_naming_only_the_cadre_postpones_the_appointment_until_it_is_found_unsubstantiated(
+    cadre_service: None, rpc: Any, database: Database, test_env: RunEnvironment
+) -> None:
+    """supervision's ``CaseOpened`` and ``SupervisionOutcomeRecorded``, no process id (findings 1 and 3)."""
+    tag = f"p{uuid.uuid4().hex[:6]}"
+    stream = f"case-{tag}"
+    opened = foreign.envelope(
+        "supervision",
+        "CaseOpened",
+        stream,
+        {
+            "cadre_id": f"{tag}-c1",
+            "process_id": None,
+            "origin": "complaint",
+            "submission_id": None,
+            "summary": "x",
+            "opened_at": platform_now(database).isoformat(),
+        },
+    )
+
+    def case_during_notice(view: dict[str, Any]) -> None:
+        foreign.publish(test_env.amqp_uri, "supervision", opened, opened)  # delivered twice: noted once
+        wait_until(
+            lambda: any(
+                s["step"] == "supervision_case"
+                for s in rpc.cadre.candidate_journey(process_id=view["process_id"], cadre_id=f"{tag}-c1")["steps"]
+            ),
+            what="the case on the journey",
+        )
+
+    view = run_selection(rpc.cadre, move_clock(database), tag, during_notice=case_during_notice)
+    assert view["phase"] == "postponed"
+    assert {c["cadre_id"]: c["result"] for c in view["candidates"]}[f"{tag}-c1"] == "postponed"
+    outcome = foreign.envelope(
+        "supervision",
+        "SupervisionOutcomeRecorded",
+        stream,
+        {"case_id": tag, "cadre_id": f"{tag}-c1", "process_id": None, "substantiated": False, "reasons": "x"},
+        version=2,
+        prev_hash=opened["hash"],
+        recorded_at=platform_now(database).isoformat(),
+    )
+    foreign.publish(test_env.amqp_uri, "supervision", outcome)
+    wait_until(lambda: rpc.cadre.get_cadre(cadre_id=f"{tag}-c1")["posts"], what="the appointment on the record")
+    noted = scalar(
+        database,
+        "SELECT count(*) FROM cadre.events WHERE type = 'SupervisionCaseNoted' AND stream_id = %s",
         (f"selection-{view['process_id']}",),
     )
     assert noted == 1

@@ -19,6 +19,7 @@ from services.cadre.domain.selection import Eligibility, Kind, Phase, Round, Sel
 from shared.db.database import Database
 from shared.db.migrations import migrate, platform_migrations
 from shared.domain import Repository
+from shared.domain.calendar import OrganisationCalendar
 from shared.errors import RuleViolation
 from shared.eventstore.records import Metadata
 from shared.eventstore.snapshots import SnapshotStore
@@ -27,9 +28,11 @@ from shared.eventstore.store import EventStore
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 CADRES = ["c1", "c2", "c3", "c4"]
 MEMBERS = ["m1", "m2", "m3"]
+CALENDAR = OrganisationCalendar.shipped()
 CRITERIA = [Criterion("integrity", Decimal(2)), Criterion("ability", Decimal(1))]
 
 cadre = st.sampled_from(CADRES)
+post = st.sampled_from(["p0", "p1", "p9"])
 scores = st.fixed_dictionaries({"integrity": st.integers(0, 100), "ability": st.integers(0, 100)}).map(
     lambda d: {k: Decimal(v) for k, v in d.items()}
 )
@@ -42,10 +45,10 @@ steps = st.one_of(
         st.sampled_from(["0", "40"]),
     ),
     st.tuples(st.just("open_recommendation")),
+    st.tuples(st.just("cast_recommendation"), st.sampled_from(["v1", "v2", "v3"]), st.sampled_from(list(Round))),
     st.tuples(
-        st.just("cast_recommendation"),
-        st.sampled_from(["v1", "v2", "v3"]),
-        st.lists(cadre, min_size=0, max_size=2),
+        st.just("count_recommendation"),
+        st.lists(st.lists(cadre, min_size=0, max_size=2), min_size=1, max_size=4),
         st.sampled_from(list(Round)),
     ),
     st.tuples(st.just("make_statement"), cadre),
@@ -54,9 +57,10 @@ steps = st.one_of(
     st.tuples(st.just("start_assessment")),
     st.tuples(st.just("assess_candidate"), cadre, scores),
     st.tuples(st.just("convene_committee"), st.lists(st.sampled_from(MEMBERS), min_size=1, max_size=3, unique=True)),
-    st.tuples(st.just("cast_committee_vote"), st.sampled_from(MEMBERS), cadre, st.booleans()),
+    st.tuples(st.just("cast_committee_vote"), st.sampled_from(MEMBERS), post),
+    st.tuples(st.just("count_committee_vote"), post, st.lists(st.lists(cadre, max_size=3), min_size=1, max_size=4)),
     st.tuples(st.just("conclude_committee_vote")),
-    st.tuples(st.just("open_public_notice"), st.integers(0, 5)),
+    st.tuples(st.just("open_public_notice"), st.integers(0, 7)),
     st.tuples(st.just("note_supervision_outcome"), cadre, st.booleans()),
     st.tuples(st.just("close")),
 )
@@ -69,13 +73,15 @@ def run(process: SelectionProcess, step: tuple[Any, ...], now: dt.datetime) -> N
     elif name == "register_candidate":
         process.register_candidate(args[0], Eligibility(args[0], args[1], Decimal(args[2])))
     elif name == "cast_recommendation":
-        process.cast_recommendation(args[0], args[1], args[2])
+        process.cast_recommendation(args[0], args[1])
+    elif name == "count_recommendation":
+        process.count_recommendation(args[0], args[1])
     elif name == "make_statement":
         process.make_statement(args[0], "statement")
     elif name == "draw_shortlist":
         process.draw_shortlist(args[0])
     elif name == "publish_assessment_preview":
-        process.publish_assessment_preview("preview", now, args[0])
+        process.publish_assessment_preview("preview", now, args[0], calendar=CALENDAR)
     elif name == "start_assessment":
         process.start_assessment(CRITERIA, now)
     elif name == "assess_candidate":
@@ -84,10 +90,12 @@ def run(process: SelectionProcess, step: tuple[Any, ...], now: dt.datetime) -> N
         process.convene_committee(MEMBERS, args[0])
     elif name == "cast_committee_vote":
         process.cast_committee_vote(*args)
+    elif name == "count_committee_vote":
+        process.count_committee_vote(*args)
     elif name == "conclude_committee_vote":
         process.conclude_committee_vote()
     elif name == "open_public_notice":
-        process.open_public_notice("notice", now, args[0])
+        process.open_public_notice("notice", now, args[0], calendar=CALENDAR)
     elif name == "note_supervision_outcome":
         process.note_supervision_outcome(args[0], f"case-{secrets.token_hex(2)}", args[1], now)
     else:  # pragma: no cover
@@ -108,6 +116,7 @@ def guided(data: st.DataObject, process: SelectionProcess) -> tuple[Any, ...]:
     state = process.state
     registered = sorted(state.candidates) or CADRES
     shortlisted = sorted(c for c, v in state.candidates.items() if v.shortlisted) or CADRES
+    posts = [p.post_id for p in state.posts]
     choices: dict[Phase, list[st.SearchStrategy[tuple[Any, ...]]]] = {
         Phase.ANNOUNCED: [st.just(("open_registration",))],
         Phase.REGISTRATION: [
@@ -122,9 +131,11 @@ def guided(data: st.DataObject, process: SelectionProcess) -> tuple[Any, ...]:
         ],
         Phase.RECOMMENDATION: [
             st.tuples(
-                st.just("cast_recommendation"),
-                st.sampled_from(["v1", "v2", "v3"]),
-                st.lists(st.sampled_from(registered), min_size=1, max_size=1),
+                st.just("cast_recommendation"), st.sampled_from(["v1", "v2", "v3"]), st.sampled_from(list(Round))
+            ),
+            st.tuples(
+                st.just("count_recommendation"),
+                st.lists(st.lists(st.sampled_from(registered), min_size=1, max_size=1), min_size=1, max_size=2),
                 st.sampled_from(list(Round)),
             ),
             st.tuples(st.just("make_statement"), st.sampled_from(registered)),
@@ -142,12 +153,15 @@ def guided(data: st.DataObject, process: SelectionProcess) -> tuple[Any, ...]:
             ),
         ],
         Phase.COMMITTEE: [
+            st.tuples(st.just("cast_committee_vote"), st.sampled_from(MEMBERS), st.sampled_from(posts)),
             st.tuples(
-                st.just("cast_committee_vote"), st.sampled_from(MEMBERS), st.sampled_from(shortlisted), st.booleans()
+                st.just("count_committee_vote"),
+                st.sampled_from(posts),
+                st.lists(st.lists(st.sampled_from(shortlisted), max_size=2, unique=True), min_size=1, max_size=3),
             ),
             st.just(("conclude_committee_vote",)),
         ],
-        Phase.NOMINATED: [st.tuples(st.just("open_public_notice"), st.integers(1, 5)), st.just(("close",))],
+        Phase.NOMINATED: [st.tuples(st.just("open_public_notice"), st.integers(4, 7)), st.just(("close",))],
         Phase.PUBLIC_NOTICE: [
             st.tuples(st.just("note_supervision_outcome"), st.sampled_from(shortlisted), st.booleans()),
             st.just(("close",)),

@@ -22,7 +22,7 @@ from services.cadre.domain.cadre_record import CadreRecord
 from services.cadre.domain.events import Criterion
 from services.cadre.domain.selection import Kind, Phase, SelectionProcess
 from services.cadre.entrypoint import CadreService
-from services.cadre.inbound import CreditTotal, SupervisionOutcome
+from services.cadre.inbound import CaseOpened, CreditTotal, SupervisionOutcome
 from services.cadre.service_layer import appraisal, records, selection
 from services.scenarios import run_selection
 from shared.application import Author
@@ -194,16 +194,103 @@ def test_a_substantiated_outcome_during_the_notice_withholds_the_appointment() -
     assert uow.load(CadreRecord, "c1").state.posts == []
 
 
-def test_outcomes_that_do_not_bear_on_a_selection_change_nothing() -> None:
-    uow = memory_uow(CadreService)
+def case_opened(process_id: str | None, cadre_id: str, opened_at: dt.datetime, case: str = "9") -> Any:
+    """supervision's ``CaseOpened`` for case ``case`` (its stream ``case-<case>``)."""
+    data = {"cadre_id": cadre_id, "process_id": process_id, "submission_id": None, "opened_at": opened_at.isoformat()}
+    record = record_from_envelope(
+        foreign.envelope("supervision", "CaseOpened", f"case-{case}", data, recorded_at=opened_at.isoformat())
+    )
+    return CaseOpened(cadre_id, opened_at, process_id), record
+
+
+def outcome_of(case: str, process_id: str | None, cadre_id: str, at: dt.datetime, substantiated: bool) -> Any:
+    data = {"case_id": case, "cadre_id": cadre_id, "process_id": process_id, "substantiated": substantiated}
+    record = record_from_envelope(
+        foreign.envelope("supervision", "SupervisionOutcomeRecorded", f"case-{case}", data, recorded_at=at.isoformat())
+    )
+    return SupervisionOutcome(case, cadre_id, substantiated, process_id), record
+
+
+def standing(uow: InMemoryUnitOfWork) -> SelectionProcess:
+    """``saved_on_notice``, with c1's candidacy on their record (as registering through the service puts it)."""
     process = saved_on_notice(uow)
+    for cadre_id in ("c1", "c2", "c3"):
+        uow.update(CadreRecord, cadre_id, lambda c: c.note_candidacy("s1", MONDAY), TESTER)
+    return process
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["with the process id", "naming only the cadre"])
+@pytest.mark.parametrize("substantiated", [True, False])
+def test_a_case_open_at_the_end_of_the_notice_postpones_the_appointment_until_it_concludes(
+    named: bool, substantiated: bool
+) -> None:
+    """Findings 1 and 3: a complaint with or without the notice's ids holds the appointment."""
+    uow = memory_uow(CadreService)
+    process = standing(uow)
+    notice = process.state.notice
+    assert notice is not None
+    opened, record = case_opened("s1" if named else None, "c1", notice.opens_at + dt.timedelta(days=1))
+    selection.note_case_opened(opened, record, uow)
+    assert uow.load(CadreRecord, "c1").open_cases == ["9"]
+    uow.clock.set(notice.closes_at)
+    view = selection.close_selection(m.OnSelection(actor="tester", process_id="s1"), uow)
+    assert view.phase == "postponed" and {c.cadre_id: c.result for c in view.candidates}["c1"] == "postponed"
+    assert uow.load(CadreRecord, "c1").state.posts == []
+
+    outcome, record = outcome_of(
+        "9", "s1" if named else None, "c1", notice.closes_at + dt.timedelta(days=9), substantiated
+    )
+    uow.handle_event(record)
+    selection.note_supervision_outcome(outcome, record, uow)
+    closed = uow.load(SelectionProcess, "s1")
+    assert closed.state.phase is Phase.CLOSED
+    assert closed.state.candidates["c1"].result == ("withheld" if substantiated else "appointed")
+    posts = uow.load(CadreRecord, "c1").state.posts
+    assert [p.process_id for p in posts] == ([] if substantiated else ["s1"])
+    assert uow.load(CadreRecord, "c1").open_cases == []
+    if not substantiated:
+        appointed = next(e for e in uow.events_of("selection-s1") if e.type == "CandidateAppointed")
+        assert (appointed.data["notice_id"], appointed.data["case_ids"]) == ("notice-s1", ["9"])
+
+
+def test_cases_that_bear_on_no_running_selection_change_no_selection() -> None:
+    uow = memory_uow(CadreService)
+    process = standing(uow)
     assert process.state.notice is not None
     during = process.state.notice.opens_at + dt.timedelta(days=1)
-    before = len(uow.events)
-    for process_id, cadre_id in ((None, "c1"), ("no-such-selection", "c1"), ("s1", "c2")):  # c2 is not nominated
-        outcome, record = outcome_event(process_id, cadre_id, during)
+    before = len(uow.events_of("selection-s1"))
+    for process_id, cadre_id in (("no-such-selection", "c1"), (None, "c9"), ("s1", "c9")):  # c9: no candidate
+        opened, record = case_opened(process_id, cadre_id, during, case="7")
+        selection.note_case_opened(opened, record, uow)
+        outcome, record = outcome_of("7", process_id, cadre_id, during, True)
         selection.note_supervision_outcome(outcome, record, uow)
-    assert len(uow.events) == before
+    assert len(uow.events_of("selection-s1")) == before
+
+
+def test_cases_reach_the_record_and_bar_standing_while_pending_and_within_their_period() -> None:
+    """Finding 6: supervision's cases and outcomes reach the cadre record, and registration reads them."""
+    uow = memory_uow(CadreService)
+    process_id = announced_selection(uow, Decimal(0))
+    register(uow, "c1")
+    now = uow.clock.now()
+
+    def stand() -> Any:
+        return selection.register_candidate(
+            m.RegisterCandidate(actor="tester", process_id=process_id, cadre_id="c1"), uow
+        )
+
+    opened, record = case_opened(None, "c1", now - dt.timedelta(days=3), case="5")
+    selection.note_case_opened(opened, record, uow)
+    with pytest.raises(RuleViolation, match=r"cadre\.pending_case"):
+        stand()
+    outcome, record = outcome_of("5", None, "c1", now - dt.timedelta(days=2), True)
+    selection.note_supervision_outcome(outcome, record, uow)
+    with pytest.raises(RuleViolation, match=r"cadre\.finding_within_period"):
+        stand()
+    uow.clock.set(now + dt.timedelta(days=365))
+    view = stand()
+    assert [c.cadre_id for c in view.candidates] == ["c1"]
+    assert uow.load(CadreRecord, "c1").state.candidacies == [process_id]
 
 
 def test_a_substantiated_outcome_concluded_in_time_but_arriving_after_the_close_is_flagged() -> None:

@@ -126,3 +126,38 @@ class UnitOfWorkContract:
         with unit.transaction() as conn:
             replayed = unit.repository(Ticket).load("1", conn=conn, use_snapshot=False)
         assert replayed == loaded
+
+    def test_what_waits_for_the_commit_runs_after_it_and_never_after_a_rollback(self, units: MakeUnit) -> None:
+        unit, ran = units(), []
+        with pytest.raises(RuleViolation), unit.transaction():
+            unit.after_commit(lambda: ran.append("rolled back"))
+            unit.create(Ticket, "1", lambda t: t.open("Lamp"), CLERK)
+            unit.update(Ticket, "1", lambda t: t.close("fixed"), CLERK)
+            unit.update(Ticket, "1", lambda t: t.close("fixed"), CLERK)  # closed already: the block rolls back
+        with unit.transaction():
+            unit.after_commit(lambda: ran.append("committed"))
+            with unit.transaction():
+                unit.create(Ticket, "2", lambda t: t.open("Lamp"), CLERK)
+            assert ran == [], "an inner block does not commit"
+        assert ran == ["committed"]
+        unit.after_commit(lambda: ran.append("at once"))
+        assert ran == ["committed", "at once"]
+
+    def test_the_calendar_counts_on_the_years_the_store_holds(self, units: MakeUnit) -> None:
+        import datetime as dt
+
+        from shared.application.calendars import LoadCalendarYear, load_calendar_year
+        from shared.domain.calendar import OrganisationCalendar
+
+        assert units().calendar.years == OrganisationCalendar.shipped().years, "none loaded: the shipped years"
+        request = LoadCalendarYear(
+            actor="operator:ops-1",
+            year=2027,
+            source="the 2027 notice",
+            holidays=[dt.date(2027, 10, d) for d in range(1, 8)],
+            make_up_working_days=[dt.date(2027, 10, 9)],
+        )
+        load_calendar_year(request, units())
+        calendar = units().calendar
+        assert not calendar.years[2027].provisional and not calendar.is_working_day(dt.date(2027, 10, 7))
+        assert calendar.years[2026] == OrganisationCalendar.shipped().years[2026]

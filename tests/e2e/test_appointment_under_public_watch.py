@@ -67,6 +67,8 @@ def test_both_paths_and_the_chain_of_causes(platform: Processes, rpc: Any, datab
     outcome = appointment_under_public_watch(rpc, lambda delta: advance_clock(database, delta), run)
     assert outcome.withheld == [f"{run}w-c1"]
     assert outcome.appointed == [f"{run}c-c1"]
+    assert outcome.postponed == [f"{run}p-c1"] and outcome.appointed_after_case == [f"{run}p-c1"]
+    assert outcome.passed
 
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute(
@@ -87,7 +89,14 @@ def test_both_paths_and_the_chain_of_causes(platform: Processes, rpc: Any, datab
         ("supervision", "SupervisionOutcomeRecorded"),
         ("cadre", "SupervisionOutcomeNoted"),
         ("cadre", "AppointmentWithheld"),
+        ("cadre", "NoticeOpened"),
+        ("cadre", "VoterTookPart"),
+        ("cadre", "BallotCounted"),
+        ("cadre", "SupervisionCaseNoted"),
+        ("cadre", "AppointmentPostponed"),
+        ("cadre", "CandidateAppointed"),
     } <= seen
+    assert ("cadre", "RecommendationBallotCast") not in seen and ("cadre", "CommitteeVoteCast") not in seen
 
     # One correlation id runs through the whole demo (both paths); the causation
     # ids link each step of the withheld path to the one before.
@@ -144,7 +153,10 @@ def test_trace_of_the_appointment_flow_shows_every_step_across_the_services(
     routed = next(c for c in notice.children if c.event.type == "ComplaintRoutedToSupervision")
     assert [c.event.type for c in routed.children] == ["CaseOpened"]
     outcome = next(n for _, n in flat if n.event.type == "SupervisionOutcomeRecorded")
-    assert [c.event.type for c in outcome.children] == ["SupervisionOutcomeNoted"]
+    # cadre notes the outcome on the selection and on the cadre's record (feedback, which tells the
+    # submitter, may answer it too)
+    noted = sorted(c.event.type for c in outcome.children if c.service == "cadre")
+    assert noted == ["CaseConcludedOnRecord", "SupervisionOutcomeNoted"]
 
     result = CliRunner().invoke(app, ["audit", "trace", correlation_id, "--json"])
     assert result.exit_code == 0, result.output

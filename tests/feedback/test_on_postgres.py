@@ -16,9 +16,12 @@ from typing import Any
 import pytest
 
 from services.feedback.entrypoint import FeedbackService
-from services.feedback.inbound import PublishedNotice
+from services.feedback.inbound import OpenedNotice, PublishedNotice, SupervisionCase, SupervisionOutcome
 from services.feedback.protection import IdentitySeal, generate_key
+from services.feedback.service_layer import loop
 from services.feedback.service_layer import notices as notice_work
+from shared.db.database import fetch_one
+from shared.domain import schemas
 from shared.errors import NotFound, RateLimited, RuleViolation, ValidationFailed
 from shared.eventstore.records import record_from_envelope
 from tests.support import foreign
@@ -180,3 +183,158 @@ def test_a_repeated_command_id_returns_the_first_reply_and_stores_nothing_new(fe
         submit(feedback, command_id=command_id, text="Another text altogether.")
     assert "command_id" in caught.value.errors
     assert submit(feedback, command_id=str(uuid.uuid4()))["submission_id"] != first["submission_id"]
+
+
+# -- the generic notice, and complaints attached to it (finding 3, feedback's side) -------------------
+
+
+def opened_notice(feedback: OnPostgres, cadre_id: str, process_id: str, **changes: Any) -> str:
+    """cadre's generic ``NoticeOpened``, as feedback's handler takes it."""
+    now = feedback.clock.now()
+    notice_id = f"notice-{uuid.uuid4().hex[:8]}"
+    data = {
+        "notice_id": notice_id,
+        "kind": "pre_appointment",
+        "decision_id": process_id,
+        "subject_ids": [cadre_id],
+        "title": "Deputy head of Qingshan township",
+        "unit": "Qingshan",
+        "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
+        "closes_at": (now + dt.timedelta(days=7)).isoformat(),
+        "working_days": 5,
+        **changes,
+    }
+    record = record_from_envelope(foreign.envelope("cadre", "NoticeOpened", f"selection-{process_id}", data))
+    notice = schemas.load(OpenedNotice, data, tolerant=True)
+    uow = feedback.uow()
+    notice_work.note_opened(notice_work.CADRE, notice, record, uow)
+    notice_work.note_opened(notice_work.CADRE, notice, record, uow)  # delivered twice: one notice
+    uow.close()
+    return notice_id
+
+
+def routed(feedback: OnPostgres, submission_id: str) -> dict[str, Any]:
+    with feedback.database.transaction() as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT data FROM feedback.events WHERE type = 'ComplaintRoutedToSupervision' AND stream_id = %s",
+            [f"submission-{submission_id}"],
+        )
+        return dict(fetch_one(cur)[0])
+
+
+def test_a_complaint_naming_a_cadre_under_notice_is_attached_to_it_with_or_without_ids(feedback: OnPostgres) -> None:
+    """Finding 3: a complaint naming only the cadre, on any channel, carries the notice's process to supervision."""
+    cadre_id = f"c-{uuid.uuid4().hex[:6]}"
+    notice_id = opened_notice(feedback, cadre_id, "sel-42")
+    assert [n["kind"] for n in feedback.call("open_notices")["items"] if n["notice_id"] == notice_id] == [
+        "pre_appointment"
+    ]
+    complaint = {"category": "complaint_about_cadre", "cadre_id": cadre_id, "text": "He took gifts."}
+    hotline = submit(feedback, channel="hotline", **complaint)  # no notice id, no process id
+    mailbox = submit(feedback, "198.51.100.8", channel="mailbox", process_id="sel-42", **complaint)
+    comment = submit(feedback, "198.51.100.9", channel="notice_comment", **complaint)  # a comment, no notice id
+    named = submit(feedback, "198.51.100.10", channel="mailbox", notice_id=notice_id, **complaint)
+    for receipt in (hotline, mailbox, comment, named):
+        assert receipt["notice_id"] == notice_id, "the receipt says which notice it was attached to"
+        assert (
+            routed(feedback, receipt["submission_id"])["notice_id"],
+            routed(feedback, receipt["submission_id"])["process_id"],
+        ) == (notice_id, "sel-42")
+
+    elsewhere = submit(feedback, "198.51.100.11", channel="hotline", **{**complaint, "cadre_id": "c-not-on-notice"})
+    assert routed(feedback, elsewhere["submission_id"])["notice_id"] is None
+    feedback.move_clock(dt.timedelta(days=8))  # the notice has closed: a complaint is no longer attached to it
+    late = submit(feedback, "198.51.100.12", channel="hotline", **complaint)
+    assert routed(feedback, late["submission_id"])["notice_id"] is None
+
+
+def test_of_two_open_notices_on_one_cadre_the_named_process_wins(feedback: OnPostgres) -> None:
+    cadre_id = f"c-{uuid.uuid4().hex[:6]}"
+    preview = opened_notice(feedback, cadre_id, "sel-a", kind="assessment_preview")
+    opened_notice(feedback, cadre_id, "sel-b")
+    receipt = submit(
+        feedback, channel="hotline", category="complaint_about_cadre", cadre_id=cadre_id, text="t", process_id="sel-a"
+    )
+    assert routed(feedback, receipt["submission_id"])["notice_id"] == preview
+
+
+# -- the loop closed (finding 9) --------------------------------------------------------------------
+
+
+def supervision_record(event_type: str, case_id: str, data: dict[str, Any]) -> Any:
+    return record_from_envelope(foreign.envelope("supervision", event_type, f"case-{case_id}", data))
+
+
+def test_a_supervision_outcome_is_read_with_the_receipt_code_and_the_deadline_followed_the_case(
+    feedback: OnPostgres,
+) -> None:
+    """Finding 9: the outcome reaches the submitter; no resolution breach while the case was open."""
+    receipt = submit(feedback, channel="hotline", category="complaint_about_cadre", cadre_id="c-7", text="Bribes.")
+    submission_id, code = receipt["submission_id"], receipt["receipt_code"]
+    feedback.call("reply", _as=CLERK_LI, submission_id=submission_id, text="Passed to supervision.")
+    case_id = f"complaint-{submission_id}"
+    uow = feedback.uow()
+    opened = {"cadre_id": "c-7", "origin": "complaint", "submission_id": submission_id}
+    loop.case_opened(schemas.load(SupervisionCase, opened), supervision_record("CaseOpened", case_id, opened), uow)
+    department = {"cadre_id": "c-7", "origin": "department", "submission_id": None}
+    loop.case_opened(
+        schemas.load(SupervisionCase, department), supervision_record("CaseOpened", "k-1", department), uow
+    )
+    uow.close()
+    feedback.project()
+    assert feedback.call("my_case", receipt_code=code)["investigation"] == "open"
+
+    feedback.move_clock(dt.timedelta(days=40))  # far past 15 working days: the case is still open
+    assert feedback.call("check_deadlines") == {"breaches": 0}
+
+    # an older outcome event, without the submission's id: found by the case feedback heard of
+    outcome = {"case_id": case_id, "cadre_id": "c-7", "substantiated": True, "reasons": "Bribes were confirmed."}
+    uow = feedback.uow()
+    loop.outcome_recorded(
+        schemas.load(SupervisionOutcome, outcome, tolerant=True),
+        supervision_record("SupervisionOutcomeRecorded", case_id, outcome),
+        uow,
+    )
+    uow.close()
+    feedback.project()
+    case = feedback.call("my_case", receipt_code=code)
+    assert case["status"] == "resolved" and case["investigation"] == "substantiated" and case["breaches"] == []
+    assert case["replies"][-1]["by"] == "supervision" and "Bribes were confirmed." in case["replies"][-1]["text"]
+    feedback.call("close", receipt_code=code, rating=5, comment="")
+
+
+def test_a_merged_duplicate_reads_the_answers_to_the_one_it_joined(feedback: OnPostgres) -> None:
+    original, duplicate = submit(feedback), submit(feedback, text="The village road is still broken.")
+    feedback.call("merge", _as=CLERK_LI, submission_id=duplicate["submission_id"], into=original["submission_id"])
+    feedback.call("reply", _as=CLERK_LI, submission_id=original["submission_id"], text="Repairs start Monday.")
+    feedback.project()
+    case = feedback.call("my_case", receipt_code=duplicate["receipt_code"])
+    assert case["status"] == "merged" and case["merged"] is True
+    assert [r["text"] for r in case["replies"]] == ["Repairs start Monday."]
+    assert [s["submission_id"] for s in feedback.call("submissions", status="merged")["items"]] == [
+        duplicate["submission_id"]
+    ]
+
+
+def test_the_satisfaction_figure_says_how_many_answered(feedback: OnPostgres) -> None:
+    """Finding 9: the average is over those who answered, and the figure says how many of the concluded did."""
+    rated, silent, rejected = (
+        submit(feedback, source) for source in ("198.51.100.20", "198.51.100.21", "198.51.100.22")
+    )
+    for receipt in (rated, silent):
+        feedback.call("reply", _as=CLERK_LI, submission_id=receipt["submission_id"], text="Done.")
+        feedback.call("resolve", _as=CLERK_LI, submission_id=receipt["submission_id"], text="Repaired.")
+    feedback.call("reject", _as=CLERK_LI, submission_id=rejected["submission_id"], reason="A private dispute.")
+    feedback.project()
+    feedback.call("close", receipt_code=rated["receipt_code"], rating=4)
+    feedback.project()
+    row = next(r for r in feedback.call("statistics")["items"] if r["category"] == "general")
+    assert (row["received"], row["open"], row["closed"], row["responses"]) == (3, 0, 3, 1)
+    assert row["response_rate"] == "0.33" and row["average_rating"] == "4.00"
+    case = feedback.call("my_case", receipt_code=rejected["receipt_code"])
+    assert case["status"] == "rejected" and case["replies"][-1]["text"] == "A private dispute."
+
+    feedback.call("reopen", _as=CLERK_LI, submission_id=rated["submission_id"], reason="The road broke again.")
+    feedback.project()
+    row = next(r for r in feedback.call("statistics")["items"] if r["category"] == "general")
+    assert (row["open"], row["closed"], row["responses"], row["average_rating"]) == (1, 2, 0, None)

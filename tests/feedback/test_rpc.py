@@ -19,7 +19,7 @@ import pytest
 from services.feedback.entrypoint import FeedbackService
 from services.feedback.protection import generate_key, receipt_hash
 from shared.db.clock import advance_clock
-from shared.db.database import Database
+from shared.db.database import Database, fetch_one
 from shared.errors import NotFound, ValidationFailed
 from shared.runtime.messaging.client import rpc_client
 from tests.support import foreign
@@ -56,6 +56,13 @@ def published_notice(notice_id: str, now: dt.datetime, days: int = 2) -> dict[st
     }
 
 
+def fetched(database: Database, statement: str, params: tuple[Any, ...] = ()) -> Any:
+    """The one value a statement selects."""
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute(statement, params)
+        return fetch_one(cur)[0]
+
+
 @pytest.fixture(scope="module")
 def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dict[str, list[Any]]:
     """Every RPC method of the service called at least once, in a walk through its use cases."""
@@ -89,6 +96,16 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
         advance_clock(database, dt.timedelta(days=7))  # the comment's first reply is overdue
         service.check_deadlines()
         wait_until(lambda: service.submissions(status="open")["items"][0]["breaches"], what="the breach")
+
+        # the department's other answers: transfer, merge a duplicate, reject, reopen
+        road, again, private = (
+            rpc.feedback.submit(channel="mailbox", category="general", text=text)["submission_id"]
+            for text in ("The road is broken.", "The road is still broken.", "My neighbour's dog.")
+        )
+        service.transfer(submission_id=road, to="county transport bureau", note="theirs to repair")
+        service.merge(submission_id=again, into=road)
+        service.reject(submission_id=private, reason="A private dispute: the village committee mediates.")
+        service.reopen(submission_id=private, reason="The committee declined; we take it up.")
 
         poison = foreign.envelope("cadre", "AssessmentPreviewPublished", "selection-poison", {"title": "no window"})
         poison_and_replay(service, test_env.amqp_uri, "cadre", poison)
@@ -127,6 +144,23 @@ def test_the_public_and_the_department_see_what_they_should(replies: dict[str, l
         ("complaint_about_cadre", 1),
         ("consultation", 1),
     }
+
+
+def test_the_department_transfers_merges_rejects_and_reopens_as_the_caller(
+    replies: dict[str, list[Any]], database: Database
+) -> None:
+    assert [a["status"] for a in replies["transfer"] + replies["merge"] + replies["reject"] + replies["reopen"]] == [
+        "open",
+        "merged",
+        "rejected",
+        "open",
+    ]
+    actors = fetched(
+        database,
+        "SELECT array_agg(DISTINCT metadata->>'actor') FROM feedback.events WHERE type IN "
+        "('SubmissionTransferred', 'SubmissionMerged', 'SubmissionRejected', 'SubmissionReopened')",
+    )
+    assert actors == [EVERY_ROLE.subject], "the actor is the verified caller"
 
 
 def test_a_poison_event_is_dead_lettered_and_a_replay_that_fails_again_says_so(replies: dict[str, list[Any]]) -> None:
@@ -191,3 +225,81 @@ def test_a_notice_forged_in_advance_is_refused_and_the_real_one_takes_objections
         notice_id=notice_id,
     )
     assert receipt["receipt_code"]
+
+
+def test_cadres_generic_notice_attaches_a_complaint_that_names_only_the_cadre(
+    feedback: None, rpc: Any, database: Database, test_env: RunEnvironment
+) -> None:
+    """Finding 3, feedback's side, over the broker: ``NoticeOpened``, then a hotline complaint with no ids."""
+    cadre_id, process_id = f"c-{uuid.uuid4().hex[:6]}", f"sel-{uuid.uuid4().hex[:6]}"
+    notice_id = f"notice-{uuid.uuid4().hex[:8]}"
+    now = platform_now(database)
+    opened = {
+        "notice_id": notice_id,
+        "kind": "pre_appointment",
+        "decision_id": process_id,
+        "subject_ids": [cadre_id],
+        "title": "Deputy head",
+        "unit": "Qingshan",
+        "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
+        "closes_at": (now + dt.timedelta(days=7)).isoformat(),
+        "working_days": 5,
+    }
+    envelope = foreign.envelope("cadre", "NoticeOpened", f"selection-{process_id}", opened)
+    foreign.publish(test_env.amqp_uri, "cadre", envelope, envelope)  # delivered twice: remembered once
+    wait_until(
+        lambda: [n for n in rpc.feedback.open_notices()["items"] if n["notice_id"] == notice_id], what="the notice"
+    )
+    receipt = rpc.feedback.submit(channel="hotline", category="complaint_about_cadre", text="Gifts.", cadre_id=cadre_id)
+    routed = fetched(
+        database,
+        "SELECT data FROM feedback.events WHERE type = 'ComplaintRoutedToSupervision' AND stream_id = %s",
+        (f"submission-{receipt['submission_id']}",),
+    )
+    assert (routed["notice_id"], routed["process_id"]) == (notice_id, process_id)
+
+
+def test_a_supervision_case_and_its_outcome_come_back_to_the_submitter(
+    feedback: None, rpc: Any, database: Database, test_env: RunEnvironment
+) -> None:
+    """Finding 9 over the broker: ``CaseOpened`` holds the deadline, ``SupervisionOutcomeRecorded`` answers."""
+    receipt = rpc.feedback.submit(channel="mailbox", category="complaint_about_cadre", text="Gifts.", cadre_id="c-9")
+    submission_id, code = receipt["submission_id"], receipt["receipt_code"]
+    case_id = f"complaint-{submission_id}"
+    opened = foreign.envelope(
+        "supervision",
+        "CaseOpened",
+        f"case-{case_id}",
+        {
+            "cadre_id": "c-9",
+            "process_id": None,
+            "origin": "complaint",
+            "submission_id": submission_id,
+            "summary": "Gifts.",
+            "opened_at": platform_now(database).isoformat(),
+        },
+    )
+    foreign.publish(test_env.amqp_uri, "supervision", opened)
+    wait_until(lambda: rpc.feedback.my_case(receipt_code=code)["investigation"] == "open", what="the case")
+    outcome = foreign.envelope(
+        "supervision",
+        "SupervisionOutcomeRecorded",
+        f"case-{case_id}",
+        {
+            "case_id": case_id,
+            "cadre_id": "c-9",
+            "process_id": None,
+            "substantiated": False,
+            "reasons": "The gifts were a wedding custom, returned.",
+            "recorded_at": platform_now(database).isoformat(),
+            "submission_id": submission_id,
+        },
+        version=2,
+        prev_hash=opened["hash"],
+    )
+    foreign.publish(test_env.amqp_uri, "supervision", outcome, outcome)  # delivered twice: answered once
+    case = wait_until(
+        lambda: (c := rpc.feedback.my_case(receipt_code=code))["status"] == "resolved" and c, what="the outcome"
+    )
+    assert case["investigation"] == "not_substantiated"
+    assert [r["by"] for r in case["replies"]] == ["supervision"] and "wedding custom" in case["replies"][0]["text"]

@@ -137,6 +137,7 @@ def test_the_definitions_carry_rabbitmqs_password_hash_and_every_grant() -> None
     assert {(t["user"], t["exchange"]) for t in defined["topic_permissions"]} == {
         ("run-feedback", "nameko-rpc"),
         ("run-feedback", "cadre.events"),
+        ("run-feedback", "supervision.events"),  # outcomes come back to the submitter
         ("run-gateway", "nameko-rpc"),
     }
     assert all(p["vhost"] == "vh" for p in defined["permissions"] + defined["topic_permissions"])

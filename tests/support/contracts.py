@@ -17,6 +17,7 @@ import pytest
 
 from shared.db.database import Database
 from shared.domain import schemas
+from shared.domain.calendar import OrganisationCalendar
 from shared.errors import ValidationFailed
 from shared.runtime.messaging.rpc import ValidatedRpc, contract_of
 from shared.runtime.process.control import wait_until
@@ -76,10 +77,18 @@ def every_method_keeps_its_contract(service_cls: type) -> Callable[..., None]:
 
 
 def poison_and_replay(service: Recorder, amqp_uri: str, source: str, envelope: dict[str, Any]) -> None:
-    """Publish an event the service cannot take, wait for its dead letter, and replay it (to fail again)."""
+    """Publish an event the service cannot take, wait for its dead letter, and replay it (to fail again).
+
+    The walk through the operator's other methods every service has goes here
+    too: the calendar years it counts on, and a year loaded (the shipped one,
+    as it is, so that nothing the walk counts changes).
+    """
     publish(amqp_uri, source, envelope)
     letter = wait_until(lambda: service.dead_letters()["items"], what="the dead letter")[0]
     service.replay_dead_letter(id=letter["id"])
+    shipped = OrganisationCalendar.shipped().years[2026]
+    service.load_calendar(**shipped.as_data())
+    service.calendar_years()
 
 
 def assert_dead_lettered_then_replayed(replies: dict[str, list[Any]], handler: str, event_type: str) -> None:

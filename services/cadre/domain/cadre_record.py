@@ -6,11 +6,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from services.cadre.domain.eligibility import FINDING_PERIOD, GRADE_YEARS, TRAINING_WINDOW_YEARS, Eligibility
 from services.cadre.domain.events import (
     AppraisalGradeRecorded,
     CadreAppointedToPost,
     CadreCommended,
     CadreRegistered,
+    CandidacyRecorded,
+    CaseConcludedOnRecord,
+    CaseOnRecord,
     LeadershipRolesChanged,
     TrainingCreditsNoted,
 )
@@ -42,6 +46,17 @@ class Commendation:
 
 
 @dataclass
+class CaseHeld:
+    """A supervision case about the cadre, as the record keeps it."""
+
+    case_id: str
+    process_id: str | None
+    opened_at: dt.datetime | None = None
+    concluded_at: dt.datetime | None = None
+    substantiated: bool | None = None  # None while it is open
+
+
+@dataclass
 class CadreState:
     registered: bool = False
     name: str = ""
@@ -53,6 +68,8 @@ class CadreState:
     appraisals: list[Appraisal] = field(default_factory=list)
     commendations: list[Commendation] = field(default_factory=list)
     credit_hours: dict[str, Decimal] = field(default_factory=dict)  # year -> total
+    candidacies: list[str] = field(default_factory=list)  # selection process ids
+    cases: list[CaseHeld] = field(default_factory=list)
 
 
 class CadreRecord(Aggregate):
@@ -119,6 +136,75 @@ class CadreRecord(Aggregate):
         self._registered()
         if self.credit_hours(year) != total_hours:
             self.record(TrainingCreditsNoted(year, total_hours))
+
+    def grades_within(self, year: int, years: int = GRADE_YEARS) -> tuple[str, ...]:
+        """The grades of the appraisal years ``year - years + 1`` .. ``year``, oldest first (every cycle)."""
+        kept = [a for a in self.state.appraisals if year - years < a.year <= year]
+        return tuple(a.grade for a in sorted(kept, key=lambda a: a.year))
+
+    def credit_hours_within(self, year: int, years: int = TRAINING_WINDOW_YEARS) -> Decimal:
+        """The training hours of ``year`` and the ``years - 1`` before it: a rolling window, not the calendar year."""
+        return sum((self.credit_hours(y) for y in range(year - years + 1, year + 1)), Decimal(0))
+
+    def findings_within(self, now: dt.datetime, period: dt.timedelta = FINDING_PERIOD) -> tuple[str, ...]:
+        """Substantiated findings concluded less than ``period`` before ``now``."""
+        return tuple(
+            c.case_id
+            for c in self.state.cases
+            if c.substantiated and c.concluded_at is not None and now - c.concluded_at < period
+        )
+
+    def eligibility(self, now: dt.datetime) -> Eligibility:
+        """What a selection checks before this cadre may stand (the rules are in ``SelectionProcess``)."""
+        return Eligibility(
+            self.state.name,
+            self.latest_grade,
+            self.credit_hours_within(now.year),
+            self.grades_within(now.year),
+            self.findings_within(now),
+            tuple(self.open_cases),
+        )
+
+    @property
+    def open_cases(self) -> list[str]:
+        return [c.case_id for c in self.state.cases if c.substantiated is None]
+
+    def _case(self, case_id: str) -> CaseHeld | None:
+        return next((c for c in self.state.cases if c.case_id == case_id), None)
+
+    @command
+    def note_candidacy(self, process_id: str, now: dt.datetime) -> None:
+        self._registered()
+        if process_id not in self.state.candidacies:
+            self.record(CandidacyRecorded(process_id, now))
+
+    @command
+    def note_case_opened(self, case_id: str, process_id: str | None, opened_at: dt.datetime) -> None:
+        """A supervision case about the cadre: pending, it bars standing for promotion."""
+        if self._case(case_id) is None:
+            self.record(CaseOnRecord(case_id, process_id, opened_at))
+
+    @command
+    def note_case_concluded(self, case_id: str, substantiated: bool, concluded_at: dt.datetime) -> None:
+        case = self._case(case_id)
+        if case is None or case.substantiated is None:
+            self.record(CaseConcludedOnRecord(case_id, substantiated, concluded_at))
+
+    @applies(CandidacyRecorded)
+    def _on_candidacy(self, e: CandidacyRecorded) -> None:
+        self.state.candidacies.append(e.process_id)
+
+    @applies(CaseOnRecord)
+    def _on_case(self, e: CaseOnRecord) -> None:
+        self.state.cases.append(CaseHeld(e.case_id, e.process_id, e.opened_at))
+
+    @applies(CaseConcludedOnRecord)
+    def _on_case_concluded(self, e: CaseConcludedOnRecord) -> None:
+        case = self._case(e.case_id)
+        if case is None:  # concluded before this record heard it opened
+            case = CaseHeld(e.case_id, None)
+            self.state.cases.append(case)
+        case.substantiated, case.concluded_at = e.substantiated, e.concluded_at
 
     @applies(CadreRegistered)
     def _on_registered(self, e: CadreRegistered) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shared.domain import DomainEvent, EventRegistry
+from shared.domain.notices import NoticeOpened
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,24 @@ class RegistrationOpened(DomainEvent):
 
 
 @dataclass(frozen=True)
+class RegistrationExtended(DomainEvent):
+    """Registration (re)opened until ``closes_at``: too few candidates came forward."""
+
+    closes_at: dt.datetime
+    extended_at: dt.datetime
+    working_days: int
+
+
+@dataclass(frozen=True)
+class SelectionCancelled(DomainEvent):
+    """The selection ends without an appointment, for the reason given (kept in the event and its metadata)."""
+
+    reason: str
+    phase: str
+    cancelled_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class CandidateRegistered(DomainEvent):
     cadre_id: str
     name: str
@@ -61,9 +80,30 @@ class RecommendationOpened(DomainEvent):
 
 @dataclass(frozen=True)
 class RecommendationBallotCast(DomainEvent):
+    """Legacy: a ballot that named its voter. No longer recorded (ballots are secret: ``VoterTookPart``,
+    ``BallotCounted``); kept so that the streams that hold it still load."""
+
     round: str
     voter_id: str
     candidate_ids: list[str]
+
+
+@dataclass(frozen=True)
+class VoterTookPart(DomainEvent):
+    """A voter took part in a secret ballot: who, never what they chose (see ``shared.domain.ballot``)."""
+
+    ballot_id: str
+    voter_id: str
+
+
+@dataclass(frozen=True)
+class BallotCounted(DomainEvent):
+    """A secret ballot closed and counted: the tally, published now, with no voter's id on any ballot."""
+
+    ballot_id: str
+    cast: int
+    void: int
+    votes: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -115,6 +155,8 @@ class CommitteeConvened(DomainEvent):
 
 @dataclass(frozen=True)
 class CommitteeVoteCast(DomainEvent):
+    """Legacy: an open vote that named its member. No longer recorded (``VoterTookPart``, ``BallotCounted``)."""
+
     member_id: str
     cadre_id: str
     approve: bool
@@ -126,6 +168,7 @@ class CommitteeResult:
     approvals: int
     rejections: int
     approved: bool
+    post_id: str | None = None  # the post whose ballot this is (None: recorded before votes were per post)
 
 
 @dataclass(frozen=True)
@@ -147,6 +190,17 @@ class PublicNoticeOpened(DomainEvent):
 
 
 @dataclass(frozen=True)
+class SupervisionCaseNoted(DomainEvent):
+    """A supervision case about a candidate opened while the selection runs: it holds their appointment
+    until it concludes."""
+
+    cadre_id: str
+    case_id: str
+    opened_at: dt.datetime
+    phase: str
+
+
+@dataclass(frozen=True)
 class SupervisionOutcomeNoted(DomainEvent):
     cadre_id: str
     case_id: str
@@ -162,6 +216,18 @@ class CandidateAppointed(DomainEvent):
     post_title: str
     unit: str
     appointed_at: dt.datetime
+    notice_id: str | None = None  # the notice the appointment followed
+    case_ids: list[str] = field(default_factory=list)  # cases that held it, concluded unsubstantiated
+
+
+@dataclass(frozen=True)
+class AppointmentPostponed(DomainEvent):
+    """The notice ended with a case about the nominee still open: the appointment waits for its outcome."""
+
+    cadre_id: str
+    post_id: str
+    case_ids: list[str]
+    postponed_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -180,6 +246,32 @@ class SelectionClosed(DomainEvent):
 
 
 # -- cadre record -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CandidacyRecorded(DomainEvent):
+    """The cadre stood in a selection (so that a case naming only the cadre reaches it)."""
+
+    process_id: str
+    registered_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CaseOnRecord(DomainEvent):
+    """A supervision case about the cadre opened."""
+
+    case_id: str
+    process_id: str | None
+    opened_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CaseConcludedOnRecord(DomainEvent):
+    """A supervision case about the cadre concluded; a substantiated one counts against promotion for its period."""
+
+    case_id: str
+    substantiated: bool
+    concluded_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -282,9 +374,13 @@ registry = EventRegistry(
     [
         SelectionAnnounced,
         RegistrationOpened,
+        RegistrationExtended,
+        SelectionCancelled,
         CandidateRegistered,
         RecommendationOpened,
         RecommendationBallotCast,
+        VoterTookPart,
+        BallotCounted,
         CandidateStatementMade,
         ShortlistDrawn,
         AssessmentPreviewPublished,
@@ -294,11 +390,17 @@ registry = EventRegistry(
         CommitteeVoteCast,
         CommitteeVoteConcluded,
         PublicNoticeOpened,
+        NoticeOpened,
+        SupervisionCaseNoted,
         SupervisionOutcomeNoted,
+        AppointmentPostponed,
         CandidateAppointed,
         AppointmentWithheld,
         SelectionClosed,
         CadreRegistered,
+        CandidacyRecorded,
+        CaseOnRecord,
+        CaseConcludedOnRecord,
         CadreAppointedToPost,
         LeadershipRolesChanged,
         CadreCommended,

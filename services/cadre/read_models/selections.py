@@ -30,9 +30,20 @@ class Selections(Projection):
         ev.CommitteeVoteConcluded: "nominated",
         ev.PublicNoticeOpened: "public_notice",
         ev.SelectionClosed: "closed",
+        ev.RegistrationExtended: "registration",
+        ev.SelectionCancelled: "cancelled",
+        ev.AppointmentPostponed: "postponed",
     }
 
-    @on(ev.RegistrationOpened, ev.RecommendationOpened, ev.AssessmentStarted, ev.CommitteeConvened, ev.SelectionClosed)
+    @on(
+        ev.RegistrationOpened,
+        ev.RecommendationOpened,
+        ev.AssessmentStarted,
+        ev.CommitteeConvened,
+        ev.SelectionClosed,
+        ev.RegistrationExtended,
+        ev.SelectionCancelled,
+    )
     def _phase(self, cur: Any, event: Any, record: RecordedEvent) -> None:
         cur.execute(
             "UPDATE selection_processes SET phase = %s, updated_at = %s WHERE process_id = %s",
@@ -64,8 +75,19 @@ class Selections(Projection):
 
     @on(ev.RecommendationBallotCast)
     def _ballot(self, cur: Any, e: ev.RecommendationBallotCast, record: RecordedEvent) -> None:
+        """Legacy open ballots: the journey shows the round, never who voted (ballots are secret)."""
         for cadre_id in e.candidate_ids:
-            self._step(cur, record, cadre_id, "recommended", {"round": e.round, "voter_id": e.voter_id})
+            self._step(cur, record, cadre_id, "recommended", {"round": e.round})
+
+    @on(ev.BallotCounted)
+    def _counted(self, cur: Any, e: ev.BallotCounted, record: RecordedEvent) -> None:
+        """A recommendation round's tally, once its box is counted: each candidate's votes, no voter."""
+        kind, _, round = e.ballot_id.partition(":")
+        if kind != "recommendation":
+            return
+        for cadre_id, votes in e.votes.items():
+            if votes:
+                self._step(cur, record, cadre_id, "recommended", {"round": round, "votes": votes, "ballots": e.cast})
 
     @on(ev.CandidateStatementMade)
     def _statement(self, cur: Any, e: ev.CandidateStatementMade, record: RecordedEvent) -> None:
@@ -119,7 +141,17 @@ class Selections(Projection):
 
     @on(ev.CandidateAppointed)
     def _appointed(self, cur: Any, e: ev.CandidateAppointed, record: RecordedEvent) -> None:
-        self._step(cur, record, e.cadre_id, "appointed", {"post_id": e.post_id, "post_title": e.post_title})
+        details = {"post_id": e.post_id, "post_title": e.post_title, "notice_id": e.notice_id, "case_ids": e.case_ids}
+        self._step(cur, record, e.cadre_id, "appointed", details)
+
+    @on(ev.SupervisionCaseNoted)
+    def _case(self, cur: Any, e: ev.SupervisionCaseNoted, record: RecordedEvent) -> None:
+        self._step(cur, record, e.cadre_id, "supervision_case", {"case_id": e.case_id, "phase": e.phase})
+
+    @on(ev.AppointmentPostponed)
+    def _postponed(self, cur: Any, e: ev.AppointmentPostponed, record: RecordedEvent) -> None:
+        self._phase(cur, e, record)
+        self._step(cur, record, e.cadre_id, "postponed", {"post_id": e.post_id, "case_ids": e.case_ids})
 
     @on(ev.AppointmentWithheld)
     def _withheld(self, cur: Any, e: ev.AppointmentWithheld, record: RecordedEvent) -> None:

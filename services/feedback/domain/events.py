@@ -82,6 +82,61 @@ class SubmissionClosed(DomainEvent):
     closed_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class InvestigationOpened(DomainEvent):
+    """Supervision opened a case on this complaint: the resolution deadline now follows the case."""
+
+    case_id: str
+    opened_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class InvestigationConcluded(DomainEvent):
+    """Supervision's outcome on this complaint's case (its reasons reach the submitter as a reply)."""
+
+    case_id: str
+    substantiated: bool
+    concluded_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SubmissionRejected(DomainEvent):
+    """The department declines to take a submission up (不予受理), saying why: the submitter reads the reason."""
+
+    by: str
+    reason: str
+    rejected_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SubmissionTransferred(DomainEvent):
+    """Handed to another office or channel to answer; the deadlines run on."""
+
+    by: str
+    to: str
+    note: str
+    transferred_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SubmissionMerged(DomainEvent):
+    """A duplicate, merged into another submission: its submitter reads that one's answers."""
+
+    by: str
+    into: str
+    merged_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SubmissionReopened(DomainEvent):
+    """Taken up again after it was resolved, rejected or closed: a new resolution deadline runs."""
+
+    by: str
+    reason: str
+    reopened_at: dt.datetime
+    resolution_due: dt.datetime
+
+
 registry = EventRegistry(
     [
         SubmissionReceived,
@@ -92,5 +147,11 @@ registry = EventRegistry(
         DeadlineBreached,
         SubmissionResolved,
         SubmissionClosed,
+        InvestigationOpened,
+        InvestigationConcluded,
+        SubmissionRejected,
+        SubmissionTransferred,
+        SubmissionMerged,
+        SubmissionReopened,
     ]
 )

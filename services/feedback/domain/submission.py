@@ -2,8 +2,15 @@
 
 A complaint about a cadre goes to supervision, a suggestion about training to
 training (both by event); a consultation is answered here. Each category has
-deadlines for the first reply and for resolution, in working days; a breach is
-an event too. A comment on a notice is refused once the notice has closed.
+deadlines for the first reply and for resolution, in whole working days on the
+organisation's calendar (given to the commands like ``now``); a breach is an
+event too. A comment on a notice is refused once the notice has closed.
+
+The loop is closed: a routed complaint's resolution deadline follows its
+supervision case (no breach while the case is open), and the case's outcome
+comes back as a reply and resolves the submission. The department may reject
+(with a reason), transfer, merge a duplicate into another submission, and
+reopen what was resolved, rejected or closed.
 """
 
 from __future__ import annotations
@@ -15,15 +22,23 @@ from services.feedback.domain.events import (
     ComplaintRoutedToSupervision,
     DeadlineBreached,
     FollowUpAdded,
+    InvestigationConcluded,
+    InvestigationOpened,
     ReplySent,
     SubmissionClosed,
+    SubmissionMerged,
     SubmissionReceived,
+    SubmissionRejected,
+    SubmissionReopened,
     SubmissionResolved,
+    SubmissionTransferred,
     SuggestionRoutedToTraining,
 )
 from services.feedback.domain.policy import DEADLINES, Category, Channel
 from shared.domain import Aggregate, applies, command
-from shared.domain.calendar import add_working_days
+from shared.domain.calendar import OrganisationCalendar
+
+SUPERVISION = "supervision"
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,16 @@ class SubmissionState:
     resolved: bool = False
     closed: bool = False
     rating: int | None = None
+    case_id: str | None = None
+    investigating: bool = False  # its supervision case is open: the resolution deadline follows the case
+    rejected: bool = False
+    merged_into: str | None = None
+    transferred_to: str | None = None
+
+    @property
+    def concluded(self) -> bool:
+        """Answered for good, until reopened: resolved, rejected or closed."""
+        return self.resolved or self.rejected or self.closed
 
 
 class Submission(Aggregate):
@@ -73,6 +98,16 @@ class Submission(Aggregate):
     def _open(self) -> None:
         self.require(self.state.received, "submission.received", f"submission {self.id} does not exist")
         self.require(not self.state.closed, "submission.closed", f"submission {self.id} is closed")
+        self.require(
+            self.state.merged_into is None,
+            "submission.merged",
+            f"submission {self.id} was merged into {self.state.merged_into}",
+        )
+
+    def _in_hand(self) -> None:
+        """Open and not rejected: the department is still working on it."""
+        self._open()
+        self.require(not self.state.rejected, "submission.rejected", f"submission {self.id} was rejected; reopen it")
 
     @command
     def receive(
@@ -84,6 +119,7 @@ class Submission(Aggregate):
         anonymous: bool,
         identity_sealed: str | None,
         now: dt.datetime,
+        calendar: OrganisationCalendar,
         cadre_id: str | None = None,
         notice: NoticeWindow | None = None,
         process_id: str | None = None,
@@ -133,8 +169,8 @@ class Submission(Aggregate):
                 process_id,
                 notice.notice_id if notice else None,
                 now,
-                add_working_days(now, deadlines.first_reply_days),
-                add_working_days(now, deadlines.resolution_days),
+                calendar.end_of_working_days(now, deadlines.first_reply_days),
+                calendar.end_of_working_days(now, deadlines.resolution_days),
             )
         )
         if category is Category.COMPLAINT_ABOUT_CADRE:
@@ -154,7 +190,7 @@ class Submission(Aggregate):
 
     @command
     def reply(self, by: str, text: str, now: dt.datetime) -> None:
-        self._open()
+        self._in_hand()
         first = not self.state.replies
         due = self.state.first_reply_due
         if first and due is not None and now > due and "first_reply" not in self.state.breaches:
@@ -164,13 +200,17 @@ class Submission(Aggregate):
     @command
     def resolve(self, by: str, summary: str, now: dt.datetime) -> None:
         """The department resolves the case; the submitter may still rate it when closing."""
-        self._open()
+        self._in_hand()
         self.require(not self.state.resolved, "submission.resolved_once", f"submission {self.id} is resolved already")
         self.require(bool(self.state.replies), "submission.answered_first", "a submission is resolved once answered")
-        due = self.state.resolution_due
-        if due is not None and now > due and "resolution" not in self.state.breaches:
-            self.record(DeadlineBreached("resolution", due, now))
+        self._resolution_breach(now)
         self.record(SubmissionResolved(by, summary, now))
+
+    def _resolution_breach(self, now: dt.datetime) -> None:
+        s = self.state
+        due = s.resolution_due
+        if due is not None and now > due and not s.investigating and "resolution" not in s.breaches:
+            self.record(DeadlineBreached("resolution", due, now))
 
     @command
     def record_breaches(self, now: dt.datetime) -> None:
@@ -178,19 +218,118 @@ class Submission(Aggregate):
         self._open()
         s = self.state
         assert s.first_reply_due is not None and s.resolution_due is not None
-        if not s.replies and now > s.first_reply_due and "first_reply" not in s.breaches:
+        if not s.replies and not s.rejected and now > s.first_reply_due and "first_reply" not in s.breaches:
             self.record(DeadlineBreached("first_reply", s.first_reply_due, now))
-        if now > s.resolution_due and not s.resolved and "resolution" not in s.breaches:
-            self.record(DeadlineBreached("resolution", s.resolution_due, now))
+        if not (s.resolved or s.rejected):
+            self._resolution_breach(now)
 
     @command
     def close(self, rating: int, comment: str, now: dt.datetime) -> None:
         self._open()
         self.require(
-            bool(self.state.replies), "submission.answered_first", "a submission is closed once it has been answered"
+            bool(self.state.replies) or self.state.rejected,
+            "submission.answered_first",
+            "a submission is closed once it has been answered",
         )
         self.require(1 <= rating <= 5, "submission.rating", "satisfaction is rated from 1 to 5")
         self.record(SubmissionClosed(rating, comment, now))
+
+    # -- the loop closed: what the services it was routed to answer ------------------------------
+
+    @command
+    def investigation_opened(self, case_id: str, now: dt.datetime) -> None:
+        """Supervision opened a case on this complaint: no resolution breach while it is open."""
+        self.require(self.state.received, "submission.received", f"submission {self.id} does not exist")
+        self.require(
+            self.state.category == Category.COMPLAINT_ABOUT_CADRE,
+            "submission.investigated_complaint",
+            "only a complaint about a cadre is investigated by supervision",
+        )
+        if self.state.case_id == case_id:
+            return  # heard of already
+        self.record(InvestigationOpened(case_id, now))
+
+    @command
+    def investigation_concluded(self, case_id: str, substantiated: bool, reasons: str, now: dt.datetime) -> None:
+        """Supervision's outcome: the submitter reads it as a reply, and it resolves the submission.
+
+        Nothing is recorded for a submission closed or merged meanwhile, nor
+        for an outcome heard of already (its events may arrive again).
+        """
+        s = self.state
+        self.require(s.received, "submission.received", f"submission {self.id} does not exist")
+        if s.closed or s.merged_into is not None or (s.case_id == case_id and not s.investigating):
+            return
+        self.record(InvestigationConcluded(case_id, substantiated, now))
+        finding = "substantiated" if substantiated else "not substantiated"
+        text = f"The supervision case on your complaint has concluded: {finding}. {reasons}"
+        self._answered_by(SUPERVISION, text, now, breach=False)  # its resolution deadline followed the case
+
+    def _answered_by(self, service: str, text: str, now: dt.datetime, *, breach: bool = True) -> None:
+        """Another service's answer (supervision's outcome; training's, once it answers): a reply that resolves.
+
+        Training's answers to suggestions come back this way when the training
+        service publishes them: its handler calls this with ``"training"``.
+        """
+        s = self.state
+        if s.closed or s.merged_into is not None:
+            return
+        first = not s.replies
+        self.record(ReplySent(service, text, now, first=first))
+        if not s.resolved and not s.rejected:
+            if breach:
+                self._resolution_breach(now)
+            self.record(SubmissionResolved(service, text, now))
+
+    @command
+    def answer_from(self, service: str, text: str, now: dt.datetime) -> None:
+        """A routed service's answer to this submission (the seam training's answers will use)."""
+        self.require(self.state.received, "submission.received", f"submission {self.id} does not exist")
+        self._answered_by(service, text, now)
+
+    # -- the department's other answers ---------------------------------------------------
+
+    @command
+    def reject(self, by: str, reason: str, now: dt.datetime) -> None:
+        """Decline to take it up, saying why; the submitter reads the reason and may rate it."""
+        self._in_hand()
+        self.require(not self.state.resolved, "submission.resolved", f"submission {self.id} is resolved already")
+        self.require(bool(reason.strip()), "submission.reject_reason", "a rejection says why")
+        self.record(SubmissionRejected(by, reason, now))
+
+    @command
+    def transfer(self, by: str, to: str, note: str, now: dt.datetime) -> None:
+        """Hand it to another office or channel; its deadlines run on."""
+        self._in_hand()
+        self.require(not self.state.resolved, "submission.resolved", f"submission {self.id} is resolved already")
+        self.require(
+            to != self.state.transferred_to, "submission.transfer_elsewhere", f"submission {self.id} is with {to}"
+        )
+        self.record(SubmissionTransferred(by, to, note, now))
+
+    @command
+    def merge_into(self, by: str, target: Submission, now: dt.datetime) -> None:
+        """A duplicate, merged into ``target``: its deadlines stop, and its submitter reads the target's answers."""
+        self._in_hand()
+        self.require(not self.state.resolved, "submission.resolved", f"submission {self.id} is resolved already")
+        self.require(target.id != self.id, "submission.merge_other", "a submission is merged into another one")
+        self.require(target.state.received, "submission.received", f"submission {target.id} does not exist")
+        self.require(
+            target.state.merged_into is None and not target.state.closed,
+            "submission.merge_target_open",
+            f"submission {target.id} is closed or merged itself",
+        )
+        self.record(SubmissionMerged(by, target.id, now))
+
+    @command
+    def reopen(self, by: str, reason: str, now: dt.datetime, calendar: OrganisationCalendar) -> None:
+        """Take it up again: a new resolution deadline from now, on the category's working days."""
+        s = self.state
+        self.require(s.received, "submission.received", f"submission {self.id} does not exist")
+        self.require(s.merged_into is None, "submission.merged", f"submission {self.id} was merged")
+        self.require(s.concluded, "submission.reopen_concluded", f"submission {self.id} is still open")
+        days = DEADLINES[Category(s.category)].resolution_days
+        self.record(SubmissionReopened(by, reason, now, calendar.end_of_working_days(now, days)))
 
     @applies(SubmissionReceived)
     def _received(self, e: SubmissionReceived) -> None:
@@ -232,3 +371,31 @@ class Submission(Aggregate):
     @applies(SubmissionClosed)
     def _closed(self, e: SubmissionClosed) -> None:
         self.state.closed, self.state.rating = True, e.rating
+
+    @applies(InvestigationOpened)
+    def _investigation_opened(self, e: InvestigationOpened) -> None:
+        self.state.case_id, self.state.investigating = e.case_id, True
+
+    @applies(InvestigationConcluded)
+    def _investigation_concluded(self, e: InvestigationConcluded) -> None:
+        self.state.case_id, self.state.investigating = e.case_id, False
+
+    @applies(SubmissionRejected)
+    def _rejected(self, e: SubmissionRejected) -> None:
+        self.state.rejected = True
+
+    @applies(SubmissionTransferred)
+    def _transferred(self, e: SubmissionTransferred) -> None:
+        self.state.transferred_to = e.to
+
+    @applies(SubmissionMerged)
+    def _merged(self, e: SubmissionMerged) -> None:
+        self.state.merged_into = e.into
+
+    @applies(SubmissionReopened)
+    def _reopened(self, e: SubmissionReopened) -> None:
+        s = self.state
+        s.resolved = s.rejected = s.closed = False
+        s.rating = None
+        s.resolution_due = e.resolution_due
+        s.breaches = [b for b in s.breaches if b != "resolution"]

@@ -1,7 +1,10 @@
-"""The notices feedback has heard of from the cadre service: the public may comment while one is open.
+"""The notices feedback has heard of: the public may comment and object while one is open.
 
 Not a projection of feedback's own events: the table ``known_notices`` is
-written by the handler of cadre's notice events (``remember``), once per notice.
+written by the handlers of other services' notice events (``remember``), once
+per notice: the generic ``NoticeOpened`` of any service (``shared.domain.notices``)
+and cadre's older ``AssessmentPreviewPublished`` / ``PublicNoticeOpened``.
+A notice's subjects are in its source's own ids (cadre ids for cadre's).
 """
 
 from __future__ import annotations
@@ -9,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from services.feedback.domain.submission import NoticeWindow
-from services.feedback.inbound import PublishedNotice
 from shared.application import Reader, UnitOfWork
 from shared.eventstore.records import RecordedEvent
 
@@ -36,36 +39,69 @@ class KnownNotice:
     event_id: str
 
 
-def remember(uow: UnitOfWork, kind: str, notice: PublishedNotice, record: RecordedEvent) -> None:
+@dataclass(frozen=True)
+class HeardNotice:
+    """A notice as another service's event tells it: whose, what kind, the decision it holds, its subjects."""
+
+    source: str
+    notice_id: str
+    kind: str
+    decision_id: str
+    title: str
+    subject_ids: list[str]
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+
+
+def remember(uow: UnitOfWork, notice: HeardNotice, record: RecordedEvent) -> None:
     uow.execute(
         "INSERT INTO known_notices (notice_id, process_id, kind, title, cadre_ids, opens_at, closes_at, "
-        "correlation_id, event_id) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s) "
+        "correlation_id, event_id, source) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s) "
         "ON CONFLICT (notice_id) DO NOTHING",
         [
             notice.notice_id,
-            record.aggregate_id,
-            kind,
+            notice.decision_id,
+            notice.kind,
             notice.title,
-            json.dumps(notice.cadre_ids),
+            json.dumps(notice.subject_ids),
             notice.opens_at,
             notice.closes_at,
             record.correlation_id,
             record.event_id,
+            notice.source,
         ],
     )
 
 
-def known_notice(reader: Reader, notice_id: str) -> KnownNotice | None:
-    rows = reader.query(
-        "SELECT notice_id, process_id, cadre_ids, opens_at, closes_at, correlation_id, event_id "
-        "FROM known_notices WHERE notice_id = %s",
-        [notice_id],
-    )
-    if not rows:
-        return None
-    row = rows[0]
+_KNOWN = "SELECT notice_id, process_id, cadre_ids, opens_at, closes_at, correlation_id, event_id FROM known_notices "
+
+
+def _known(row: dict[str, Any]) -> KnownNotice:
     window = NoticeWindow(row["notice_id"], row["process_id"], row["cadre_ids"], row["opens_at"], row["closes_at"])
     return KnownNotice(window, row["correlation_id"], row["event_id"])
+
+
+def known_notice(reader: Reader, notice_id: str) -> KnownNotice | None:
+    rows = reader.query(_KNOWN + "WHERE notice_id = %s", [notice_id])
+    return _known(rows[0]) if rows else None
+
+
+def open_notice_naming(
+    reader: Reader, source: str, subject_id: str, now: dt.datetime, process_id: str | None = None
+) -> KnownNotice | None:
+    """The open notice of ``source`` that ``subject_id`` is under, if any.
+
+    When several are open (an assessment preview and another process's
+    notice), the one of ``process_id`` if it is among them, else the one
+    opened last.
+    """
+    rows = reader.query(
+        _KNOWN
+        + "WHERE source = %(source)s AND cadre_ids ? %(subject)s AND opens_at <= %(now)s AND closes_at > %(now)s "
+        "ORDER BY process_id = %(process)s DESC NULLS LAST, opens_at DESC, notice_id LIMIT 1",
+        {"source": source, "subject": subject_id, "now": now, "process": process_id},
+    )
+    return _known(rows[0]) if rows else None
 
 
 def open_notices(reader: Reader, now: dt.datetime) -> list[NoticeView]:

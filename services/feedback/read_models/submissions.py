@@ -14,6 +14,7 @@ from typing import Any
 from services.feedback.domain import events as ev
 from services.feedback.messages import StaffQuery
 from shared.application import Reader
+from shared.application.unit_of_work import Writer
 from shared.domain import schemas
 from shared.eventstore.records import RecordedEvent
 from shared.projections import Projection, on
@@ -65,6 +66,45 @@ class Submissions(Projection):
             [e.rating, e.closed_at, record.aggregate_id],
         )
 
+    @on(ev.InvestigationOpened)
+    def _investigation_opened(self, cur: Any, e: ev.InvestigationOpened, record: RecordedEvent) -> None:
+        cur.execute("UPDATE submissions SET investigation = 'open' WHERE submission_id = %s", [record.aggregate_id])
+
+    @on(ev.InvestigationConcluded)
+    def _investigation_concluded(self, cur: Any, e: ev.InvestigationConcluded, record: RecordedEvent) -> None:
+        outcome = "substantiated" if e.substantiated else "not_substantiated"
+        cur.execute(
+            "UPDATE submissions SET investigation = %s WHERE submission_id = %s", [outcome, record.aggregate_id]
+        )
+
+    @on(ev.SubmissionRejected)
+    def _rejected(self, cur: Any, e: ev.SubmissionRejected, record: RecordedEvent) -> None:
+        """The reason is the answer the submitter reads."""
+        reply = {"by": e.by, "text": e.reason, "sent_at": e.rejected_at.isoformat()}
+        cur.execute(
+            "UPDATE submissions SET status = 'rejected', replies = replies || %s::jsonb WHERE submission_id = %s",
+            [json.dumps([reply]), record.aggregate_id],
+        )
+
+    @on(ev.SubmissionTransferred)
+    def _transferred(self, cur: Any, e: ev.SubmissionTransferred, record: RecordedEvent) -> None:
+        cur.execute("UPDATE submissions SET transferred_to = %s WHERE submission_id = %s", [e.to, record.aggregate_id])
+
+    @on(ev.SubmissionMerged)
+    def _merged(self, cur: Any, e: ev.SubmissionMerged, record: RecordedEvent) -> None:
+        cur.execute(
+            "UPDATE submissions SET status = 'merged', merged_into = %s WHERE submission_id = %s",
+            [e.into, record.aggregate_id],
+        )
+
+    @on(ev.SubmissionReopened)
+    def _reopened(self, cur: Any, e: ev.SubmissionReopened, record: RecordedEvent) -> None:
+        cur.execute(
+            "UPDATE submissions SET status = 'open', rating = NULL, closed_at = NULL, resolution_due = %s, "
+            "breaches = breaches - 'resolution' WHERE submission_id = %s",
+            [e.resolution_due, record.aggregate_id],
+        )
+
 
 @dataclass(frozen=True)
 class ReplyView:
@@ -87,6 +127,9 @@ class CaseView:
     replies: list[ReplyView]
     breaches: list[str]
     rating: int | None
+    investigation: str | None = None  # the supervision case on a complaint: open, substantiated, not_substantiated
+    transferred_to: str | None = None
+    merged: bool = False  # a duplicate: ``replies`` go on with the answers to the one it was merged into
 
 
 @dataclass(frozen=True)
@@ -100,6 +143,9 @@ class StaffRow:
     resolution_due: dt.datetime
     replied: bool
     breaches: list[str]
+    investigation: str | None = None
+    transferred_to: str | None = None
+    merged_into: str | None = None
 
 
 def submission_id_by_receipt(reader: Reader, receipt_hash: str) -> str | None:
@@ -107,34 +153,73 @@ def submission_id_by_receipt(reader: Reader, receipt_hash: str) -> str | None:
     return str(rows[0]["submission_id"]) if rows else None
 
 
+#: How far a receipt code follows merges (a duplicate merged into a duplicate...).
+MERGE_DEPTH = 5
+
+
 def by_receipt(reader: Reader, receipt_hash: str) -> CaseView | None:
+    """A submitter's case; a duplicate merged into another one shows that one's replies after its own."""
     rows = reader.query(
         "SELECT submission_id, status, channel, category, received_at, first_reply_due, resolution_due, "
-        "replies, breaches, rating FROM submissions WHERE receipt_hash = %s",
+        "replies, breaches, rating, investigation, transferred_to, merged_into FROM submissions WHERE receipt_hash = %s",
         [receipt_hash],
     )
     if not rows:
         return None
     row = rows[0]
-    return CaseView(**{**row, "replies": [schemas.load(ReplyView, r) for r in row["replies"]]})
+    replies = list(row["replies"])
+    into, seen = row.pop("merged_into"), {row["submission_id"]}
+    for _ in range(MERGE_DEPTH):
+        if into is None or into in seen:
+            break
+        seen.add(into)
+        found = reader.query("SELECT replies, merged_into FROM submissions WHERE submission_id = %s", [into])
+        if not found:
+            break
+        replies += found[0]["replies"]
+        into = found[0]["merged_into"]
+    return CaseView(
+        **{
+            **row,
+            "replies": [schemas.load(ReplyView, r) for r in replies],
+            "merged": row["status"] == "merged",
+        }
+    )
 
 
 def staff_queue(reader: Reader, query: StaffQuery) -> list[StaffRow]:
     rows = reader.query(
         "SELECT submission_id, channel, category, status, received_at, first_reply_due, resolution_due, "
-        "jsonb_array_length(replies) > 0 AS replied, breaches FROM submissions WHERE status = %s "
-        "ORDER BY received_at LIMIT %s",
+        "jsonb_array_length(replies) > 0 AS replied, breaches, investigation, transferred_to, merged_into "
+        "FROM submissions WHERE status = %s ORDER BY received_at LIMIT %s",
         [query.status, query.limit],
     )
     return [StaffRow(**row) for row in rows]
 
 
 def due_for_breach(reader: Reader, now: dt.datetime) -> list[str]:
-    """Open submissions with a deadline passed unmet and not yet recorded as breached."""
+    """Open submissions with a deadline passed unmet and not yet recorded as breached.
+
+    A complaint whose supervision case is open has no resolution deadline of
+    its own: it follows the case.
+    """
     rows = reader.query(
         "SELECT submission_id FROM submissions WHERE status = 'open' AND ("
         "(jsonb_array_length(replies) = 0 AND first_reply_due < %(now)s AND NOT breaches ? 'first_reply') OR "
-        "(resolution_due < %(now)s AND NOT breaches ? 'resolution'))",
+        "(resolution_due < %(now)s AND NOT breaches ? 'resolution' AND investigation IS DISTINCT FROM 'open'))",
         {"now": now},
     )
     return [str(row["submission_id"]) for row in rows]
+
+
+def remember_case(writer: Writer, case_id: str, submission_id: str) -> None:
+    """Supervision's case on a routed complaint (once, however often its event arrives)."""
+    writer.execute(
+        "INSERT INTO supervision_cases (case_id, submission_id) VALUES (%s, %s) ON CONFLICT (case_id) DO NOTHING",
+        [case_id, submission_id],
+    )
+
+
+def submission_of_case(reader: Reader, case_id: str) -> str | None:
+    rows = reader.query("SELECT submission_id FROM supervision_cases WHERE case_id = %s", [case_id])
+    return str(rows[0]["submission_id"]) if rows else None

@@ -1,10 +1,20 @@
-"""The public writes in, follows up and closes by receipt code; the department replies and resolves.
+"""The public writes in, follows up and closes by receipt code; the department answers.
 
 A complaint about a cadre is routed to supervision and a suggestion on
-training to training, by the events the submission records. The receipt code
-is shown once and only its hash is kept; an identity is kept only sealed.
-Every use of the public's channels counts against a rate limit first, in a
-transaction of its own, so refused and failing requests count too.
+training to training, by the events the submission records. A submission
+that names a cadre under an open notice is attached to that notice (its
+notice and process ids), on any channel, whether or not it named the notice
+or the process: so the routed complaint carries the process to supervision,
+and the decision waits for its case. Deadlines count on the organisation's
+calendar (``uow.calendar``).
+
+The receipt code is shown once and only its hash is kept; an identity is kept
+only sealed. Every use of the public's channels counts against a rate limit
+first, in a transaction of its own, so refused and failing requests count too.
+
+The department replies, resolves, rejects (with a reason), transfers, merges
+a duplicate into another submission, and reopens; the actor is always the
+verified caller.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from services.feedback.domain.submission import Submission
 from services.feedback.protection import IdentitySeal, new_receipt_code, receipt_hash
 from services.feedback.read_models import notices, submissions
 from services.feedback.read_models.submissions import CaseView
+from services.feedback.service_layer.notices import CADRE
 from services.feedback.views import Receipt, SubmissionAck, submission_ack
 from shared.application import Author, UnitOfWork, ratelimit
 from shared.config import FeedbackSettings
@@ -30,7 +41,7 @@ ROUTED_TO = {Category.COMPLAINT_ABOUT_CADRE: "supervision", Category.SUGGESTION_
 
 def submit(request: m.Submit, uow: UnitOfWork, settings: FeedbackSettings) -> Receipt:
     """Take a submission; the reply carries the receipt code, shown this once."""
-    now = uow.clock.now()
+    now, calendar = uow.clock.now(), uow.calendar
     seal = IdentitySeal(settings.identity_key, settings.source_key)
     identity = None if request.anonymous or request.identity is None else vars(request.identity)
     sealed = seal.seal(identity)
@@ -39,6 +50,8 @@ def submit(request: m.Submit, uow: UnitOfWork, settings: FeedbackSettings) -> Re
     known = notices.known_notice(uow, request.notice_id) if request.notice_id is not None else None
     if request.notice_id is not None and known is None:
         raise NotFound("notice", request.notice_id)
+    if known is None and request.cadre_id is not None:  # the cadre may be under a notice all the same
+        known = notices.open_notice_naming(uow, CADRE, request.cadre_id, now, request.process_id)
     submission, _ = uow.create(
         Submission,
         uuid.uuid4().hex,
@@ -50,6 +63,7 @@ def submit(request: m.Submit, uow: UnitOfWork, settings: FeedbackSettings) -> Re
             request.anonymous,
             sealed,
             now,
+            calendar,
             cadre_id=request.cadre_id,
             notice=known.window if known else None,
             process_id=request.process_id,
@@ -68,6 +82,7 @@ def submit(request: m.Submit, uow: UnitOfWork, settings: FeedbackSettings) -> Re
         state.resolution_due,
         ROUTED_TO.get(request.category),
         sealed is not None,
+        state.notice_id,
     )
 
 
@@ -118,5 +133,41 @@ def resolve(request: m.ReplyTo, uow: UnitOfWork) -> SubmissionAck:
     now = uow.clock.now()
     submission, _ = uow.update(
         Submission, request.submission_id, lambda s: s.resolve(request.actor, request.text, now), Author(request.actor)
+    )
+    return submission_ack(submission)
+
+
+def reject(request: m.Reject, uow: UnitOfWork) -> SubmissionAck:
+    """Decline to take it up; the reason is the answer the submitter reads."""
+    now = uow.clock.now()
+    submission, _ = uow.update(
+        Submission, request.submission_id, lambda s: s.reject(request.actor, request.reason, now), request
+    )
+    return submission_ack(submission)
+
+
+def transfer(request: m.Transfer, uow: UnitOfWork) -> SubmissionAck:
+    now = uow.clock.now()
+    submission, _ = uow.update(
+        Submission, request.submission_id, lambda s: s.transfer(request.actor, request.to, request.note, now), request
+    )
+    return submission_ack(submission)
+
+
+def merge(request: m.Merge, uow: UnitOfWork) -> SubmissionAck:
+    """Merge a duplicate into another submission, which must exist and still be open."""
+    now = uow.clock.now()
+    target = uow.load(Submission, request.into)
+    submission, _ = uow.update(
+        Submission, request.submission_id, lambda s: s.merge_into(request.actor, target, now), request
+    )
+    return submission_ack(submission)
+
+
+def reopen(request: m.Reopen, uow: UnitOfWork) -> SubmissionAck:
+    """Take it up again; the new resolution deadline counts on the organisation's calendar."""
+    now, calendar = uow.clock.now(), uow.calendar
+    submission, _ = uow.update(
+        Submission, request.submission_id, lambda s: s.reopen(request.actor, request.reason, now, calendar), request
     )
     return submission_ack(submission)

@@ -90,7 +90,15 @@ class SupervisionCase(Aggregate):
             "the outcome is decided with discipline inspection: hold the joint meeting first",
         )
         self.record(
-            SupervisionOutcomeRecorded(self.id, self.state.cadre_id, self.state.process_id, substantiated, reasons, now)
+            SupervisionOutcomeRecorded(
+                self.id,
+                self.state.cadre_id,
+                self.state.process_id,
+                substantiated,
+                reasons,
+                now,
+                submission_id=self.state.submission_id,
+            )
         )
 
     @applies(CaseOpened)

@@ -41,7 +41,11 @@ class JointMeetingHeld(DomainEvent):
 
 @dataclass(frozen=True)
 class SupervisionOutcomeRecorded(DomainEvent):
-    """The outcome names the cadre and the selection process it concerns."""
+    """The outcome names the cadre and the selection process it concerns.
+
+    ``submission_id`` names the complaint the case came from, so that feedback
+    can answer its submitter; events recorded before it existed load without it.
+    """
 
     case_id: str
     cadre_id: str
@@ -49,6 +53,7 @@ class SupervisionOutcomeRecorded(DomainEvent):
     substantiated: bool
     reasons: str
     recorded_at: dt.datetime
+    submission_id: str | None = None
 
 
 @dataclass(frozen=True)

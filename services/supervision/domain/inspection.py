@@ -3,6 +3,11 @@
 Progress is reported as it goes; an overdue task is escalated, once, and an
 inspection notice (督查通报) is issued with it; a finding may call for a
 follow-up task.
+
+Overdue is counted on the organisation's calendar: a deadline that falls on
+an official holiday is met by the end of the first working day after it
+(``OrganisationCalendar.past_holiday``), so no task is escalated, and no
+notice issued against a unit, for a day the whole organisation was off.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from services.supervision.domain.events import (
     ProgressReported,
 )
 from shared.domain import Aggregate, applies, command
+from shared.domain.calendar import OrganisationCalendar
 
 
 class TaskKind(StrEnum):
@@ -52,13 +58,23 @@ class InspectionTask(Aggregate):
         self.require(self.state.assigned, "inspection.assigned", f"inspection task {self.id} does not exist")
         self.require(not self.state.completed, "inspection.completed", f"inspection task {self.id} is completed")
 
-    def is_overdue(self, now: dt.datetime) -> bool:
-        return (
-            self.state.assigned
-            and not self.state.completed
-            and self.state.deadline is not None
-            and now > self.state.deadline
-        )
+    def falls_due(
+        self, calendar: OrganisationCalendar | None = None, zone: dt.tzinfo | None = None
+    ) -> dt.datetime | None:
+        """When the deadline is missed: as set, or past the holiday it falls on.
+
+        ``calendar`` is the unit of work's; without one, the deadline as set.
+        The deadline's day is read in ``zone``, the organisation's (the zone
+        of the service's clock), else in the deadline's own.
+        """
+        deadline = self.state.deadline
+        if deadline is None or calendar is None:
+            return deadline
+        return calendar.past_holiday(deadline.astimezone(zone) if zone is not None else deadline)
+
+    def is_overdue(self, now: dt.datetime, calendar: OrganisationCalendar | None = None) -> bool:
+        due = self.falls_due(calendar, now.tzinfo)
+        return self.state.assigned and not self.state.completed and due is not None and now > due
 
     @command
     def assign(
@@ -102,10 +118,10 @@ class InspectionTask(Aggregate):
         self.record(InspectionTaskCompleted(summary, now))
 
     @command
-    def escalate(self, now: dt.datetime) -> None:
-        """An overdue task is escalated once, and an inspection notice issued."""
+    def escalate(self, now: dt.datetime, calendar: OrganisationCalendar | None = None) -> None:
+        """An overdue task (counted on ``calendar``) is escalated once, and an inspection notice issued."""
         self._active()
-        self.require(self.is_overdue(now), "inspection.not_overdue", "only an overdue task is escalated")
+        self.require(self.is_overdue(now, calendar), "inspection.not_overdue", "only an overdue task is escalated")
         self.require(not self.state.escalated, "inspection.escalated_once", f"task {self.id} is escalated already")
         assert self.state.deadline is not None
         self.record(InspectionTaskEscalated(self.state.deadline, now))

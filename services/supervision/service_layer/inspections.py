@@ -2,11 +2,14 @@
 
 A finding with a follow-up deadline opens a follow-up task in the same
 transaction, continuing the parent task's story. The overdue sweep escalates
-every task still active past its deadline and issues an inspection notice.
+every task still active past its deadline and issues an inspection notice;
+past is counted on the service's calendar (``uow.calendar``): a deadline on an
+official holiday falls due at the end of the first working day after it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from services.supervision import messages as m
@@ -80,5 +83,11 @@ def complete_task(request: m.CompleteTask, uow: UnitOfWork) -> TaskView:
 
 
 def check_overdue(uow: UnitOfWork, sweep: Sweep[InspectionTask] = OVERDUE) -> EscalationCount:
-    """Escalate every overdue task and issue its notice (the timer runs this too)."""
-    return EscalationCount(sweep.run(uow).changed)
+    """Escalate every overdue task and issue its notice (the timer runs this too), counted on the calendar.
+
+    The read model names the tasks past their deadline as set; one whose
+    deadline fell on a holiday and is not yet due is left for a later check.
+    """
+    calendar = uow.calendar
+    on_calendar = dataclasses.replace(sweep, command=lambda task, now: task.escalate(now, calendar))
+    return EscalationCount(on_calendar.run(uow).changed)

@@ -73,7 +73,7 @@ UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 METHOD = "[a-z_][a-z0-9_]*"
 GATEWAY, OPERATOR = "gateway", "operator"
 #: What ``orgctl`` calls over RPC (``shared/cli/orgctl.py``).
-OPERATOR_METHODS = ("dead_letters", "replay_dead_letter")
+OPERATOR_METHODS = ("dead_letters", "replay_dead_letter", "load_calendar", "calendar_years")
 LOCAL_BROKER_DIR = LOCAL_STATE_DIR / "broker"
 HASHING = "rabbit_password_hashing_sha256"
 

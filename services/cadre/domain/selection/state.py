@@ -1,5 +1,5 @@
 """The selection process's vocabulary: kinds, variants, phases, what each phase
-allows, and the state its events build (``selection`` holds the commands)."""
+allows, and the state its events build (the package holds the commands)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from services.cadre.domain.events import Criterion, Post
+from shared.domain.ballot import Ballot
 
 
 class Kind(StrEnum):
@@ -27,6 +28,14 @@ class Round(StrEnum):
     TALK = "talk"  # recommendation in individual talks (两推一述 only)
 
 
+def recommendation_ballot(round: Round | str) -> str:
+    return f"recommendation:{round}"
+
+
+def committee_ballot(post_id: str, number: int) -> str:
+    return f"committee:{post_id}:{number}"
+
+
 class Phase(StrEnum):
     NEW = "new"
     ANNOUNCED = "announced"
@@ -38,32 +47,37 @@ class Phase(StrEnum):
     COMMITTEE = "committee_vote"
     NOMINATED = "nominated"
     PUBLIC_NOTICE = "public_notice"
+    POSTPONED = "postponed"  # the notice has ended; an appointment waits for a case's outcome
     CLOSED = "closed"
+    CANCELLED = "cancelled"
 
+
+#: Phases in which supervision's cases about a candidate count (and hold an appointment).
+RUNNING = frozenset(set(Phase) - {Phase.NEW, Phase.CLOSED, Phase.CANCELLED})
 
 #: What each phase allows: the server's guard against steps out of order.
 ALLOWED: dict[Phase, tuple[str, ...]] = {
     Phase.NEW: ("announce",),
-    Phase.ANNOUNCED: ("open_registration",),
-    Phase.REGISTRATION: ("register_candidate", "open_recommendation"),
-    Phase.RECOMMENDATION: ("cast_recommendation", "make_statement", "draw_shortlist"),
-    Phase.SHORTLISTED: ("publish_assessment_preview",),
-    Phase.PREVIEW: ("start_assessment",),
-    Phase.ASSESSMENT: ("assess_candidate", "convene_committee"),
-    Phase.COMMITTEE: ("cast_committee_vote", "conclude_committee_vote"),
-    Phase.NOMINATED: ("open_public_notice", "close"),
-    Phase.PUBLIC_NOTICE: ("note_supervision_outcome", "close"),
+    Phase.ANNOUNCED: ("open_registration", "cancel"),
+    Phase.REGISTRATION: ("register_candidate", "open_recommendation", "extend_registration", "cancel"),
+    Phase.RECOMMENDATION: (
+        "cast_recommendation",
+        "count_recommendation",
+        "make_statement",
+        "draw_shortlist",
+        "extend_registration",
+        "cancel",
+    ),
+    Phase.SHORTLISTED: ("publish_assessment_preview", "cancel"),
+    Phase.PREVIEW: ("start_assessment", "cancel"),
+    Phase.ASSESSMENT: ("assess_candidate", "convene_committee", "cancel"),
+    Phase.COMMITTEE: ("cast_committee_vote", "count_committee_vote", "conclude_committee_vote", "cancel"),
+    Phase.NOMINATED: ("open_public_notice", "close", "cancel"),
+    Phase.PUBLIC_NOTICE: ("close", "cancel"),
+    Phase.POSTPONED: (),  # it moves on as the cases that hold it conclude
     Phase.CLOSED: (),
+    Phase.CANCELLED: (),
 }
-
-
-@dataclass(frozen=True)
-class Eligibility:
-    """What the cadre record says about a would-be candidate."""
-
-    name: str
-    latest_grade: str | None
-    credit_hours: Decimal
 
 
 @dataclass
@@ -82,7 +96,9 @@ class Candidate:
     rejections: int = 0
     nominated_post: str | None = None
     substantiated_cases: list[str] = field(default_factory=list)
-    result: str | None = None
+    open_cases: list[str] = field(default_factory=list)  # supervision cases still under investigation
+    cleared_cases: list[str] = field(default_factory=list)  # concluded, not substantiated
+    result: str | None = None  # appointed, withheld, postponed
 
 
 @dataclass
@@ -106,10 +122,13 @@ class SelectionState:
     min_credit_hours: Decimal = Decimal(0)
     shortlist_ratio: Decimal | None = None
     candidates: dict[str, Candidate] = field(default_factory=dict)
-    voters: dict[str, list[str]] = field(default_factory=dict)  # round -> voter ids
+    voters: dict[str, list[str]] = field(default_factory=dict)  # legacy open ballots: round -> voter ids
+    ballots: dict[str, Ballot] = field(default_factory=dict)  # secret ballots by id
+    committee_ballots: dict[str, str] = field(default_factory=dict)  # post id -> its current ballot's id
     preview: Window | None = None
     criteria: list[Criterion] = field(default_factory=list)
     committee_members: list[str] = field(default_factory=list)
     committee_present: list[str] = field(default_factory=list)
     committee_votes: dict[str, list[str]] = field(default_factory=dict)  # member -> cadre ids voted on
     notice: Window | None = None
+    registration_closes_at: dt.datetime | None = None
