@@ -191,7 +191,24 @@ def object_during_notice(rpc: Any, view: dict[str, Any], text: str) -> dict[str,
         "cadre to note the case",
     )
     say("cadre", "SupervisionCaseNoted", "the case holds the appointment until it concludes")
-    return {"case_id": case["case_id"], "nominee": nominee, "process_id": process_id}
+    return {
+        "case_id": case["case_id"],
+        "nominee": nominee,
+        "process_id": process_id,
+        "receipt_code": receipt["receipt_code"],
+    }
+
+
+def submitter_reads_the_outcome(rpc: Any, receipt_code: str) -> None:
+    """The objector comes back with the receipt code and reads what supervision concluded."""
+
+    def concluded() -> dict[str, Any] | None:
+        case: dict[str, Any] = rpc.feedback.my_case(receipt_code=receipt_code)
+        return case if case["investigation"] not in (None, "open") and case["replies"] else None
+
+    case = wait_for(concluded, "the outcome to reach the submitter")
+    reply = case["replies"][-1]["text"]
+    say("public", "my_case by receipt code", f"{case['status']}, investigation {case['investigation']}: {reply[:60]!r}")
 
 
 def investigate(rpc: Any, case_id: str, substantiated: bool) -> None:
@@ -229,6 +246,7 @@ def object_and_substantiate(rpc: Any, tag: str) -> Callable[[dict[str, Any]], No
             "cadre to note the outcome",
         )
         say("cadre", "SupervisionOutcomeNoted", "during the notice window")
+        submitter_reads_the_outcome(rpc, case["receipt_code"])
 
     return during_notice
 
