@@ -19,118 +19,37 @@ otherwise.
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TypeVar
 
-from marshmallow import validate
+from shared.domain import Aggregate
+from shared.domain.calendar import CALENDAR_ID, CalendarRecord, OrganisationCalendar
 
-from shared.application.commands import Command
-from shared.domain.calendar import (
-    CALENDAR_ID,
-    FIRST_YEAR,
-    LAST_YEAR,
-    CalendarRecord,
-    CalendarYear,
-    OrganisationCalendar,
-)
-from shared.errors import ConcurrencyConflict
-
-if TYPE_CHECKING:
-    from shared.application.unit_of_work import UnitOfWork, UnitOfWorkBase
+A = TypeVar("A", bound=Aggregate)
 
 #: The longest a process counts on a calendar after another process of its service loaded a year.
 RECHECK_SECONDS = 30.0
 #: The stream every service keeps its calendar years in.
 CALENDAR_STREAM = f"{CalendarRecord.category}-{CALENDAR_ID}"
 
-_DAYS = {"validate": validate.Length(max=366)}
+
+@functools.cache
+def shipped_calendar() -> OrganisationCalendar:
+    """The calendar years that come with the platform, read once per process."""
+    return OrganisationCalendar.shipped()
 
 
-@dataclass(frozen=True, kw_only=True)
-class LoadCalendarYear(Command):
-    """One year of the calendar, as its TOML file holds it (``CalendarYear.as_data``)."""
+class CalendarSource(Protocol):
+    """What the book reads the calendar record through (a unit of work)."""
 
-    year: int = field(metadata={"validate": validate.Range(min=FIRST_YEAR, max=LAST_YEAR)})
-    source: str = field(metadata={"validate": validate.Length(min=1, max=500)})
-    holidays: list[dt.date] = field(metadata=_DAYS)
-    make_up_working_days: list[dt.date] = field(metadata=_DAYS)
-    provisional: bool = False
+    store: Any
 
+    def transaction(self) -> AbstractContextManager[Any]: ...
 
-@dataclass(frozen=True)
-class CalendarYearView:
-    """A year a service counts on, and where it comes from: ``loaded`` (its store) or ``shipped``."""
-
-    year: int
-    origin: str
-    source: str
-    provisional: bool
-    holidays: list[dt.date]
-    make_up_working_days: list[dt.date]
-    loaded_at: dt.datetime | None = None
-    changed: bool = False  # for a load: whether it changed what the service counts on
-
-
-def view(
-    year: CalendarYear, origin: str, loaded_at: dt.datetime | None = None, changed: bool = False
-) -> CalendarYearView:
-    return CalendarYearView(
-        year.year,
-        origin,
-        year.source,
-        year.provisional,
-        sorted(year.holidays),
-        sorted(year.make_up_working_days),
-        loaded_at,
-        changed,
-    )
-
-
-def load_calendar_year(request: LoadCalendarYear, uow: UnitOfWork) -> CalendarYearView:
-    """Load a year into the service's store (checked first, every problem named); the service counts on it at once.
-
-    Loading the year as it is loaded already changes nothing (no event).
-    """
-    year = CalendarYear.from_data(
-        {
-            "year": request.year,
-            "source": request.source,
-            "provisional": request.provisional,
-            "holidays": list(request.holidays),
-            "make_up_working_days": list(request.make_up_working_days),
-        },
-        origin=f"calendar year {request.year}",
-    )
-    now = uow.clock.now()
-    for attempt in (1, 2, 3):
-        try:
-            with uow.transaction():
-                record = uow.load_or_new(CalendarRecord, CALENDAR_ID)
-                changed = record.load(year, now)
-                uow.save(record, request)
-            break
-        except ConcurrencyConflict:
-            if attempt == 3 or uow.in_transaction:
-                raise
-    # once it is committed (a command commits with its idempotency record), this process reads it again
-    uow.after_commit(uow.calendars.invalidate)
-    loaded = record.loaded(year.year)
-    return view(year, "loaded", loaded.loaded_at if loaded else None, changed)
-
-
-def calendar_years(uow: UnitOfWork) -> list[CalendarYearView]:
-    """Every year the service counts on, loaded or shipped, as its store says now."""
-    with uow.transaction():
-        record = uow.load_or_new(CalendarRecord, CALENDAR_ID)
-    shipped = uow.calendars.shipped
-    rows = {y: view(year, "shipped") for y, year in shipped.years.items()}
-    for loaded in record.state.years:
-        year = record.calendar(OrganisationCalendar()).years[loaded.year]
-        rows[loaded.year] = view(year, "loaded", loaded.loaded_at)
-    return [rows[y] for y in sorted(rows)]
+    def load_or_new(self, aggregate: type[A], aggregate_id: str) -> A: ...
 
 
 class CalendarBook:
@@ -147,11 +66,7 @@ class CalendarBook:
         recheck_seconds: float = RECHECK_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        if shipped is None:
-            from shared.application.unit_of_work import shipped_calendar
-
-            shipped = shipped_calendar()
-        self.shipped = shipped
+        self.shipped = shipped if shipped is not None else shipped_calendar()
         self.recheck_seconds = recheck_seconds
         self._monotonic = monotonic
         self._calendar: OrganisationCalendar | None = None
@@ -160,7 +75,7 @@ class CalendarBook:
         self.loaded_years: tuple[int, ...] = ()
         self.reads = 0  # how many times the record was read (tests count them)
 
-    def current(self, uow: UnitOfWorkBase) -> OrganisationCalendar:
+    def current(self, uow: CalendarSource) -> OrganisationCalendar:
         """The calendar, from the store when it may have changed, else as kept."""
         now = self._monotonic()
         if self._calendar is not None and now < self._next_check:

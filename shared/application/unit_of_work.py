@@ -18,7 +18,6 @@ where events are kept and how a transaction begins and ends.
 from __future__ import annotations
 
 import contextlib
-import functools
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -34,12 +33,6 @@ from shared.errors import ConcurrencyConflict
 from shared.eventstore.records import Metadata, RecordedEvent
 
 A = TypeVar("A", bound=Aggregate)
-
-
-@functools.cache
-def shipped_calendar() -> OrganisationCalendar:
-    """The calendar years that come with the platform, read once per process."""
-    return OrganisationCalendar.shipped()
 
 
 #: How many times ``update`` runs a command again after a concurrent change.

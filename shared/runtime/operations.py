@@ -30,8 +30,7 @@ import psycopg2
 from nameko.extensions import DependencyProvider
 from prometheus_client import make_wsgi_app
 
-from shared.application.calendars import CALENDAR_STREAM
-from shared.application.unit_of_work import shipped_calendar
+from shared.application.calendars import CALENDAR_STREAM, shipped_calendar
 from shared.config import service_ports
 from shared.db.database import CONNECT_OPTIONS, fetch_one
 from shared.eventstore.records import Cursor

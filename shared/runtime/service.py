@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from marshmallow import validate
 
-from shared.application import calendars
-from shared.application.calendars import CalendarYearView, LoadCalendarYear
+from shared.application import calendar_years
+from shared.application.calendar_years import CalendarYearView, LoadCalendarYear
 from shared.audit.checkpoints import CheckpointBook, load_signing_key
 from shared.db.migrations import Migration, discover, platform_migrations
 from shared.domain import Aggregate, EventRegistry
@@ -164,12 +164,12 @@ class ServiceBase:
     @rpc_method(request=LoadCalendarYear, response=CalendarYearView)
     def load_calendar(self, request: LoadCalendarYear) -> CalendarYearView:
         """Load a year of the organisation's calendar (the operator's): every deadline counts on it from now on."""
-        return calendars.load_calendar_year(request, self.uow)
+        return calendar_years.load_calendar_year(request, self.uow)
 
     @rpc_method(response=CalendarYearView, many=True)
     def calendar_years(self) -> list[CalendarYearView]:
         """The calendar years this service counts on: loaded into its store, else shipped with the platform."""
-        return calendars.calendar_years(self.uow)
+        return calendar_years.calendar_years(self.uow)
 
     @rpc_method(request=DeadLetterQuery, response=DeadLetterList)
     def dead_letters(self, query: DeadLetterQuery) -> DeadLetterList:

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from shared.application.calendars import CALENDAR_STREAM, CalendarBook, LoadCalendarYear, calendar_years
-from shared.application.calendars import load_calendar_year as load
+from shared.application.calendar_years import LoadCalendarYear, calendar_years
+from shared.application.calendar_years import load_calendar_year as load
+from shared.application.calendars import CALENDAR_STREAM, CalendarBook
 from shared.application.memory import InMemoryUnitOfWork
 from shared.domain import EventRegistry
 from shared.domain.calendar import SHIPPED, CalendarRecord, CalendarYear, OrganisationCalendar

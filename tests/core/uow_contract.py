@@ -146,7 +146,7 @@ class UnitOfWorkContract:
     def test_the_calendar_counts_on_the_years_the_store_holds(self, units: MakeUnit) -> None:
         import datetime as dt
 
-        from shared.application.calendars import LoadCalendarYear, load_calendar_year
+        from shared.application.calendar_years import LoadCalendarYear, load_calendar_year
         from shared.domain.calendar import OrganisationCalendar
 
         assert units().calendar.years == OrganisationCalendar.shipped().years, "none loaded: the shipped years"

@@ -20,7 +20,7 @@ from services.supervision.domain.inspection import InspectionTask, TaskKind
 from services.supervision.entrypoint import SupervisionService
 from services.supervision.service_layer import inspections
 from shared.application import Sweep, UnitOfWork
-from shared.application.calendars import LoadCalendarYear, load_calendar_year
+from shared.application.calendar_years import LoadCalendarYear, load_calendar_year
 from shared.application.memory import InMemoryUnitOfWork
 from shared.domain.calendar import ManualClock, OrganisationCalendar
 from shared.errors import RuleViolation
