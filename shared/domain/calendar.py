@@ -220,10 +220,15 @@ class OrganisationCalendar:
         last day of a period is under the Civil Code (民法典 第二百零三条: a last day
         on a statutory holiday moves to the day after the holiday ends). The day
         is read in the deadline's own zone: give it in the organisation's.
+
+        The day is the one the deadline ends: a deadline at midnight (as
+        ``end_of_working_days`` gives) ends the day before it, not the day it
+        opens, so the end of 30 September is not moved past National Day.
         """
-        if not self.is_holiday(deadline.date()):
+        ends = (deadline - dt.timedelta(microseconds=1)).date()
+        if not self.is_holiday(ends):
             return deadline
-        day = deadline.date() + dt.timedelta(days=1)
+        day = ends + dt.timedelta(days=1)
         while not self.is_working_day(day):
             day += dt.timedelta(days=1)
         return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=deadline.tzinfo)

@@ -22,6 +22,7 @@ from services.cadre.domain.events import (
     Post,
     PublicNoticeOpened,
     RecommendationBallotCast,
+    SelectionCancelled,
     SelectionClosed,
     ShortlistDrawn,
     VoterTookPart,
@@ -373,6 +374,53 @@ def test_each_post_gets_one_nominee_ranked_by_its_own_vote() -> None:
     assert {(r.post_id, r.cadre_id): r.approvals for r in concluded.results}[("p1", "c2")] == 4
 
 
+def two_posts_in_committee(post_ids: tuple[str, str] = ("p1", "p2")) -> tuple[SelectionProcess, list[str]]:
+    """c1 to c3 assessed for two posts, before a committee of five, all present."""
+    process = registered(("c1", "c2", "c3"), posts=[Post(post_ids[0], "Head"), Post(post_ids[1], "Deputy")])
+    process.open_recommendation(MONDAY)
+    recommend(process, [["c1", "c2"]])
+    process.draw_shortlist(["c1", "c2", "c3"])
+    process.publish_assessment_preview("preview-s1", MONDAY, 3, calendar=CALENDAR)
+    process.start_assessment(CRITERIA, MONDAY + dt.timedelta(days=4))
+    for cadre_id in ("c1", "c2", "c3"):
+        process.assess_candidate(cadre_id, "competent", SCORES, "assessor")
+    members = [f"m{i}" for i in range(5)]
+    process.convene_committee(members, members)
+    return process, members
+
+
+def test_a_candidate_first_for_two_posts_is_nominated_once_and_the_next_approved_takes_the_later_post() -> None:
+    """Review A2: c1 approved 5/5 for p1 and p2, c2 4/5 for p2: c2 is p2's nominee (no re-vote deadlock)."""
+    process, members = two_posts_in_committee()
+    committee_vote(process, "p1", members, [["c1"]] * 5)
+    committee_vote(process, "p2", members, [["c1", "c2"]] * 4 + [["c1"]])
+    with broken("selection.post_counted"):
+        process.cast_committee_vote("m0", "p2")  # p2 has a result: no re-vote that would put c1 first again
+    process.conclude_committee_vote()
+    concluded = process.pending_events[-1]
+    assert isinstance(concluded, CommitteeVoteConcluded)
+    assert concluded.nominees == {"c1": "p1", "c2": "p2"}
+    approved = {(r.post_id, r.cadre_id): r.approved for r in concluded.results}
+    assert approved[("p2", "c1")] is False and approved[("p2", "c2")] is True
+    assert process.state.candidates["c2"].nominated_post == "p2"
+
+
+def test_post_ids_with_a_colon_are_kept_whole_through_a_tie_re_vote() -> None:
+    """Review A3: post "a:b" ties; the re-vote and the result name "a:b", not "a"."""
+    process, members = two_posts_in_committee(("a:b", "c:d:e"))
+    committee_vote(process, "a:b", members, [["c1", "c2"]] * 4 + [["c3"]])
+    committee_vote(process, "c:d:e", members, [["c3"]] * 5)
+    with broken("selection.committee_tie"):
+        process.conclude_committee_vote()
+    committee_vote(process, "a:b", members, [["c2"]] * 4 + [["c1"]])  # the re-vote
+    assert process.state.committee_ballots["a:b"] == "committee:a:b:2"
+    process.conclude_committee_vote()
+    concluded = process.pending_events[-1]
+    assert isinstance(concluded, CommitteeVoteConcluded)
+    assert concluded.nominees == {"c2": "a:b", "c3": "c:d:e"}
+    assert {r.post_id for r in concluded.results} == {"a:b", "c:d:e"}
+
+
 def test_an_incompetent_assessment_blocks_nomination() -> None:
     """Finding 7: approved by every member, but assessed 'incompetent': the next approved candidate is nominated."""
     process = shortlisted()
@@ -613,6 +661,22 @@ def test_a_substantiated_outcome_that_reaches_a_closed_process_is_flagged() -> N
     assert not process.missed_outcome("c1", False, notice.opens_at)
     assert not process.missed_outcome("c1", True, notice.closes_at + dt.timedelta(hours=1))
     assert not process.missed_outcome("c2", True, notice.opens_at)
+
+
+def test_a_postponed_selection_can_be_cancelled_and_the_postponed_appointment_is_not_made() -> None:
+    """Review B1: the case that postponed the appointment is abandoned; the selection is cancelled, with why."""
+    process = through_to_the_close(case_in="public_notice")
+    assert process.state.phase is Phase.POSTPONED
+    with broken("selection.cancel_reason"):
+        process.cancel(" ", LATER)
+    process.cancel("the supervision case was abandoned", LATER)
+    cancelled = process.pending_events[-1]
+    assert isinstance(cancelled, SelectionCancelled)
+    assert (cancelled.reason, cancelled.phase) == ("the supervision case was abandoned", "postponed")
+    assert process.state.phase is Phase.CANCELLED
+    assert process.state.candidates["c1"].result == "withheld"
+    assert not any(isinstance(e, CandidateAppointed) for e in process.pending_events)
+    assert not process.concerns("c1")  # a later outcome decides nothing
 
 
 def test_one_candidate_for_one_post_is_not_stuck_registration_is_extended_or_the_selection_cancelled() -> None:

@@ -162,6 +162,31 @@ def test_registration_reads_eligibility_from_the_cadre_record() -> None:
         stand("c2")
 
 
+def test_registration_reads_eligibility_in_its_own_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review A5: a case opened after the record was read but before the candidacy is saved is not missed."""
+    uow = memory_uow(CadreService)
+    process_id = announced_selection(uow, Decimal(0))
+    register(uow, "c1")
+    load = uow.load
+    opened = False
+
+    def load_then_a_case_opens(aggregate: Any, aggregate_id: str) -> Any:
+        nonlocal opened
+        loaded = load(aggregate, aggregate_id)
+        if aggregate is CadreRecord and not opened:
+            opened = True
+            case, record = case_opened(None, "c1", uow.clock.now(), case="5")
+            selection.note_case_opened(case, record, uow)
+        return loaded
+
+    monkeypatch.setattr(uow, "load", load_then_a_case_opens)
+    with pytest.raises((RuleViolation, ConcurrencyConflict)):
+        selection.register_candidate(m.RegisterCandidate(actor="tester", process_id=process_id, cadre_id="c1"), uow)
+    monkeypatch.setattr(uow, "load", load)
+    assert uow.load(SelectionProcess, process_id).state.candidates == {}
+    assert uow.load(CadreRecord, "c1").state.candidacies == []
+
+
 def test_a_selection_takes_the_services_training_minimum_unless_it_sets_its_own() -> None:
     uow = memory_uow(CadreService)
     default = uow.load(SelectionProcess, announced_selection(uow))
@@ -294,14 +319,35 @@ def test_cases_reach_the_record_and_bar_standing_while_pending_and_within_their_
 
 
 def test_a_substantiated_outcome_concluded_in_time_but_arriving_after_the_close_is_flagged() -> None:
+    """Review A1: flagged on the selection for a person to review, and the case's conclusion still reaches the
+    record (it was rolled back with a refusal, leaving the cadre an open case for ever)."""
     uow = memory_uow(CadreService)
     process = saved_on_notice(uow)
-    assert process.state.notice is not None
-    uow.clock.set(process.state.notice.closes_at)
+    notice = process.state.notice
+    assert notice is not None
+    # The case names only the cadre, whose record lists no candidacy: it reaches the record, not the selection.
+    opened, record = case_opened(None, "c1", notice.opens_at, case="9")
+    selection.note_case_opened(opened, record, uow)
+    assert uow.load(CadreRecord, "c1").open_cases == ["9"]
+    uow.clock.set(notice.closes_at)
     selection.close_selection(m.OnSelection(actor="tester", process_id="s1"), uow)
-    outcome, record = outcome_event("s1", "c1", process.state.notice.opens_at + dt.timedelta(hours=1))
-    with pytest.raises(RuleViolation, match=r"selection\.outcome_after_close"):
-        selection.note_supervision_outcome(outcome, record, uow)
+    assert [p.process_id for p in uow.load(CadreRecord, "c1").state.posts] == ["s1"]
+
+    outcome, record = outcome_of("9", "s1", "c1", notice.opens_at + dt.timedelta(hours=1), True)
+    uow.handle_event(record)
+    selection.note_supervision_outcome(outcome, record, uow)
+    cadre = uow.load(CadreRecord, "c1")
+    assert cadre.open_cases == []
+    assert cadre.findings_within(notice.closes_at) == ("9",)
+    flagged = uow.events_of("selection-s1")[-1]
+    assert flagged.type == "OutcomeAfterCloseFlagged"
+    assert (flagged.data["cadre_id"], flagged.data["case_id"], flagged.data["post_id"]) == ("c1", "9", "p1")
+    assert flagged.metadata["actor"] == "service:cadre"
+    assert [p.process_id for p in cadre.state.posts] == ["s1"], "the appointment made stands"
+
+    before = len(uow.events_of("selection-s1"))
+    selection.note_supervision_outcome(outcome, record, uow)  # delivered again: flagged once
+    assert len(uow.events_of("selection-s1")) == before
 
 
 # -- training's credits ----------------------------------------------------------------------

@@ -67,3 +67,23 @@ def test_a_year_cannot_make_one_day_both_a_holiday_and_a_working_day() -> None:
         CalendarYear(2026, frozenset({day}), frozenset({day}), "test")
     with pytest.raises(ValueError, match="not in 2026"):
         CalendarYear(2026, frozenset({dt.date(2027, 1, 1)}), frozenset(), "test")
+
+
+def test_a_deadline_at_midnight_falls_on_the_day_it_ends_not_the_day_after() -> None:
+    calendar = OrganisationCalendar.shipped()
+    # Sep 29 and Sep 30: the window ends at the midnight that closes Sep 30, the eve of National Day
+    deadline = calendar.end_of_working_days(dt.datetime(2026, 9, 28, 10, 0, tzinfo=SHANGHAI), 2)
+    assert deadline == dt.datetime(2026, 10, 1, 0, 0, tzinfo=SHANGHAI)
+    assert calendar.past_holiday(deadline) == deadline, "Sep 30 is a working day: not moved past the holiday"
+    # a deadline ending on the first day of the holiday (the midnight after Oct 1) is moved past it
+    ends_oct_1 = dt.datetime(2026, 10, 2, 0, 0, tzinfo=SHANGHAI)
+    assert calendar.past_holiday(ends_oct_1) == dt.datetime(2026, 10, 9, 0, 0, tzinfo=SHANGHAI)
+    # one inside the holiday is met by the end of the first working day after it (Oct 8)
+    in_holiday = dt.datetime(2026, 10, 3, 12, 0, tzinfo=SHANGHAI)
+    assert calendar.past_holiday(in_holiday) == dt.datetime(2026, 10, 9, 0, 0, tzinfo=SHANGHAI)
+    # the midnight that ends the last day of the holiday (Oct 7) is moved too; the one ending Oct 8 is not
+    assert calendar.past_holiday(dt.datetime(2026, 10, 8, 0, 0, tzinfo=SHANGHAI)) == dt.datetime(
+        2026, 10, 9, 0, 0, tzinfo=SHANGHAI
+    )
+    ends_oct_8 = dt.datetime(2026, 10, 9, 0, 0, tzinfo=SHANGHAI)
+    assert calendar.past_holiday(ends_oct_8) == ends_oct_8

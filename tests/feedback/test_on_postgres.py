@@ -303,6 +303,60 @@ def test_a_supervision_outcome_is_read_with_the_receipt_code_and_the_deadline_fo
     feedback.call("close", receipt_code=code, rating=5, comment="")
 
 
+def test_a_complaint_closed_while_with_supervision_still_reads_the_outcome(feedback: OnPostgres) -> None:
+    """A6: closed after "it is with supervision", the case did not stay ``open`` for ever, nor the reply unread."""
+    receipt = submit(feedback, channel="hotline", category="complaint_about_cadre", cadre_id="c-7", text="Bribes.")
+    submission_id, code = receipt["submission_id"], receipt["receipt_code"]
+    feedback.call("reply", _as=CLERK_LI, submission_id=submission_id, text="It is with supervision.")
+    case_id = f"complaint-{submission_id}"
+    opened = {"cadre_id": "c-7", "origin": "complaint", "submission_id": submission_id}
+    uow = feedback.uow()
+    loop.case_opened(schemas.load(SupervisionCase, opened), supervision_record("CaseOpened", case_id, opened), uow)
+    uow.close()
+    feedback.project()
+    feedback.call("close", receipt_code=code, rating=2, comment="")
+    outcome = {"case_id": case_id, "submission_id": submission_id, "cadre_id": "c-7", "substantiated": False}
+    uow = feedback.uow()
+    loop.outcome_recorded(
+        schemas.load(SupervisionOutcome, {**outcome, "reasons": "No evidence."}, tolerant=True),
+        supervision_record("SupervisionOutcomeRecorded", case_id, {**outcome, "reasons": "No evidence."}),
+        uow,
+    )
+    uow.close()
+    feedback.project()
+    case = feedback.call("my_case", receipt_code=code)
+    assert case["status"] == "closed" and case["rating"] == 2 and case["investigation"] == "not_substantiated"
+    assert case["replies"][-1]["by"] == "supervision" and "No evidence." in case["replies"][-1]["text"]
+
+
+def test_a_merged_duplicate_whose_own_case_concludes_reads_the_outcome(feedback: OnPostgres) -> None:
+    """A6: the outcome is a reply on the duplicate, read before the answers to the one it joined; it stays merged."""
+    complaint = {"channel": "hotline", "category": "complaint_about_cadre", "cadre_id": "c-7"}
+    original = submit(feedback, **complaint, text="Bribes.")
+    duplicate = submit(feedback, "198.51.100.8", **complaint, text="Bribes, again.")
+    submission_id = duplicate["submission_id"]
+    case_id = f"complaint-{submission_id}"
+    opened = {"cadre_id": "c-7", "origin": "complaint", "submission_id": submission_id}
+    uow = feedback.uow()
+    loop.case_opened(schemas.load(SupervisionCase, opened), supervision_record("CaseOpened", case_id, opened), uow)
+    uow.close()
+    feedback.call("merge", _as=CLERK_LI, submission_id=submission_id, into=original["submission_id"])
+    feedback.call("reply", _as=CLERK_LI, submission_id=original["submission_id"], text="We are looking into it.")
+    outcome = {"case_id": case_id, "submission_id": submission_id, "substantiated": True, "reasons": "Confirmed."}
+    uow = feedback.uow()
+    loop.outcome_recorded(
+        schemas.load(SupervisionOutcome, outcome),
+        supervision_record("SupervisionOutcomeRecorded", case_id, outcome),
+        uow,
+    )
+    uow.close()
+    feedback.project()
+    case = feedback.call("my_case", receipt_code=duplicate["receipt_code"])
+    assert case["status"] == "merged" and case["investigation"] == "substantiated"
+    assert [r["by"] for r in case["replies"]] == ["supervision", CLERK_LI.subject]
+    assert "Confirmed." in case["replies"][0]["text"]
+
+
 def test_a_merged_duplicate_reads_the_answers_to_the_one_it_joined(feedback: OnPostgres) -> None:
     original, duplicate = submit(feedback), submit(feedback, text="The village road is still broken.")
     feedback.call("merge", _as=CLERK_LI, submission_id=duplicate["submission_id"], into=original["submission_id"])

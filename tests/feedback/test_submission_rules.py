@@ -198,15 +198,38 @@ def test_an_outcome_reaches_the_submitter_even_when_the_case_opening_was_not_hea
     assert "not substantiated" in submission.state.replies[0].text
 
 
-def test_only_a_complaint_is_investigated_and_a_closed_one_takes_no_outcome() -> None:
+def test_only_a_complaint_is_investigated_and_a_closed_one_still_reads_its_outcome() -> None:
+    """A6: closed after a first reply ("it is with supervision"), the submitter still reads the outcome."""
     with broken("submission.investigated_complaint"):
         received().investigation_opened("k1", MONDAY)
     submission = complaint()
-    submission.reply("clerk", "answer", MONDAY)
+    submission.reply("clerk", "It is with supervision.", MONDAY)
+    submission.investigation_opened("complaint-s1", MONDAY)
     submission.close(3, "", MONDAY)
+    submission.investigation_concluded("complaint-s1", True, "Gifts were taken.", MONDAY + dt.timedelta(days=9))
+    s = submission.state
+    assert not s.investigating and s.case_id == "complaint-s1"
+    assert s.replies[-1].by == "supervision" and "Gifts were taken." in s.replies[-1].text
+    assert s.closed and s.rating == 3 and not s.resolved, "recorded, but a closed one is not resolved"
+    names = [type(e).__name__ for e in submission.pending_events]
+    assert "InvestigationConcluded" in names and "SubmissionResolved" not in names
     events = len(submission.pending_events)
-    submission.investigation_concluded("complaint-s1", True, "r", MONDAY)
-    assert len(submission.pending_events) == events
+    submission.investigation_concluded("complaint-s1", True, "Gifts were taken.", MONDAY + dt.timedelta(days=10))
+    assert len(submission.pending_events) == events, "heard again: nothing"
+
+
+def test_a_merged_duplicate_whose_own_case_concludes_reads_the_outcome_and_stays_merged() -> None:
+    """A6: its submitter reads its own replies, then the target's: the outcome is a reply on the duplicate."""
+    original, duplicate = complaint("s1"), complaint("s2")
+    duplicate.investigation_opened("complaint-s2", MONDAY)
+    duplicate.merge_into("clerk", original, MONDAY)
+    duplicate.investigation_concluded("complaint-s2", False, "No evidence.", MONDAY + dt.timedelta(days=9))
+    s = duplicate.state
+    assert not s.investigating and [r.by for r in s.replies] == ["supervision"]
+    assert "not substantiated" in s.replies[0].text and "No evidence." in s.replies[0].text
+    assert s.merged_into == "s1" and not s.resolved
+    assert "SubmissionResolved" not in [type(e).__name__ for e in duplicate.pending_events]
+    assert not original.state.replies, "the target's own submitter reads its own case's answers"
 
 
 def test_a_rejection_says_why_stops_the_deadlines_and_may_be_rated_then_reopened() -> None:

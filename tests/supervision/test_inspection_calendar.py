@@ -73,6 +73,15 @@ def task_due(deadline: dt.datetime) -> InspectionTask:
     return task
 
 
+def test_a_deadline_at_the_midnight_ending_the_eve_of_the_holiday_is_not_moved_past_it() -> None:
+    """B2: midnight ending 30 September (a working day) is read as 30 September, not 1 October."""
+    calendar = OrganisationCalendar.shipped()
+    end_of_30_september = dt.datetime(2026, 10, 1, 0, 0, tzinfo=SHANGHAI)
+    task = task_due(end_of_30_september)
+    assert task.falls_due(calendar, SHANGHAI) == end_of_30_september
+    assert task.is_overdue(dt.datetime(2026, 10, 1, 9, 0, tzinfo=SHANGHAI), calendar)
+
+
 def test_a_deadline_on_a_holiday_is_not_overdue_until_the_first_working_day_after_it_has_ended() -> None:
     calendar = OrganisationCalendar.shipped()
     task = task_due(IN_THE_HOLIDAY)

@@ -239,6 +239,18 @@ class AppointmentWithheld(DomainEvent):
 
 
 @dataclass(frozen=True)
+class OutcomeAfterCloseFlagged(DomainEvent):
+    """A substantiated case concluded during the notice reached the selection after it closed: the
+    appointment made stands, and a person must review it (the case is on the cadre's record)."""
+
+    cadre_id: str
+    case_id: str
+    post_id: str
+    concluded_at: dt.datetime
+    notice_id: str | None
+
+
+@dataclass(frozen=True)
 class SelectionClosed(DomainEvent):
     appointed: list[str]
     withheld: list[str]
@@ -396,6 +408,7 @@ registry = EventRegistry(
         AppointmentPostponed,
         CandidateAppointed,
         AppointmentWithheld,
+        OutcomeAfterCloseFlagged,
         SelectionClosed,
         CadreRegistered,
         CandidacyRecorded,

@@ -153,6 +153,11 @@ class Selections(Projection):
         self._phase(cur, e, record)
         self._step(cur, record, e.cadre_id, "postponed", {"post_id": e.post_id, "case_ids": e.case_ids})
 
+    @on(ev.OutcomeAfterCloseFlagged)
+    def _flagged(self, cur: Any, e: ev.OutcomeAfterCloseFlagged, record: RecordedEvent) -> None:
+        details = {"post_id": e.post_id, "case_id": e.case_id, "notice_id": e.notice_id, "review": True}
+        self._step(cur, record, e.cadre_id, "outcome_after_close", details)
+
     @on(ev.AppointmentWithheld)
     def _withheld(self, cur: Any, e: ev.AppointmentWithheld, record: RecordedEvent) -> None:
         self._step(cur, record, e.cadre_id, "withheld", {"post_id": e.post_id, "case_ids": e.case_ids})

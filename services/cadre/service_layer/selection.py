@@ -23,7 +23,7 @@ from services.cadre.inbound import CaseOpened, SupervisionOutcome
 from services.cadre.views import SelectionView, selection_view
 from shared.application import Author, UnitOfWork
 from shared.config import CadreSettings
-from shared.errors import NotFound, RuleViolation
+from shared.errors import NotFound
 from shared.eventstore.records import RecordedEvent
 
 log = logging.getLogger(__name__)
@@ -68,12 +68,15 @@ def cancel_selection(request: m.CancelSelection, uow: UnitOfWork) -> SelectionVi
 def register_candidate(request: m.RegisterCandidate, uow: UnitOfWork) -> SelectionView:
     """A cadre stands; their record decides whether they may (``NotFound`` for one not on record)."""
     now = uow.clock.now()
-    cadre = uow.load(CadreRecord, request.cadre_id)
-    eligibility = cadre.eligibility(now)
     with uow.transaction():
+        # The record is read in the transaction that notes the candidacy on it: a case opened since is seen,
+        # and one opened concurrently makes the save of this same record conflict.
+        cadre = uow.load(CadreRecord, request.cadre_id)
+        eligibility = cadre.eligibility(now)
         view = _change(request, uow, lambda p: p.register_candidate(request.cadre_id, eligibility))
         # On the record too: a case that names only the cadre finds the selections where they stand.
-        uow.update(CadreRecord, request.cadre_id, lambda c: c.note_candidacy(request.process_id, now), request)
+        cadre.note_candidacy(request.process_id, now)
+        uow.save(cadre, request)
     return view
 
 
@@ -239,12 +242,17 @@ def note_supervision_outcome(outcome: SupervisionOutcome, record: RecordedEvent,
             except NotFound:
                 named = None
             if named is not None and named.missed_outcome(outcome.cadre_id, outcome.substantiated, concluded_at):
-                raise RuleViolation(
-                    "selection.outcome_after_close",
-                    f"substantiated case {outcome.case_id} about {outcome.cadre_id} was concluded during the notice "
-                    f"but reached selection {named.id} after it closed: review the appointment",
-                    named.describe(),
+                # Flagged, not refused: a refusal would roll back the case's conclusion on the record above
+                # (the cadre would keep an open case for ever). The appointment stands; a person reviews it.
+                log.warning(
+                    "selection.outcome_after_close: substantiated case %s about %s was concluded during the notice "
+                    "but reached selection %s after it closed: review the appointment",
+                    outcome.case_id,
+                    outcome.cadre_id,
+                    named.id,
                 )
+                named.flag_outcome_after_close(outcome.cadre_id, outcome.case_id, concluded_at)
+                uow.save(named, uow.system(why))
         processes = _concerned(uow, outcome.cadre_id, outcome.process_id)
         if not processes:
             log.info("supervision case %s bears on no running selection", outcome.case_id)

@@ -8,7 +8,8 @@ event too. A comment on a notice is refused once the notice has closed.
 
 The loop is closed: a routed complaint's resolution deadline follows its
 supervision case (no breach while the case is open), and the case's outcome
-comes back as a reply and resolves the submission. The department may reject
+comes back as a reply and resolves the submission (one closed or merged
+meanwhile still reads it, and stays as it is). The department may reject
 (with a reason), transfer, merge a duplicate into another submission, and
 reopen what was resolved, rejected or closed.
 """
@@ -253,12 +254,16 @@ class Submission(Aggregate):
     def investigation_concluded(self, case_id: str, substantiated: bool, reasons: str, now: dt.datetime) -> None:
         """Supervision's outcome: the submitter reads it as a reply, and it resolves the submission.
 
-        Nothing is recorded for a submission closed or merged meanwhile, nor
-        for an outcome heard of already (its events may arrive again).
+        It is recorded whatever became of the submission meanwhile: one the
+        submitter closed (after a first reply, say) still reads the outcome,
+        and a merged duplicate's submitter reads it among its own replies
+        (before the answers to the one it joined). Neither is resolved: a
+        closed one stays closed, a merged one merged. An outcome heard of
+        already records nothing (its events may arrive again).
         """
         s = self.state
         self.require(s.received, "submission.received", f"submission {self.id} does not exist")
-        if s.closed or s.merged_into is not None or (s.case_id == case_id and not s.investigating):
+        if s.case_id == case_id and not s.investigating:
             return
         self.record(InvestigationConcluded(case_id, substantiated, now))
         finding = "substantiated" if substantiated else "not substantiated"
@@ -268,23 +273,28 @@ class Submission(Aggregate):
     def _answered_by(self, service: str, text: str, now: dt.datetime, *, breach: bool = True) -> None:
         """Another service's answer (supervision's outcome; training's, once it answers): a reply that resolves.
 
-        Training's answers to suggestions come back this way when the training
-        service publishes them: its handler calls this with ``"training"``.
+        The reply is recorded in any case; it resolves only a submission still
+        in hand (not resolved, rejected, closed or merged).
         """
         s = self.state
-        if s.closed or s.merged_into is not None:
-            return
-        first = not s.replies
-        self.record(ReplySent(service, text, now, first=first))
-        if not s.resolved and not s.rejected:
+        self.record(ReplySent(service, text, now, first=not s.replies))
+        if not s.concluded and s.merged_into is None:
             if breach:
                 self._resolution_breach(now)
             self.record(SubmissionResolved(service, text, now))
 
     @command
     def answer_from(self, service: str, text: str, now: dt.datetime) -> None:
-        """A routed service's answer to this submission (the seam training's answers will use)."""
-        self.require(self.state.received, "submission.received", f"submission {self.id} does not exist")
+        """A routed service's answer to this submission (the seam training's answers will use).
+
+        Training's answers to suggestions come back this way when the training
+        service publishes them: its handler calls this with ``"training"``.
+        Nothing is recorded for a submission closed or merged meanwhile.
+        """
+        s = self.state
+        self.require(s.received, "submission.received", f"submission {self.id} does not exist")
+        if s.closed or s.merged_into is not None:
+            return
         self._answered_by(service, text, now)
 
     # -- the department's other answers ---------------------------------------------------

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from services.cadre.domain.events import BallotCounted, VoterTookPart
 from services.cadre.domain.selection.base import SelectionBase
-from services.cadre.domain.selection.state import Round, committee_ballot, recommendation_ballot
+from services.cadre.domain.selection.state import (
+    Round,
+    committee_ballot,
+    committee_ballot_post,
+    recommendation_ballot,
+)
 from shared.domain import applies
 from shared.domain.ballot import Ballot, Tally
 
@@ -19,7 +24,7 @@ class BallotSteps(SelectionBase):
     def _took_part(self, e: VoterTookPart) -> None:
         ballot = self.state.ballots.get(e.ballot_id)
         if ballot is None:  # a committee re-vote: a fresh ballot for the same post, on the same roll
-            post_id, number = e.ballot_id.split(":")[1], int(e.ballot_id.rsplit(":", 1)[1])
+            post_id, number = committee_ballot_post(e.ballot_id)
             previous = self.state.ballots[committee_ballot(post_id, number - 1)]
             ballot = Ballot(
                 e.ballot_id, list(previous.options), previous.max_choices, previous.entitled, previous.present

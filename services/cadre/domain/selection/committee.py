@@ -6,7 +6,9 @@ a member's ballot lists the shortlisted candidates they approve for it. The
 post's candidates are ranked by approvals; the first is its nominee when
 approved. A tie at the top is no order by name or id: it is a rule
 violation, and the committee votes again on that post. A candidate whose
-assessment found them incompetent is never nominated.
+assessment found them incompetent is never nominated, and one nominated for
+an earlier post is not approved for a later one (one post each): the next
+approved candidate is that post's nominee.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from services.cadre.domain.events import (
 )
 from services.cadre.domain.grades import INCOMPETENT
 from services.cadre.domain.selection.base import SelectionBase
-from services.cadre.domain.selection.state import Phase, committee_ballot
+from services.cadre.domain.selection.state import Phase, committee_ballot, committee_ballot_post
 from shared.domain import applies, command
 from shared.domain.ballot import COMMITTEE, Ballot
 
@@ -50,31 +52,36 @@ class CommitteeSteps(SelectionBase):
         assert ballot_id is not None
         return self.state.ballots[ballot_id]
 
-    def _ranking(self, ballot: Ballot) -> tuple[list[CommitteeResult], list[str]]:
-        """The post's results, best first, and the candidates tied at the top among those approved (if any)."""
+    def _ranking(self, ballot: Ballot, taken: frozenset[str] = frozenset()) -> tuple[list[CommitteeResult], list[str]]:
+        """The post's results, best first, and the candidates tied at the top among those approved (if any).
+
+        ``taken``: the nominees of earlier posts. One post each: they are not approved for this one, so the
+        next approved candidate is its nominee (a re-vote would put the same candidate first again).
+        """
         tally = ballot.tally
         assert tally is not None
         members, present = len(self.state.committee_members), len(self.state.committee_present)
-        post_id = ballot.ballot_id.split(":")[1]
+        post_id, _ = committee_ballot_post(ballot.ballot_id)
         results = []
         for cadre_id, votes in tally.ranking():
-            approved = COMMITTEE.carries(votes, members, present)
+            approved = COMMITTEE.carries(votes, members, present) and cadre_id not in taken
             # An 'incompetent' assessment blocks nomination, whatever the vote.
             approved = approved and self.state.candidates[cadre_id].qualitative != INCOMPETENT
             results.append(CommitteeResult(cadre_id, votes, tally.cast - tally.void - votes, approved, post_id))
         return results, tally.tied_top(r.cadre_id for r in results if r.approved)
 
     def _needs_revote(self, post_id: str) -> bool:
-        """Whether the post's count cannot name a nominee: a tie at the top, or the first of an earlier post."""
+        """Whether the post's count cannot name a nominee: a tie at the top (the nominees of earlier posts
+        left out)."""
         firsts: set[str] = set()
         for post in self.state.posts:
             ballot = self._post_ballot(post.post_id)
             if not ballot.closed:
                 continue
-            ranked, tied = self._ranking(ballot)
+            ranked, tied = self._ranking(ballot, frozenset(firsts))
             approved = [r.cadre_id for r in ranked if r.approved]
             if post.post_id == post_id:
-                return bool(tied) or bool(approved and approved[0] in firsts)
+                return bool(tied)
             if approved and not tied:
                 firsts.add(approved[0])
         return False
@@ -96,8 +103,8 @@ class CommitteeSteps(SelectionBase):
                 "selection.post_counted",
                 f"the ballot for {post_id} has been counted and has a result",
             )
-            number = int(ballot_id.rsplit(":", 1)[1]) + 1
-            ballot_id = committee_ballot(post_id, number)  # the re-vote: a fresh ballot on the same roll
+            _, number = committee_ballot_post(ballot_id)
+            ballot_id = committee_ballot(post_id, number + 1)  # the re-vote: a fresh ballot on the same roll
         else:
             refusal = ballot.refusal_to_take_part(member_id)
             self.require(refusal is None, "selection.one_vote_per_member", refusal or "")
@@ -125,7 +132,7 @@ class CommitteeSteps(SelectionBase):
             self.require(
                 ballot.closed, "selection.committee_uncounted", f"the ballot for {post.post_id} has not been counted"
             )
-            ranked, tied = self._ranking(ballot)
+            ranked, tied = self._ranking(ballot, frozenset(nominees))
             self.require(
                 not tied,
                 "selection.committee_tie",
@@ -134,15 +141,8 @@ class CommitteeSteps(SelectionBase):
             )
             results.extend(ranked)
             approved = [r for r in ranked if r.approved]
-            if approved:
-                first = approved[0].cadre_id
-                self.require(
-                    first not in nominees,
-                    "selection.nominee_twice",
-                    f"{first} comes first for {nominees.get(first)} and for {post.post_id}: one post each; "
-                    f"the committee votes again on {post.post_id}",
-                )
-                nominees[first] = post.post_id
+            if approved:  # the nominees of earlier posts are not approved for this one
+                nominees[approved[0].cadre_id] = post.post_id
         self.record(CommitteeVoteConcluded(members, results, nominees))
 
     @applies(CommitteeConvened)

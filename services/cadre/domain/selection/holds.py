@@ -18,6 +18,7 @@ from services.cadre.domain.events import (
     AppointmentPostponed,
     AppointmentWithheld,
     CandidateAppointed,
+    OutcomeAfterCloseFlagged,
     SelectionClosed,
     SupervisionCaseNoted,
     SupervisionOutcomeNoted,
@@ -51,6 +52,23 @@ class HoldSteps(SelectionBase):
             and notice is not None
             and notice.is_open(concluded_at)
         )
+
+    @command
+    def flag_outcome_after_close(self, cadre_id: str, case_id: str, concluded_at: dt.datetime) -> None:
+        """A missed outcome (``missed_outcome``) on the closed selection, for a person to review: the
+        appointment stands, and nothing else changes."""
+        self.require(
+            self.missed_outcome(cadre_id, True, concluded_at),
+            "selection.outcome_not_missed",
+            f"case {case_id} about {cadre_id} is no substantiated outcome concluded during the notice of this "
+            "closed selection",
+        )
+        candidate = self._candidate(cadre_id)
+        if case_id in candidate.flagged_cases:
+            return
+        assert candidate.nominated_post is not None
+        notice_id = self.state.notice.notice_id if self.state.notice else None
+        self.record(OutcomeAfterCloseFlagged(cadre_id, case_id, candidate.nominated_post, concluded_at, notice_id))
 
     def _concerned(self, cadre_id: str) -> Candidate:
         self.require(
@@ -143,6 +161,10 @@ class HoldSteps(SelectionBase):
     @applies(AppointmentWithheld)
     def _withheld(self, e: AppointmentWithheld) -> None:
         self.state.candidates[e.cadre_id].result = "withheld"
+
+    @applies(OutcomeAfterCloseFlagged)
+    def _flagged(self, e: OutcomeAfterCloseFlagged) -> None:
+        self.state.candidates[e.cadre_id].flagged_cases.append(e.case_id)
 
     @applies(SelectionClosed)
     def _closed(self, e: SelectionClosed) -> None:

@@ -102,6 +102,9 @@ class NoticeSteps(HoldSteps):
     @applies(SelectionCancelled)
     def _cancelled(self, e: SelectionCancelled) -> None:
         self.state.phase = Phase.CANCELLED
+        for candidate in self.state.candidates.values():
+            if candidate.result == "postponed":  # cancelled while it waited for a case: never made
+                candidate.result = "withheld"
 
     @applies(NoticeOpened)
     def _notice_published(self, e: NoticeOpened) -> None:

@@ -36,6 +36,12 @@ def committee_ballot(post_id: str, number: int) -> str:
     return f"committee:{post_id}:{number}"
 
 
+def committee_ballot_post(ballot_id: str) -> tuple[str, int]:
+    """The post and the number of a committee ballot's id (a post id may itself contain ':')."""
+    post_id, _, number = ballot_id.removeprefix("committee:").rpartition(":")
+    return post_id, int(number)
+
+
 class Phase(StrEnum):
     NEW = "new"
     ANNOUNCED = "announced"
@@ -74,7 +80,9 @@ ALLOWED: dict[Phase, tuple[str, ...]] = {
     Phase.COMMITTEE: ("cast_committee_vote", "count_committee_vote", "conclude_committee_vote", "cancel"),
     Phase.NOMINATED: ("open_public_notice", "close", "cancel"),
     Phase.PUBLIC_NOTICE: ("close", "cancel"),
-    Phase.POSTPONED: (),  # it moves on as the cases that hold it conclude
+    # It moves on as the cases that hold it conclude, or is cancelled (say, the case is abandoned): the
+    # postponed appointment is then not made, and the cancellation records why.
+    Phase.POSTPONED: ("cancel",),
     Phase.CLOSED: (),
     Phase.CANCELLED: (),
 }
@@ -99,6 +107,7 @@ class Candidate:
     open_cases: list[str] = field(default_factory=list)  # supervision cases still under investigation
     cleared_cases: list[str] = field(default_factory=list)  # concluded, not substantiated
     result: str | None = None  # appointed, withheld, postponed
+    flagged_cases: list[str] = field(default_factory=list)  # outcomes that reached the selection after its close
 
 
 @dataclass
