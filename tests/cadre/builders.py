@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from services.cadre.domain.events import Criterion, Post
 from services.cadre.domain.selection import Eligibility, Kind, Round, SelectionProcess, Variant
 from shared.domain.calendar import OrganisationCalendar
+from shared.errors import RuleViolation
 
 MONDAY = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 CALENDAR = OrganisationCalendar.shipped()
@@ -96,3 +101,8 @@ def on_notice() -> SelectionProcess:
     process = nominated()
     process.open_public_notice("notice-s1", MONDAY + dt.timedelta(days=7), 5, calendar=CALENDAR)
     return process
+
+
+def broken(rule: str) -> AbstractContextManager[Any]:
+    """Expect the command to break ``rule`` (a ``RuleViolation`` naming it)."""
+    return pytest.raises(RuleViolation, match=rf"\[rule: {rule}\]")

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from shared.application.calendars import CALENDAR_STREAM
 from shared.application.postgres import PostgresUnitOfWork
 from shared.audit import history
+from shared.cli import common as cli_common
 from shared.cli import orgctl
 from shared.db.database import Database
 from shared.domain.calendar import OrganisationCalendar
@@ -158,7 +159,7 @@ def test_a_bad_year_is_refused_over_rpc_naming_the_problem(both: ServiceRunner, 
 @pytest.fixture
 def orgctl_sees_the_apps(monkeypatch: pytest.MonkeyPatch) -> None:
     """orgctl's services are those under services/; here, the two running in this process."""
-    monkeypatch.setattr(orgctl, "existing_services", lambda: ["ledger", "tally"])
+    monkeypatch.setattr(cli_common, "existing_services", lambda: ["ledger", "tally"])
 
 
 def run(*args: str) -> Any:
@@ -213,7 +214,7 @@ def test_orgctl_refuses_a_bad_file_naming_each_problem_and_loads_nothing(
 def test_orgctl_says_which_service_does_not_answer(
     both: ServiceRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(orgctl, "existing_services", lambda: ["ledger", "nobody"])
+    monkeypatch.setattr(cli_common, "existing_services", lambda: ["ledger", "nobody"])
     result = run("calendar", "show", "--json")
     assert result.exit_code == 1
     rows = json.loads(result.output)
