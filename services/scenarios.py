@@ -21,9 +21,14 @@ clock (``make run`` does): the scenario moves it forward to let notice periods
 pass. Every run uses fresh ids, so it can run again on the same database. When
 nothing is running, the demo starts the platform itself and stops it at the end.
 
-``appointment_under_public_watch`` takes anything with ``.cadre``, ``.feedback``
-and ``.supervision`` callers: the gateway's HTTP clients here, an RPC proxy in
-the end-to-end tests.
+Training takes its part: the appointee of the clean path is enrolled in the
+open induction program (任职培训) as cadre appoints them; and in a fourth
+story, a cadre short of the training hours a selection asks for is refused,
+completes a program, and is then admitted (``training_opens_the_way``).
+
+The stories take anything with ``.cadre``, ``.feedback``, ``.supervision`` and
+``.training`` callers: the gateway's HTTP clients here, an
+RPC proxy in the end-to-end tests.
 """
 
 from __future__ import annotations
@@ -38,12 +43,13 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
 from services.gateway.client import GatewayClient, GatewayError
 from shared.config import LOCAL_KEYS_DIR, GatewaySettings, Settings, gateway_port, service_ports
-from shared.db.clock import advance_clock
+from shared.db.clock import OffsetClock, advance_clock
 from shared.db.database import Database
 from shared.runtime.process.control import is_ready, launch_platform, status, wait_until
 from shared.security import tokens
@@ -52,8 +58,13 @@ from shared.security.keys import KeyRing
 #: Who the demo acts as, each with a token of the roles their work needs.
 DEPARTMENT = ("organization-department", ("selection_officer", "committee_secretary", "department_staff"))
 SUPERVISION_OFFICE = ("supervision-office", ("supervision_officer",))
-SERVICES = ("cadre", "feedback", "supervision")
+TRAINING_OFFICE = ("training-office", ("training_officer",))
+SERVICES = ("cadre", "supervision", "training", "feedback")
+#: The training hours the fourth story's selection asks of its candidates.
+HOURS_ASKED = 24
 MoveClock = Callable[[dt.timedelta], object]
+#: Now on the platform's clock (the offset clock the demo moves).
+Clock = Callable[[], dt.datetime]
 
 
 def say(service: str, step: str, detail: str = "") -> None:
@@ -283,24 +294,28 @@ class Outcome:
     postponed: list[str] = field(default_factory=list)  # postponed at the close of the third path
     appointed_after_case: list[str] = field(default_factory=list)  # then appointed once the case concluded
     postponed_nominee: str = ""
+    inducted: list[str] = field(default_factory=list)  # enrolled in induction on appointment
 
     @property
     def passed(self) -> bool:
         return (
-            self.withheld == [self.withheld_nominee]
+            self.inducted == [self.clean_nominee]
+            and self.withheld == [self.withheld_nominee]
             and self.appointed == [self.clean_nominee]
             and self.postponed == [self.postponed_nominee]
             and self.appointed_after_case == [self.postponed_nominee]
         )
 
 
-def appointment_under_public_watch(rpc: Any, move_clock: MoveClock, run: str) -> Outcome:
+def appointment_under_public_watch(rpc: Any, move_clock: MoveClock, run: str, now: Clock) -> Outcome:
     """Three paths: withheld after a substantiated objection; appointed after a clean notice; postponed while a
     case is open, then appointed once it is found unsubstantiated."""
     print(f"\nThe withheld path (run {run}):")
     withheld = run_selection(rpc.cadre, move_clock, f"{run}w", during_notice=object_and_substantiate(rpc, run))
     print(f"\nThe clean path (run {run}):")
+    open_induction_program(rpc.training, run, now)
     clean = run_selection(rpc.cadre, move_clock, f"{run}c")
+    inducted = induction_enrolment(rpc.training, f"{run}c-c1")
     print(f"\nThe postponed path (run {run}):")
     case: dict[str, Any] = {}
     postponed = run_selection(rpc.cadre, move_clock, f"{run}p", during_notice=object_and_leave_open(rpc, case))
@@ -314,7 +329,132 @@ def appointment_under_public_watch(rpc: Any, move_clock: MoveClock, run: str) ->
         postponed=[c["cadre_id"] for c in postponed["candidates"] if c["result"] == "postponed"],
         appointed_after_case=[journey["cadre_id"]] if journey["steps"][-1]["step"] == "appointed" else [],
         postponed_nominee=f"{run}p-c1",
+        inducted=[f"{run}c-c1"] if inducted["source"] == "on_appointment" else [],
     )
+
+
+def open_induction_program(training: Any, run: str, now: Clock) -> str:
+    """Training publishes an induction program: whoever is appointed while it is open is enrolled in it."""
+    program_id, today = f"{run}-induction", now().date()
+    training.plan_program(
+        program_id=program_id,
+        title="Induction for newly appointed township leaders",
+        kind="induction",
+        mode="classroom",
+        provider="party_school",
+        starts_on=today.isoformat(),
+        ends_on=(today + dt.timedelta(days=30)).isoformat(),
+        capacity=20,
+    )
+    start = dt.datetime.combine(today + dt.timedelta(days=20), dt.time(9), tzinfo=dt.UTC)
+    training.schedule_session(
+        program_id=program_id, session_id="s1", title="the post and its duties", starts_at=start.isoformat(), hours="16"
+    )
+    training.publish_program(program_id=program_id)
+    say("training", "ProgramPublished", f"{program_id}: induction, open for appointees")
+    return program_id
+
+
+def induction_enrolment(training: Any, cadre_id: str) -> dict[str, Any]:
+    """The appointee's enrolment in an induction program, once training has placed them."""
+
+    def enrolled() -> dict[str, Any] | None:
+        record = ledger_of(training, cadre_id)
+        lines = record["enrolments"] if record else []
+        return next((line for line in lines if line["kind"] == "induction"), None)
+
+    line = wait_for(enrolled, f"training to enrol {cadre_id} in induction")
+    say("training", "Enrolled", f"{cadre_id} in {line['program_id']} ({line['source']})")
+    return dict(line)
+
+
+def refusal(call: Callable[[], Any]) -> str | None:
+    """What refused the call (the rule's name is in it), or None when it went through."""
+    try:
+        call()
+    except Exception as error:  # the gateway's problem over HTTP, the rule's violation over RPC
+        return f"{error} {getattr(error, 'problem', '')}"
+    return None
+
+
+def ledger_of(training: Any, person_id: str) -> dict[str, Any] | None:
+    answer = refusal(lambda: training.learner_record(person_id=person_id))
+    return None if answer is not None else dict(training.learner_record(person_id=person_id))
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    refused_before: bool  # the selection refused the cadre for want of hours
+    completed: bool  # the program credited them
+    hours_at_cadre: Decimal  # what cadre then counted over its window
+    admitted_after: bool  # the selection then registered them
+
+    @property
+    def passed(self) -> bool:
+        return self.refused_before and self.completed and self.hours_at_cadre >= HOURS_ASKED and self.admitted_after
+
+
+def training_opens_the_way(rpc: Any, run: str, now: Clock) -> TrainingOutcome:
+    """A cadre short of the hours a selection asks is refused, completes a party-spirit program, and stands."""
+    cadre_id, process_id, unit = f"{run}t-c1", f"{run}t-selection", "Qingshan township"
+    today = now().date()
+    rpc.cadre.register_cadre(cadre_id=cadre_id, name="Chen Jing", unit=unit, post_category="township")
+    say("cadre", "CadreRegistered", f"{cadre_id}, no training hours yet")
+    rpc.cadre.create_selection(
+        reason="a vacancy: head of the township's party and government office",
+        process_id=process_id,
+        title=f"Head of the office of {unit}",
+        unit=unit,
+        kind="public_selection",
+        posts=[{"post_id": f"{run}t-post", "title": "Head of the office"}],
+        min_credit_hours=str(HOURS_ASKED),
+    )
+    rpc.cadre.open_registration(process_id=process_id)
+    say("cadre", "SelectionAnnounced", f"{process_id}: candidates need {HOURS_ASKED} training hours over 5 years")
+    refused = refusal(lambda: rpc.cadre.register_candidate(process_id=process_id, cadre_id=cadre_id))
+    refused_before = refused is not None and "training_credit_hours" in refused
+    say("cadre", "register_candidate refused", "selection.training_credit_hours" if refused_before else str(refused))
+
+    wait_for(lambda: ledger_of(rpc.training, cadre_id), "training to open the cadre's ledger")
+    program_id = f"{run}t-party-spirit"
+    rpc.training.plan_program(
+        program_id=program_id,
+        title="Party spirit at the county party school",
+        kind="party_spirit",
+        mode="training_base",
+        provider="party_school",
+        starts_on=today.isoformat(),
+        ends_on=(today + dt.timedelta(days=4)).isoformat(),
+        capacity=40,
+    )
+    for day in range(3):
+        start = dt.datetime.combine(today + dt.timedelta(days=day), dt.time(9), tzinfo=dt.UTC)
+        rpc.training.schedule_session(
+            program_id=program_id,
+            session_id=f"day{day + 1}",
+            title=f"day {day + 1}",
+            starts_at=start.isoformat(),
+            hours="8",
+        )
+    rpc.training.publish_program(program_id=program_id)
+    rpc.training.enrol(program_id=program_id, person_id=cadre_id)
+    say("training", "Enrolled", f"{cadre_id} in {program_id}: 3 days of 8 hours")
+    rpc.training.start_program(program_id=program_id)
+    for day in range(3):
+        rpc.training.record_attendance(program_id=program_id, person_id=cadre_id, session_id=f"day{day + 1}")
+    closed = rpc.training.close_program(program_id=program_id)
+    completed = cadre_id in closed["completed"]
+    say("training", "TrainingCompleted", f"{cadre_id}: 24 hours credited" if completed else "not completed")
+
+    def counted_at_cadre() -> Decimal | None:
+        hours = sum((Decimal(h) for h in rpc.cadre.get_cadre(cadre_id=cadre_id)["credit_hours"].values()), Decimal(0))
+        return hours if hours >= HOURS_ASKED else None
+
+    hours = wait_for(counted_at_cadre, "cadre to count the new hours")
+    say("cadre", "TrainingCreditsNoted", f"{cadre_id}: {hours} hours (training's CreditTotalUpdated)")
+    admitted = refusal(lambda: rpc.cadre.register_candidate(process_id=process_id, cadre_id=cadre_id))
+    say("cadre", "CandidateRegistered", f"{cadre_id} stands" if admitted is None else f"still refused: {admitted}")
+    return TrainingOutcome(refused_before, completed, hours, admitted is None)
 
 
 # -- running it against the platform ---------------------------------------------------
@@ -335,7 +475,13 @@ def through_gateway(
         return GatewayClient(base_url, token, timeout=timeout, correlation_id=correlation_id)
 
     department, office, public = client(DEPARTMENT), client(SUPERVISION_OFFICE), client(None)
-    return SimpleNamespace(cadre=department.cadre, supervision=office.supervision, feedback=public.feedback)
+    trainers = client(TRAINING_OFFICE)
+    return SimpleNamespace(
+        cadre=department.cadre,
+        supervision=office.supervision,
+        feedback=public.feedback,
+        training=trainers.training,
+    )
 
 
 def published(base_url: str, run: str) -> None:
@@ -394,9 +540,12 @@ def main(argv: list[str] | None = None) -> int:
         people = through_gateway(
             base_url, KeyRing(settings.security.keys_dir), settings.gateway, str(uuid.uuid4()), args.timeout
         )
-        outcome = appointment_under_public_watch(people, lambda delta: advance_clock(database, delta), run)
+        now = OffsetClock(database).now
+        outcome = appointment_under_public_watch(people, lambda delta: advance_clock(database, delta), run, now)
         print()
         published(base_url, run)
+        print(f"\nTraining opens the way (run {run}):")
+        trained = training_opens_the_way(people, run, now)
     except GatewayError as error:
         print(f"\nThe gateway refused: {error} {error.problem}", file=sys.stderr)
         return 1
@@ -410,8 +559,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"appointed: {outcome.appointed or 'nobody'} (expected {outcome.clean_nominee})")
     print(f"postponed: {outcome.postponed or 'nobody'} (expected {outcome.postponed_nominee})")
     print(f"then appointed: {outcome.appointed_after_case or 'nobody'} (expected {outcome.postponed_nominee})")
-    print("demo passed" if outcome.passed else "demo FAILED")
-    return 0 if outcome.passed else 1
+    print(f"inducted on appointment: {outcome.inducted or 'nobody'} (expected {outcome.clean_nominee})")
+    print(
+        f"training: refused before {trained.refused_before}, completed {trained.completed}, "
+        f"{trained.hours_at_cadre} hours at cadre, then admitted {trained.admitted_after}"
+    )
+    passed = outcome.passed and trained.passed
+    print("demo passed" if passed else "demo FAILED")
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

@@ -83,6 +83,25 @@ class SupervisionSettings:
 
 
 @dataclass(frozen=True)
+class TrainingSettings:
+    """``TRAINING_*``: the online share where the department set no requirement, and the deadline check.
+
+    ``online_share``: at most this share of a year's counted hours may be
+    online hours (a requirement set for the year and post category sets its own).
+    """
+
+    online_share: Decimal = Decimal("0.5")
+    deadline_check_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class GrassrootsSettings:
+    """``GRASSROOTS_*``: how often missed development steps and branch publications are looked for."""
+
+    deadline_check_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class AuditSettings:
     """``AUDIT_*``: signed checkpoints of every store.
 
@@ -187,6 +206,8 @@ class Settings:
     cadre: CadreSettings = field(default_factory=CadreSettings)
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
     supervision: SupervisionSettings = field(default_factory=SupervisionSettings)
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    grassroots: GrassrootsSettings = field(default_factory=GrassrootsSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     gateway: GatewaySettings = field(default_factory=GatewaySettings)

@@ -10,7 +10,7 @@ from services.feedback import messages as m
 from services.feedback import read_models
 from services.feedback.domain.events import registry
 from services.feedback.domain.submission import Submission
-from services.feedback.inbound import OpenedNotice, PublishedNotice, SupervisionCase, SupervisionOutcome
+from services.feedback.inbound import OpenedNotice, PublishedNotice, SupervisionCase, SupervisionOutcome, TrainingAnswer
 from services.feedback.read_models import notices as notice_queries
 from services.feedback.read_models import statistics as statistics_queries
 from services.feedback.read_models import submissions as submission_queries
@@ -123,5 +123,6 @@ class FeedbackService(ServiceBase):
     def on_supervision_outcome(self, outcome: SupervisionOutcome, record: RecordedEvent) -> None:
         loop_work.outcome_recorded(outcome, record, self.uow)
 
-    # training's answers, once the training service exists and publishes them (loop_work.answer_from_training):
-    # @handles("training", "<its answer event>", payload=TrainingAnswer) -> loop_work.answer_from_training(...)
+    @handles("training", "SuggestionAnswered", payload=TrainingAnswer)
+    def on_training_answer(self, answer: TrainingAnswer, record: RecordedEvent) -> None:
+        loop_work.answer_from_training(answer, record, self.uow)

@@ -9,8 +9,8 @@ here: a payload that breaks them is dead-lettered, never applied.
   ``AssessmentPreviewPublished`` / ``PublicNoticeOpened`` that stores still hold;
 - supervision's cases on routed complaints: ``CaseOpened`` and
   ``SupervisionOutcomeRecorded`` (the outcome the submitter reads);
-- training's answer to a routed suggestion (``TrainingAnswer``), for when the
-  training service exists: the seam is ``service_layer.loop.answer_from_training``.
+- training's answer to a routed suggestion (``SuggestionAnswered``, read as
+  ``TrainingAnswer``): the reply the submitter reads.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class SupervisionOutcome:
 
 @dataclass(frozen=True)
 class TrainingAnswer:
-    """training's answer to a suggestion routed to it (the training service does not exist yet)."""
+    """training's ``SuggestionAnswered``: ``text`` says whether the suggestion was adopted, and why."""
 
     submission_id: str = field(metadata=ID)
     text: str = field(metadata=LONG_TEXT)

@@ -39,22 +39,28 @@ class Base(StrEnum):
 class CountRule:
     """When a meeting may vote, and when a choice is carried.
 
-    ``quorum``: the share of those entitled who must be present (at least);
-    ``share``: the share of ``of`` an option needs; ``strict``: whether it needs
-    more than that share (True) or at least it (False).
+    ``quorum``: the share of those entitled who must be present (at least, or
+    more than it with ``quorum_strict``); ``share``: the share of ``of`` an
+    option needs; ``strict``: whether it needs more than that share (True) or
+    at least it (False).
     """
 
     quorum: Fraction = Fraction(0)
     share: Fraction = Fraction(1, 2)
     of: Base = Base.ENTITLED
     strict: bool = True
+    quorum_strict: bool = False
 
     def __post_init__(self) -> None:
         if not (0 <= self.quorum <= 1 and 0 <= self.share <= 1):
             raise ValueError("a quorum and a share are fractions between 0 and 1")
 
     def quorate(self, entitled: int, present: int) -> bool:
-        return present * self.quorum.denominator >= entitled * self.quorum.numerator
+        have, needed = present * self.quorum.denominator, entitled * self.quorum.numerator
+        return have > needed if self.quorum_strict else have >= needed
+
+    def describe_quorum(self) -> str:
+        return f"{'more than' if self.quorum_strict else 'at least'} {self.quorum} of those entitled present"
 
     def carries(self, votes: int, entitled: int, present: int) -> bool:
         base = entitled if self.of is Base.ENTITLED else present

@@ -64,6 +64,18 @@ class ManualClock:
         self._now = moment
 
 
+def years_after(moment: dt.datetime, years: int) -> dt.datetime:
+    """The same date and time ``years`` later (earlier when negative); 29 February becomes the 28th.
+
+    Periods the regulations count in years (a year's probation, induction
+    within a year of an appointment) end on the same calendar date, not 365 days on.
+    """
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return moment.replace(year=moment.year + years, day=28)
+
+
 @dataclass(frozen=True)
 class CalendarYear:
     """One year of the organisation's calendar: its holidays and make-up working days, and where they come from."""
@@ -378,3 +390,16 @@ def _as_year(loaded: LoadedYear) -> CalendarYear:
         loaded.source,
         loaded.provisional,
     )
+
+
+def months_after(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day ``months`` later (earlier when negative), or the month's last day when it has no such day.
+
+    A talk due a month after an application made on 31 January is due on 28
+    (or 29) February: periods the rules count in months end on the same date.
+    """
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return moment.replace(year=year, month=month, day=min(moment.day, last))

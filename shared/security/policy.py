@@ -22,6 +22,7 @@ from fnmatch import fnmatchcase
 PUBLIC = "public"
 OPERATOR = "operator"
 AUDITOR = "auditor"
+LEARNER = "learner"
 
 #: Methods every service has that only the operator may call, even where ``@query`` or ``service.*`` matches.
 OPERATIONAL = frozenset({"dead_letters", "replay_dead_letter", "load_calendar"})
@@ -86,6 +87,8 @@ ROLES: dict[str, tuple[str, ...]] = {
     "committee_secretary": ("cadre.@query", *_CADRE_COMMITTEE),
     "supervision_officer": ("supervision.*", *_ANSWERING),
     "training_officer": ("training.*",),
+    # a cadre or party member choosing courses (自主选学) and reading their own record, as themselves
+    LEARNER: ("training.open_programs", "training.select_course", "training.my_record"),
     "grassroots_officer": ("grassroots.*",),
     "talent_officer": ("talent.*",),
     AUDITOR: ("*.@query",),

@@ -1,6 +1,7 @@
-"""The appointment under public watch, with cadre, feedback and supervision as
-separate processes over real RabbitMQ and PostgreSQL: both paths, and the
-chain of causes traceable from one correlation id."""
+"""The appointment under public watch, with cadre, feedback, supervision and
+training as separate processes over real RabbitMQ and PostgreSQL: every path,
+the appointee enrolled in induction, a cadre whose training lets them stand,
+and the chain of causes traceable from one correlation id."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from typer.testing import CliRunner
 
 from services.cadre.entrypoint import CadreService
 from services.feedback.entrypoint import FeedbackService
-from services.scenarios import appointment_under_public_watch
+from services.scenarios import appointment_under_public_watch, training_opens_the_way
 from services.supervision.entrypoint import SupervisionService
+from services.training.entrypoint import TrainingService
 from shared.audit.checkpoints import new_signing_key
 from shared.audit.history import Node, trace
 from shared.audit.replay import replay_projection
@@ -28,16 +30,19 @@ from shared.runtime.messaging.client import rpc_client
 from tests.support.environment import RunEnvironment
 from tests.support.identities import EVERY_ROLE
 from tests.support.platform import Processes, reset_apps, settings_for_tests
+from tests.support.probes import platform_now
 
 pytestmark = pytest.mark.slow
+
+SERVICES = (CadreService, FeedbackService, SupervisionService, TrainingService)
 
 
 @pytest.fixture(scope="module")
 def platform(test_env: RunEnvironment, database: Database) -> Iterator[Processes]:
     settings = dataclasses.replace(settings_for_tests(), clock="offset")
-    reset_apps(database, settings, CadreService, FeedbackService, SupervisionService)
+    reset_apps(database, settings, *SERVICES)
     processes = Processes()
-    for name in ("cadre", "feedback", "supervision"):
+    for name in (cls.name for cls in SERVICES):
         processes.start(name, name, clock="offset")
     for proc in processes.started:
         proc.wait_ready()
@@ -64,7 +69,10 @@ def story(database: Database, correlation_id: str) -> list[dict[str, Any]]:
 
 def test_both_paths_and_the_chain_of_causes(platform: Processes, rpc: Any, database: Database) -> None:
     run = uuid.uuid4().hex[:6]
-    outcome = appointment_under_public_watch(rpc, lambda delta: advance_clock(database, delta), run)
+    outcome = appointment_under_public_watch(
+        rpc, lambda delta: advance_clock(database, delta), run, lambda: platform_now(database)
+    )
+    assert outcome.inducted == [f"{run}c-c1"], "the appointee is enrolled in the open induction program"
     assert outcome.withheld == [f"{run}w-c1"]
     assert outcome.appointed == [f"{run}c-c1"]
     assert outcome.postponed == [f"{run}p-c1"] and outcome.appointed_after_case == [f"{run}p-c1"]
@@ -120,12 +128,23 @@ def test_both_paths_and_the_chain_of_causes(platform: Processes, rpc: Any, datab
     assert noted["stream_id"] == f"selection-{run}w-selection"
 
 
+def test_a_cadre_short_of_training_hours_is_refused_trains_and_then_stands(
+    platform: Processes, rpc: Any, database: Database
+) -> None:
+    trained = training_opens_the_way(rpc, uuid.uuid4().hex[:6], lambda: platform_now(database))
+    assert trained.refused_before and trained.completed and trained.admitted_after
+    assert trained.hours_at_cadre == 24
+    assert trained.passed
+
+
 def test_trace_of_the_appointment_flow_shows_every_step_across_the_services(
     platform: Processes, rpc: Any, database: Database
 ) -> None:
     run = uuid.uuid4().hex[:6]
     with rpc_client(timeout=20, identity=EVERY_ROLE) as own:  # a correlation id of this test's own
-        appointment_under_public_watch(own, lambda delta: advance_clock(database, delta), run)
+        appointment_under_public_watch(
+            own, lambda delta: advance_clock(database, delta), run, lambda: platform_now(database)
+        )
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute(
             "SELECT metadata->>'correlation_id' FROM cadre.events WHERE stream_id = %s AND version = 1",
@@ -164,7 +183,7 @@ def test_trace_of_the_appointment_flow_shows_every_step_across_the_services(
 
 
 def test_replay_of_every_projection_equals_the_live_one(platform: Processes, database: Database) -> None:
-    for cls in (CadreService, FeedbackService, SupervisionService):
+    for cls in SERVICES:
         for projection in cls.projections:
             report = replay_projection(database, cls.name, projection(), cls.events)
             assert report.identical, (cls.name, projection.name, report.differences)
@@ -186,6 +205,7 @@ def test_orgctl_against_the_running_platform(
         "cadre": True,
         "feedback": True,
         "supervision": True,
+        "training": True,
     }
 
     with database.transaction() as conn, conn.cursor() as cur:

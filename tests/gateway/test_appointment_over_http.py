@@ -27,6 +27,7 @@ from shared.db.database import Database, fetch_one
 from shared.security.keys import KeyRing
 from tests.gateway.conftest import token
 from tests.support.platform import wait_until
+from tests.support.probes import platform_now
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +38,9 @@ def story(live_gateway: str, database: Database, platform_settings: Settings) ->
     people = through_gateway(
         live_gateway, KeyRing(os.environ["SECURITY_KEYS_DIR"]), platform_settings.gateway, correlation_id
     )
-    outcome = appointment_under_public_watch(people, lambda delta: advance_clock(database, delta), run)
+    outcome = appointment_under_public_watch(
+        people, lambda delta: advance_clock(database, delta), run, lambda: platform_now(database)
+    )
     return {"run": run, "outcome": outcome, "correlation_id": correlation_id}
 
 
@@ -45,6 +48,11 @@ def test_one_nominee_is_withheld_and_the_other_appointed(story: dict[str, Any]) 
     run, outcome = story["run"], story["outcome"]
     assert outcome.withheld == [f"{run}w-c1"]
     assert outcome.appointed == [f"{run}c-c1"]
+
+
+def test_the_appointee_is_enrolled_in_induction_by_the_training_service(story: dict[str, Any]) -> None:
+    run, outcome = story["run"], story["outcome"]
+    assert outcome.inducted == [f"{run}c-c1"], "training placed the appointee in the open induction program"
 
 
 def test_the_record_names_the_token_holders_and_the_public(story: dict[str, Any], database: Database) -> None:

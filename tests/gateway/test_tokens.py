@@ -75,6 +75,14 @@ def test_a_valid_token_gets_in(client: Client) -> None:
     assert set(response.json or {}) == {"items"}
 
 
+def test_a_learner_reaches_the_courses_on_offer_and_their_own_record(client: Client) -> None:
+    response = client.post("/api/v1/training/open_programs", json={}, headers=bearer("learner", subject="l-gw-1"))
+    assert response.status_code == 200, response.json
+    assert set(response.json or {}) == {"items"}
+    mine = client.post("/api/v1/training/my_record", json={}, headers=bearer("learner", subject="l-gw-1"))
+    assert mine.status_code == 404, mine.json  # the service answered for the caller: no learner l-gw-1 on record
+
+
 def test_no_token_is_asked_for_without_an_error_code(client: Client) -> None:
     problem = refused(client, None)
     assert problem["challenge"] == 'Bearer realm="orgwork"'
@@ -153,6 +161,9 @@ def test_the_gateway_accepts_only_asymmetric_algorithms() -> None:
     ("roles", "path"),
     [
         (("training_officer",), "/api/v1/cadre/create_selection"),
+        (("learner",), "/api/v1/training/enrol"),
+        (("learner",), "/api/v1/training/learner_record"),
+        (("learner",), LIST),
         (("committee_secretary",), "/api/v1/cadre/create_selection"),
         (("public",), LIST),
         (("auditor",), "/api/v1/cadre/register_cadre"),

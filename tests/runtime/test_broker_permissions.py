@@ -35,6 +35,7 @@ from cryptography.x509.oid import NameOID
 from services.cadre.entrypoint import CadreService
 from services.feedback.entrypoint import FeedbackService
 from services.supervision.entrypoint import SupervisionService
+from services.training.entrypoint import TrainingService
 from shared.config import Settings
 from shared.db.database import Database, fetch_one
 from shared.runtime.messaging.client import rpc_client
@@ -46,7 +47,7 @@ from tests.support.environment import RunEnvironment
 from tests.support.identities import EVERY_ROLE
 from tests.support.platform import ServiceProcess, service_running, settings_for_tests, wait_until
 
-SERVICES = (CadreService, FeedbackService, SupervisionService)
+SERVICES = (CadreService, FeedbackService, SupervisionService, TrainingService)
 A_UUID = "0f8e3a52-5d2c-4c1e-9d7b-2f6a1b3c4d5e"
 INBOX = {"x-single-active-consumer": True}  # as the inbound queues are declared
 
@@ -115,12 +116,33 @@ def test_each_service_may_bind_only_the_types_it_handles_from_the_sources_it_sub
     assert not re.fullmatch(grant.configure, "rpc-cadre") and not re.fullmatch(grant.read, "cadre.inbox.feedback")
 
 
+def test_a_service_may_bind_to_a_source_that_does_not_exist_yet_only_for_the_types_it_handles() -> None:
+    """training reads cadre's, feedback's and grassroots' events (grassroots is not written yet), no more."""
+    grant = broker.service_grant("training", subscriptions_of(TrainingService))
+    topics = {t.exchange: t for t in grant.topics}
+    assert set(topics) == {"nameko-rpc", "cadre.events", "feedback.events", "grassroots.events"}
+    for exchange, handled, not_handled in (
+        ("cadre.events", ("CadreRegistered", "CandidateAppointed", "CadreAppointedToPost"), "PublicNoticeOpened"),
+        ("feedback.events", ("SuggestionRoutedToTraining",), "ComplaintRoutedToSupervision"),
+        ("grassroots.events", ("DevelopmentTargetDesignated",), "BranchElected"),
+    ):
+        assert all(re.fullmatch(topics[exchange].read, t) for t in handled), exchange
+        assert not re.fullmatch(topics[exchange].read, not_handled) and not re.fullmatch(topics[exchange].read, "#")
+        assert topics[exchange].write == "^$", f"training never publishes to {exchange}"
+        assert re.fullmatch(grant.read, exchange) and not re.fullmatch(grant.configure, exchange)
+    assert re.fullmatch(grant.configure, "training.events") and re.fullmatch(grant.write, "training.events")
+    assert re.fullmatch(grant.configure, "training.inbox.grassroots")
+    assert not re.fullmatch(grant.read, "supervision.events") and not re.fullmatch(grant.read, "talent.events")
+    assert re.fullmatch(topics["nameko-rpc"].read, "training.*")
+
+
 def test_callers_may_request_only_from_existing_services_and_the_operator_only_what_orgctl_calls() -> None:
     grants = {g.principal: g for g in broker.grants(SERVICES)}
-    assert list(grants) == ["cadre", "feedback", "supervision", "gateway", "operator"]
+    assert list(grants) == ["cadre", "feedback", "supervision", "training", "gateway", "operator"]
     gateway, operator = grants["gateway"].topics[0], grants["operator"].topics[0]
     assert re.fullmatch(gateway.write, "feedback.submit") and re.fullmatch(gateway.write, "cadre.dead_letters")
-    assert not any(re.fullmatch(gateway.write, key) for key in ("training.anything", A_UUID, "feedback.#"))
+    assert re.fullmatch(gateway.write, "training.my_record")
+    assert not any(re.fullmatch(gateway.write, key) for key in ("talent.anything", A_UUID, "feedback.#"))
     assert re.fullmatch(operator.write, "cadre.replay_dead_letter")
     assert not re.fullmatch(operator.write, "feedback.submit")
     assert re.fullmatch(gateway.read, A_UUID) and not re.fullmatch(gateway.read, "feedback.*")
@@ -138,6 +160,7 @@ def test_the_definitions_carry_rabbitmqs_password_hash_and_every_grant() -> None
         ("run-feedback", "nameko-rpc"),
         ("run-feedback", "cadre.events"),
         ("run-feedback", "supervision.events"),  # outcomes come back to the submitter
+        ("run-feedback", "training.events"),  # and training's answers to suggestions
         ("run-gateway", "nameko-rpc"),
     }
     assert all(p["vhost"] == "vh" for p in defined["permissions"] + defined["topic_permissions"])
@@ -210,6 +233,16 @@ def test_a_service_cannot_bind_to_another_services_events_nor_touch_its_queues(u
     )
 
 
+def test_a_consumer_binds_to_a_source_not_yet_written_only_with_what_it_handles(uris: dict[str, str]) -> None:
+    mine = uris["training"]  # grassroots' exchange is the provisioning identity's; grassroots itself is not written
+    assert refused(mine, bind("training.inbox.grassroots", "grassroots.events", "#", **INBOX))
+    assert refused(mine, bind("training.inbox.grassroots", "grassroots.events", "BranchElected", **INBOX))
+    assert refused(mine, publish("grassroots.events", "DevelopmentTargetDesignated")), "a forged grassroots event"
+    assert not refused(
+        mine, bind("training.inbox.grassroots", "grassroots.events", "DevelopmentTargetDesignated", **INBOX)
+    )
+
+
 def test_a_service_binds_its_rpc_queue_only_with_its_own_methods(uris: dict[str, str]) -> None:
     mine = uris["supervision"]
     for key in ("#", "cadre.*", "*.*", A_UUID):
@@ -237,7 +270,7 @@ def test_the_gateway_requests_and_reads_its_replies_and_nothing_more(uris: dict[
     assert refused(gateway, declare("feedback.inbox.cadre"))
     assert refused(gateway, lambda channel: channel.basic_consume("rpc-feedback"))
     assert refused(gateway, publish("nameko-rpc", A_UUID)), "a forged reply"
-    assert refused(gateway, publish("nameko-rpc", "training.anything")), "a service that does not exist"
+    assert refused(gateway, publish("nameko-rpc", "talent.anything")), "a service that does not exist"
     assert refused(gateway, publish("cadre.events", "PublicNoticeOpened")), "a forged event"
     assert refused(gateway, publish("", "cadre.inbox.supervision")), "a forged event, by the default exchange"
     assert not refused(gateway, bind(reply_queue(), "nameko-rpc", str(uuid.uuid4()), **{"x-expires": 60000}))
@@ -259,10 +292,14 @@ def test_services_with_their_own_users_answer_publish_and_take_events(
     with (
         service_running(database, FeedbackService, settings_for_tests(amqp_uri=uris["feedback"])),
         service_running(database, SupervisionService, settings_for_tests(amqp_uri=uris["supervision"])),
+        service_running(database, TrainingService, settings_for_tests(amqp_uri=uris["training"])),
         rpc_client(amqp_uri=uris["gateway"], timeout=20, identity=EVERY_ROLE) as rpc,
     ):
         consumers = queue_consumers(test_env)
         assert consumers["supervision.inbox.feedback"] == 1 and consumers["rpc-feedback"] == 1
+        assert consumers["feedback.inbox.training"] == 1 and consumers["rpc-training"] == 1
+        # grassroots does not exist yet: training's queue for it is there, bound, and consumed all the same
+        assert consumers["training.inbox.grassroots"] == 1 and consumers["training.inbox.cadre"] == 1
 
         cadre_id = f"c-{uuid.uuid4().hex[:8]}"
         receipt = rpc.feedback.submit(
@@ -291,18 +328,39 @@ def test_services_with_their_own_users_answer_publish_and_take_events(
         for _ in range(3):
             assert rpc.supervision.cases(cadre_id=cadre_id)["items"] == case
 
+        # A suggestion on training goes there and its answer comes back, each service as its own user.
+        suggested = rpc.feedback.submit(channel="mailbox", category="suggestion_on_training", text="evening classes")
+        wait_until(
+            lambda: [
+                s for s in rpc.training.suggestions()["items"] if s["submission_id"] == suggested["submission_id"]
+            ],
+            timeout=30,
+            what="the suggestion in training",
+        )
+        rpc.training.answer_suggestion(submission_id=suggested["submission_id"], adopted=True, reasons="from May")
+        replies = wait_until(
+            lambda: rpc.feedback.my_case(receipt_code=suggested["receipt_code"])["replies"],
+            timeout=30,
+            what="training's answer",
+        )
+        assert [r["by"] for r in replies] == ["training"] and "from May" in replies[0]["text"]
 
+
+@pytest.mark.parametrize(
+    ("service", "queues"),
+    [("supervision", 1), ("training", 3)],  # training's: cadre, feedback and grassroots (which does not exist yet)
+)
 def test_a_service_process_starts_with_its_own_user_declaring_only_its_queues(
-    uris: dict[str, str], test_env: RunEnvironment
+    uris: dict[str, str], test_env: RunEnvironment, service: str, queues: int
 ) -> None:
-    process = ServiceProcess("supervision", "supervision-own-user", {"AMQP_URI": uris["supervision"]}).start()
+    process = ServiceProcess(service, f"{service}-own-user", {"AMQP_URI": uris[service]}).start()
     try:
         process.wait_ready(90)
     finally:
         process.terminate()
     assert process.log_path is not None
     started = [json.loads(line) for line in process.log_path.read_text().splitlines() if "inbound queue" in line]
-    assert "1 inbound queue(s) declared" in started[-1]["message"], started
+    assert f"{queues} inbound queue(s) declared" in started[-1]["message"], started
 
 
 def queue_consumers(env: RunEnvironment) -> dict[str, int]:

@@ -27,6 +27,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.cadre.entrypoint import CadreService
 from services.feedback.entrypoint import FeedbackService
 from services.supervision.entrypoint import SupervisionService
+from services.training.entrypoint import TrainingService
 from shared.db.database import Database
 from shared.errors import Forbidden, Unauthorized, ValidationFailed
 from shared.eventstore.store import EventStore
@@ -156,11 +157,15 @@ def test_a_role_outside_the_table_is_forbidden(ledger: InProcess, test_env: RunE
 
 @pytest.fixture(scope="module")
 def platform_services(test_env: RunEnvironment, database: Database) -> Iterator[None]:
-    with services_running(database, settings_for_tests(), CadreService, FeedbackService, SupervisionService):
+    with services_running(
+        database, settings_for_tests(), CadreService, FeedbackService, SupervisionService, TrainingService
+    ):
         yield
 
 
-@pytest.mark.parametrize("service_cls", [CadreService, FeedbackService, SupervisionService], ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "service_cls", [CadreService, FeedbackService, SupervisionService, TrainingService], ids=lambda c: c.name
+)
 def test_a_raw_client_without_an_assertion_is_refused_by_every_method(
     platform_services: None, test_env: RunEnvironment, service_cls: type[ServiceBase]
 ) -> None:
@@ -181,6 +186,7 @@ def test_a_selection_officer_cannot_vote_in_committee_nor_answer_the_public(
             lambda: rpc.cadre.cast_committee_vote(process_id="p", member_id="m", cadre_id="c", approve=True),
             lambda: rpc.feedback.resolve(submission_id="s", text="done"),
             lambda: rpc.supervision.record_outcome(case_id="k", substantiated=True, reasons="r"),
+            lambda: rpc.training.answer_suggestion(submission_id="s", adopted=True, reasons="r"),
             lambda: rpc.feedback.replay_dead_letter(id=1),
         ):
             with pytest.raises(Forbidden):

@@ -15,8 +15,9 @@ from typing import Any
 import kombu
 from nameko.runners import ServiceRunner
 
-from shared.config import Settings
+from shared.config import SERVICE_NAMES, Settings
 from shared.db.database import Database
+from shared.runtime.messaging.inbound import subscriptions_of
 from shared.runtime.process.control import NotReady, free_port, get_json, launch, wait_ready, wait_until
 from shared.runtime.process.provisioning import declare_queues, migrate_service, nameko_config
 from shared.runtime.service import ServiceBase
@@ -55,7 +56,7 @@ def reset_apps(database: Database, settings: Settings, *service_classes: type[Se
     with kombu.Connection(settings.amqp_uri) as connection:
         channel = connection.channel()
         for cls in service_classes:
-            for source in ("ledger", "tally", "cadre", "feedback", "supervision", "training"):
+            for source in sorted({"ledger", "tally", *SERVICE_NAMES, *subscriptions_of(cls)}):
                 channel.queue_delete(f"{cls.name}.inbox.{source}")
     with database.transaction() as conn, conn.cursor() as cur:
         for cls in service_classes:

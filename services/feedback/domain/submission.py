@@ -271,7 +271,7 @@ class Submission(Aggregate):
         self._answered_by(SUPERVISION, text, now, breach=False)  # its resolution deadline followed the case
 
     def _answered_by(self, service: str, text: str, now: dt.datetime, *, breach: bool = True) -> None:
-        """Another service's answer (supervision's outcome; training's, once it answers): a reply that resolves.
+        """Another service's answer (supervision's outcome, training's answer): a reply that resolves.
 
         The reply is recorded in any case; it resolves only a submission still
         in hand (not resolved, rejected, closed or merged).
@@ -285,10 +285,9 @@ class Submission(Aggregate):
 
     @command
     def answer_from(self, service: str, text: str, now: dt.datetime) -> None:
-        """A routed service's answer to this submission (the seam training's answers will use).
+        """A routed service's answer to this submission (training's answer to a suggestion).
 
-        Training's answers to suggestions come back this way when the training
-        service publishes them: its handler calls this with ``"training"``.
+        feedback's handler of training's ``SuggestionAnswered`` calls this with ``"training"``.
         Nothing is recorded for a submission closed or merged meanwhile.
         """
         s = self.state

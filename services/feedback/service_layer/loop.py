@@ -4,9 +4,8 @@
   resolution deadline follows the case from then on (no breach while it is open);
 - supervision's ``SupervisionOutcomeRecorded``: the outcome is a reply the
   submitter reads with the receipt code, and it resolves the submission;
-- training's answer to a routed suggestion (``answer_from_training``): the
-  same, once the training service exists and publishes it. Its handler is one
-  line in the entrypoint: ``@handles("training", <its event>, payload=TrainingAnswer)``.
+- training's answer to a routed suggestion (``SuggestionAnswered``,
+  ``answer_from_training``): the same, a reply that resolves it.
 
 Each is done as the service itself, in the supervision event's story.
 """
@@ -68,7 +67,7 @@ def outcome_recorded(outcome: SupervisionOutcome, record: RecordedEvent, uow: Un
 
 
 def answer_from_training(answer: TrainingAnswer, record: RecordedEvent, uow: UnitOfWork) -> None:
-    """training's answer to a suggestion routed to it: a reply that resolves it (the seam for training)."""
+    """training's answer to a suggestion routed to it: a reply that resolves it."""
     if not _exists(uow, answer.submission_id):
         log.warning("training answered submission %s, which feedback does not know", answer.submission_id)
         return

@@ -1,0 +1,1 @@
+"""The training service's domain: programs, enrolments, learners' ledgers, requirements, suggestions."""

@@ -1,0 +1,134 @@
+"""Training with the services it works with, over real RabbitMQ and PostgreSQL.
+
+- A cadre registered in cadre has a ledger in training; the program they
+  complete reaches cadre as ``CreditTotalUpdated``, and ``get_cadre`` shows it.
+- A suggestion the public made while training was not running at all (no
+  store, no queue) reaches training when it first starts, by catching up on
+  feedback's store; its answer reaches the submitter, who reads it with the
+  receipt code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import kombu
+import pytest
+
+from services.cadre.entrypoint import CadreService
+from services.feedback.entrypoint import FeedbackService
+from services.training.entrypoint import TrainingService
+from shared.db.database import Database, fetch_one
+from shared.runtime.messaging.client import rpc_client
+from shared.runtime.process.provisioning import migrate_service
+from tests.support.environment import RunEnvironment
+from tests.support.identities import THE_PUBLIC
+from tests.support.platform import InProcess, reset_apps, services_running, settings_for_tests, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def run_program(training: Any, program_id: str, person_id: str, today: dt.date, hours: str = "8", days: int = 3) -> Any:
+    training.plan_program(
+        program_id=program_id,
+        title="Party spirit",
+        kind="party_spirit",
+        mode="training_base",
+        provider="party_school",
+        starts_on=today.isoformat(),
+        ends_on=(today + dt.timedelta(days=days)).isoformat(),
+        capacity=10,
+    )
+    for n in range(days):
+        start = dt.datetime.combine(today + dt.timedelta(days=n), dt.time(9), tzinfo=dt.UTC)
+        training.schedule_session(
+            program_id=program_id, session_id=f"d{n}", title=f"day {n}", starts_at=start.isoformat(), hours=hours
+        )
+    training.publish_program(program_id=program_id)
+    training.enrol(program_id=program_id, person_id=person_id)
+    training.start_program(program_id=program_id)
+    for n in range(days):
+        training.record_attendance(program_id=program_id, person_id=person_id, session_id=f"d{n}")
+    return training.close_program(program_id=program_id)
+
+
+def test_a_cadre_completes_a_program_and_cadre_shows_the_new_total(
+    test_env: RunEnvironment, database: Database, rpc: Any
+) -> None:
+    settings = settings_for_tests()
+    with services_running(database, settings, CadreService, TrainingService):
+        rpc.cadre.register_cadre(cadre_id="c-trained", name="Chen Jing", unit="Qingshan", post_category="township")
+
+        def ledger() -> Any:
+            try:
+                return rpc.training.learner_record(person_id="c-trained")
+            except Exception:
+                return None
+
+        wait_until(ledger, what="training to open the cadre's ledger")
+        closed = run_program(rpc.training, "p-credit", "c-trained", dt.datetime.now(dt.UTC).date())
+        assert closed["completed"] == ["c-trained"]
+        year = str(dt.datetime.now(dt.UTC).year)
+        credited = wait_until(
+            lambda: rpc.cadre.get_cadre(cadre_id="c-trained")["credit_hours"].get(year), what="cadre to note the total"
+        )
+        assert Decimal(credited) == Decimal(24)
+
+
+@pytest.fixture
+def feedback_alone(test_env: RunEnvironment, database: Database) -> Iterator[InProcess]:
+    """feedback running, and training as if it had never run: no schema, no queue."""
+    settings = settings_for_tests()
+    reset_apps(database, settings, FeedbackService)
+    with kombu.Connection(settings.amqp_uri) as connection:
+        channel = connection.channel()
+        for source in ("cadre", "feedback", "grassroots"):
+            channel.queue_delete(f"training.inbox.{source}")
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute('DROP SCHEMA IF EXISTS "training" CASCADE')
+    runners = InProcess()
+    runners.start(FeedbackService, settings=settings)
+    try:
+        yield runners
+    finally:
+        runners.stop_all()
+
+
+def test_a_suggestion_made_before_training_existed_is_answered_and_the_submitter_reads_it(
+    feedback_alone: InProcess, database: Database, rpc: Any
+) -> None:
+    with rpc_client(timeout=20, identity=THE_PUBLIC) as public:
+        receipt = public.feedback.submit(
+            channel="suggestion_box",
+            category="suggestion_on_training",
+            text="Please run evening classes for village cadres",
+        )
+    assert receipt["routed_to"] == "training"
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('training.events') IS NULL")
+        assert fetch_one(cur)[0], "training has never run"
+
+    settings = settings_for_tests()
+    migrate_service(settings, TrainingService)
+    feedback_alone.start(TrainingService, settings=settings)
+    found = wait_until(
+        lambda: [s for s in rpc.training.suggestions()["items"] if s["submission_id"] == receipt["submission_id"]],
+        what="training to catch up on the suggestion",
+    )
+    assert found[0]["text"] == "Please run evening classes for village cadres"
+    rpc.training.answer_suggestion(
+        submission_id=receipt["submission_id"], adopted=True, reasons="evening classes start in the autumn term"
+    )
+
+    def answered() -> Any:
+        with rpc_client(timeout=20, identity=THE_PUBLIC) as public:
+            case = public.feedback.my_case(receipt_code=receipt["receipt_code"])
+        return case if case["replies"] else None
+
+    case = wait_until(answered, what="the answer to reach the submitter")
+    assert case["status"] == "resolved"
+    assert "Adopted" in case["replies"][-1]["text"]
+    assert "evening classes start in the autumn term" in case["replies"][-1]["text"]
