@@ -26,8 +26,14 @@ open induction program (任职培训) as cadre appoints them; and in a fourth
 story, a cadre short of the training hours a selection asks for is refused,
 completes a program, and is then admitted (``training_opens_the_way``).
 
-The stories take anything with ``.cadre``, ``.feedback``, ``.supervision`` and
-``.training`` callers: the gateway's HTTP clients here, an
+Grassroots works in the open too (``grassroots_in_the_open``): a village
+branch of seven elects its committee by public nomination and direct
+election (the list on notice, a meeting refused without four fifths present,
+a secret ballot, the approval); and an applicant goes the whole way to full
+member, the branch waiting for the short course that training runs.
+
+The stories take anything with ``.cadre``, ``.feedback``, ``.supervision``,
+``.training`` and ``.grassroots`` callers: the gateway's HTTP clients here, an
 RPC proxy in the end-to-end tests.
 """
 
@@ -59,7 +65,8 @@ from shared.security.keys import KeyRing
 DEPARTMENT = ("organization-department", ("selection_officer", "committee_secretary", "department_staff"))
 SUPERVISION_OFFICE = ("supervision-office", ("supervision_officer",))
 TRAINING_OFFICE = ("training-office", ("training_officer",))
-SERVICES = ("cadre", "supervision", "training", "feedback")
+GRASSROOTS_OFFICE = ("grassroots-office", ("grassroots_officer",))
+SERVICES = ("cadre", "grassroots", "supervision", "training", "feedback")
 #: The training hours the fourth story's selection asks of its candidates.
 HOURS_ASKED = 24
 MoveClock = Callable[[dt.timedelta], object]
@@ -333,24 +340,59 @@ def appointment_under_public_watch(rpc: Any, move_clock: MoveClock, run: str, no
     )
 
 
-def open_induction_program(training: Any, run: str, now: Clock) -> str:
-    """Training publishes an induction program: whoever is appointed while it is open is enrolled in it."""
-    program_id, today = f"{run}-induction", now().date()
+def publish_program(
+    training: Any,
+    program_id: str,
+    title: str,
+    kind: str,
+    today: dt.date,
+    *,
+    days: int = 3,
+    hours: str = "8",
+    first_day: int = 0,
+    span: int = 5,
+    mode: str = "classroom",
+    capacity: int = 30,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Plan a program of ``days`` daily sessions of ``hours`` (the first ``first_day`` days on), and publish it."""
     training.plan_program(
         program_id=program_id,
-        title="Induction for newly appointed township leaders",
-        kind="induction",
-        mode="classroom",
+        title=title,
+        kind=kind,
+        mode=mode,
         provider="party_school",
         starts_on=today.isoformat(),
-        ends_on=(today + dt.timedelta(days=30)).isoformat(),
-        capacity=20,
+        ends_on=(today + dt.timedelta(days=span)).isoformat(),
+        capacity=capacity,
+        **extra,
     )
-    start = dt.datetime.combine(today + dt.timedelta(days=20), dt.time(9), tzinfo=dt.UTC)
-    training.schedule_session(
-        program_id=program_id, session_id="s1", title="the post and its duties", starts_at=start.isoformat(), hours="16"
-    )
-    training.publish_program(program_id=program_id)
+    for day in range(days):
+        start = dt.datetime.combine(today + dt.timedelta(days=first_day + day), dt.time(9), tzinfo=dt.UTC)
+        training.schedule_session(
+            program_id=program_id,
+            session_id=f"d{day + 1}",
+            title=f"day {day + 1}",
+            starts_at=start.isoformat(),
+            hours=hours,
+        )
+    return dict(training.publish_program(program_id=program_id))
+
+
+def run_program(training: Any, program_id: str, people: list[str], days: int = 3) -> dict[str, Any]:
+    """Start the program; everyone attends every session; close it (completions are credited)."""
+    training.start_program(program_id=program_id)
+    for person in people:
+        for day in range(days):
+            training.record_attendance(program_id=program_id, person_id=person, session_id=f"d{day + 1}")
+    return dict(training.close_program(program_id=program_id))
+
+
+def open_induction_program(training: Any, run: str, now: Clock) -> str:
+    """Training publishes an induction program: whoever is appointed while it is open is enrolled in it."""
+    program_id = f"{run}-induction"
+    title = "Induction for newly appointed township leaders"
+    publish_program(training, program_id, title, "induction", now().date(), days=1, hours="16", first_day=20, span=30)
     say("training", "ProgramPublished", f"{program_id}: induction, open for appointees")
     return program_id
 
@@ -417,32 +459,11 @@ def training_opens_the_way(rpc: Any, run: str, now: Clock) -> TrainingOutcome:
 
     wait_for(lambda: ledger_of(rpc.training, cadre_id), "training to open the cadre's ledger")
     program_id = f"{run}t-party-spirit"
-    rpc.training.plan_program(
-        program_id=program_id,
-        title="Party spirit at the county party school",
-        kind="party_spirit",
-        mode="training_base",
-        provider="party_school",
-        starts_on=today.isoformat(),
-        ends_on=(today + dt.timedelta(days=4)).isoformat(),
-        capacity=40,
-    )
-    for day in range(3):
-        start = dt.datetime.combine(today + dt.timedelta(days=day), dt.time(9), tzinfo=dt.UTC)
-        rpc.training.schedule_session(
-            program_id=program_id,
-            session_id=f"day{day + 1}",
-            title=f"day {day + 1}",
-            starts_at=start.isoformat(),
-            hours="8",
-        )
-    rpc.training.publish_program(program_id=program_id)
+    title = "Party spirit at the county party school"
+    publish_program(rpc.training, program_id, title, "party_spirit", today, span=4, mode="training_base", capacity=40)
     rpc.training.enrol(program_id=program_id, person_id=cadre_id)
     say("training", "Enrolled", f"{cadre_id} in {program_id}: 3 days of 8 hours")
-    rpc.training.start_program(program_id=program_id)
-    for day in range(3):
-        rpc.training.record_attendance(program_id=program_id, person_id=cadre_id, session_id=f"day{day + 1}")
-    closed = rpc.training.close_program(program_id=program_id)
+    closed = run_program(rpc.training, program_id, [cadre_id])
     completed = cadre_id in closed["completed"]
     say("training", "TrainingCompleted", f"{cadre_id}: 24 hours credited" if completed else "not completed")
 
@@ -455,6 +476,169 @@ def training_opens_the_way(rpc: Any, run: str, now: Clock) -> TrainingOutcome:
     admitted = refusal(lambda: rpc.cadre.register_candidate(process_id=process_id, cadre_id=cadre_id))
     say("cadre", "CandidateRegistered", f"{cadre_id} stands" if admitted is None else f"still refused: {admitted}")
     return TrainingOutcome(refused_before, completed, hours, admitted is None)
+
+
+@dataclass(frozen=True)
+class GrassrootsOutcome:
+    admitted: bool  # probationary after the short course, then full
+    refused_without_course: bool  # the branch meeting waited for the short course
+    elected: list[str]
+    secretary: str | None
+    quorum_refused: bool  # a meeting of too few was refused
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.admitted
+            and self.refused_without_course
+            and len(self.elected) == 3
+            and self.secretary in self.elected
+            and self.quorum_refused
+        )
+
+
+def found_branch(grassroots: Any, run: str, members: list[str]) -> str:
+    """A county committee, a township committee under it, and under that a village branch of seven full members."""
+    county = grassroots.found_organisation(
+        organisation_id=f"{run}g-county", kind="county_committee", org_type="organ", name="Anxian county committee"
+    )
+    township = grassroots.found_organisation(
+        organisation_id=f"{run}g-township",
+        kind="township_committee",
+        org_type="organ",
+        name="Qingshan township committee",
+        parent_id=county["organisation_id"],
+    )
+    branch = grassroots.found_organisation(
+        organisation_id=f"{run}g-branch",
+        kind="branch",
+        org_type="village",
+        name="Dongcun village branch",
+        parent_id=township["organisation_id"],
+        founding_members=members,
+    )
+    say("grassroots", "OrganisationFounded", f"{branch['organisation_id']}: {branch['full_members']} full members")
+    return str(branch["organisation_id"])
+
+
+def move_past(moment: str, now: Clock, move_clock: MoveClock) -> None:
+    """Move the platform's clock a whole minute past ``moment``."""
+    delta = dt.timedelta(minutes=math.ceil((dt.datetime.fromisoformat(moment) - now()).total_seconds() / 60) + 1)
+    move_clock(delta)
+    say("clock", f"+{delta.days} days {delta.seconds // 3600} h", "the notice has closed")
+
+
+def branch_election(
+    rpc: Any, move_clock: MoveClock, now: Clock, run: str, branch_id: str, members: list[str]
+) -> tuple[list[str], str | None, bool]:
+    """公推直选: nominations, a qualified list on notice, a quorate meeting, a secret ballot, the approval."""
+    grassroots = rpc.grassroots
+    election = grassroots.call_election(organisation_id=branch_id, seats=3, election_id=f"{run}g-election")
+    election_id = election["election_id"]
+    say("grassroots", "ElectionCalled", f"{election_id}: 3 seats, {election['entitled']} entitled (a committee)")
+    for candidate, source in zip(members[:4], ["members", "public", "organisation", "members"], strict=True):
+        grassroots.nominate(election_id=election_id, candidate_id=candidate, source=source)
+    view = grassroots.qualify_candidates(election_id=election_id, candidate_ids=members[:4])
+    say("grassroots", "CandidatesQualified", f"{len(view['candidates'])} for 3 seats (at least 20% more)")
+    view = grassroots.open_candidate_notice(election_id=election_id, working_days=5)
+    say("grassroots", "NoticeOpened", f"the candidate list, until {view['notice_closes_at'][:16]}")
+    wait_for(
+        lambda: any(n["process_id"] == f"election:{election_id}" for n in rpc.feedback.open_notices()["items"]),
+        "feedback to put the list before the public",
+    )
+    say("feedback", "open notices", "the public may object to a candidate")
+    move_past(view["notice_closes_at"], now, move_clock)
+    quorum_refused = (
+        refusal(lambda: grassroots.convene_election(election_id=election_id, present=members[:5])) is not None
+    )
+    say(
+        "grassroots",
+        "convene refused",
+        "5 of 7 present is not more than four fifths" if quorum_refused else "NOT refused",
+    )
+    present = members[:6]
+    grassroots.convene_election(election_id=election_id, present=present)
+    for voter in present:
+        grassroots.cast_election_vote(election_id=election_id, voter_id=voter)
+    a, b, c, d = members[:4]
+    box = [[a, b, c], [a, b, c], [a, b, d], [a, c, d], [a, b, c], [b, c, d]]
+    counted = grassroots.count_election(election_id=election_id, ballots=box)
+    say("grassroots", "ElectionCounted", f"6 ballots, no names: elected {', '.join(counted['elected'])}")
+    approved = grassroots.approve_election(election_id=election_id, secretary_id=a)
+    say("grassroots", "ElectionApproved", f"secretary {approved['secretary_id']}")
+    return list(counted["elected"]), approved["secretary_id"], quorum_refused
+
+
+def member_admitted_after_training(
+    rpc: Any, move_clock: MoveClock, run: str, now: Clock, branch_id: str, members: list[str]
+) -> tuple[bool, bool]:
+    """An applicant all the way to full member; the branch meeting waits for the short course."""
+    grassroots, training = rpc.grassroots, rpc.training
+    person = f"{run}g-applicant"
+    birth = (now() - dt.timedelta(days=365 * 25)).date()
+    grassroots.apply(person_id=person, name="Zhou Min", birth_date=birth.isoformat(), branch_id=branch_id)
+    say("grassroots", "ApplicationReceived", f"{person}, 25, to {branch_id}")
+    grassroots.hold_talk(person_id=person, talked_by=members[0])
+    grassroots.designate_activist(person_id=person, recommended_by="mass_organisation", contacts=members[1:3])
+    say("grassroots", "ActivistDesignated", "recommended by the youth league; two cultivation contacts")
+    move_clock(dt.timedelta(days=183))
+    grassroots.review_activist(person_id=person, note="steady in study and village work")
+    move_clock(dt.timedelta(days=183))
+    say("clock", "+1 year", "a year as an activist")
+    grassroots.designate_development_target(person_id=person)
+    say("grassroots", "DevelopmentTargetDesignated", "training is told")
+    course = f"{run}g-short-course"
+    audience = {"member_stages": ["development_target"]}
+    title = "Short course for development targets"
+    published = publish_program(training, course, title, "development_target_course", now().date(), audience=audience)
+    placed = person in published["placed"]
+    if not placed:
+        wait_for(lambda: ledger_of(training, person), "training to know the development target")
+        training.enrol(program_id=course, person_id=person)
+    say(
+        "training",
+        "Enrolled",
+        f"{person} in the 3-day short course ({'placed on designation' if placed else 'enrolled'})",
+    )
+    grassroots.assign_introducers(person_id=person, introducers=members[3:5])
+    grassroots.record_political_review(person_id=person, passed=True)
+    notice = grassroots.open_target_notice(person_id=person, working_days=5)
+    say(
+        "grassroots",
+        "NoticeOpened",
+        f"the development target before the public, until {notice['notice_closes_at'][:16]}",
+    )
+    move_past(notice["notice_closes_at"], now, move_clock)
+    refused = refusal(lambda: grassroots.pre_review(person_id=person, passed=True))
+    refused_without_course = refused is not None and "short_course" in refused
+    say(
+        "grassroots",
+        "pre_review refused",
+        "the short course is not completed" if refused_without_course else str(refused),
+    )
+    run_program(training, course, [person])
+    say("training", "TrainingCompleted", f"{person}: 24 hours")
+    wait_for(
+        lambda: refusal(lambda: grassroots.pre_review(person_id=person, passed=True)) is None,
+        "grassroots to note the short course",
+    )
+    say("grassroots", "AdmissionPreReviewed", "the notice closed with no objection; the short course done")
+    grassroots.hold_branch_meeting(person_id=person, present=6, yes=6)
+    grassroots.approve_admission(person_id=person)
+    say("grassroots", "AdmissionApproved", "a probationary member for a year")
+    move_clock(dt.timedelta(days=366))
+    view = grassroots.grant_full_membership(person_id=person)
+    say("grassroots", "FullMembershipGranted", f"{person}: {view['stage']}")
+    return view["stage"] == "full_member", refused_without_course
+
+
+def grassroots_in_the_open(rpc: Any, move_clock: MoveClock, run: str, now: Clock) -> GrassrootsOutcome:
+    """A branch elects its committee in the open, and a member is developed in the open."""
+    members = [f"{run}g-m{n}" for n in range(1, 8)]
+    branch_id = found_branch(rpc.grassroots, run, members)
+    elected, secretary, quorum_refused = branch_election(rpc, move_clock, now, run, branch_id, members)
+    admitted, refused_without_course = member_admitted_after_training(rpc, move_clock, run, now, branch_id, members)
+    return GrassrootsOutcome(admitted, refused_without_course, elected, secretary, quorum_refused)
 
 
 # -- running it against the platform ---------------------------------------------------
@@ -475,12 +659,13 @@ def through_gateway(
         return GatewayClient(base_url, token, timeout=timeout, correlation_id=correlation_id)
 
     department, office, public = client(DEPARTMENT), client(SUPERVISION_OFFICE), client(None)
-    trainers = client(TRAINING_OFFICE)
+    trainers, grassroots = client(TRAINING_OFFICE), client(GRASSROOTS_OFFICE)
     return SimpleNamespace(
         cadre=department.cadre,
         supervision=office.supervision,
         feedback=public.feedback,
         training=trainers.training,
+        grassroots=grassroots.grassroots,
     )
 
 
@@ -546,6 +731,8 @@ def main(argv: list[str] | None = None) -> int:
         published(base_url, run)
         print(f"\nTraining opens the way (run {run}):")
         trained = training_opens_the_way(people, run, now)
+        print(f"\nGrassroots in the open (run {run}):")
+        grassroots = grassroots_in_the_open(people, lambda delta: advance_clock(database, delta), run, now)
     except GatewayError as error:
         print(f"\nThe gateway refused: {error} {error.problem}", file=sys.stderr)
         return 1
@@ -564,7 +751,11 @@ def main(argv: list[str] | None = None) -> int:
         f"training: refused before {trained.refused_before}, completed {trained.completed}, "
         f"{trained.hours_at_cadre} hours at cadre, then admitted {trained.admitted_after}"
     )
-    passed = outcome.passed and trained.passed
+    print(
+        f"grassroots: branch committee {', '.join(grassroots.elected) or 'nobody'} (secretary {grassroots.secretary}); "
+        f"member admitted after the short course: {grassroots.admitted}"
+    )
+    passed = outcome.passed and trained.passed and grassroots.passed
     print("demo passed" if passed else "demo FAILED")
     return 0 if passed else 1
 

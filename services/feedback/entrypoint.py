@@ -99,11 +99,15 @@ class FeedbackService(ServiceBase):
     def periodic_deadline_check(self) -> None:
         deadline_work.check_deadlines(self.uow)
 
-    # -- notices: the generic one, and cadre's older events that stores still hold --------------
+    # -- notices: the generic one (cadre's and grassroots'), and cadre's older events that stores still hold ------
 
     @handles("cadre", "NoticeOpened", payload=OpenedNotice)
     def on_notice_opened(self, notice: OpenedNotice, record: RecordedEvent) -> None:
         notice_work.note_opened(notice_work.CADRE, notice, record, self.uow)
+
+    @handles("grassroots", "NoticeOpened", payload=OpenedNotice)
+    def on_grassroots_notice(self, notice: OpenedNotice, record: RecordedEvent) -> None:
+        notice_work.note_opened(notice_work.GRASSROOTS, notice, record, self.uow)
 
     @handles("cadre", "AssessmentPreviewPublished", payload=PublishedNotice)
     def on_assessment_preview(self, notice: PublishedNotice, record: RecordedEvent) -> None:

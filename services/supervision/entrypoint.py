@@ -11,7 +11,7 @@ from services.supervision import read_models
 from services.supervision.domain.case import SupervisionCase
 from services.supervision.domain.events import registry
 from services.supervision.domain.inspection import InspectionTask
-from services.supervision.inbound import RoutedComplaint
+from services.supervision.inbound import RoutedComplaint, WeakBranch
 from services.supervision.read_models import cases as case_queries
 from services.supervision.read_models import inspections as inspection_queries
 from services.supervision.read_models.cases import CaseRow
@@ -91,3 +91,7 @@ class SupervisionService(ServiceBase):
     @rpc_method(response=NoticeRow, many=True)
     def inspection_notices(self) -> list[NoticeRow]:
         return inspection_queries.inspection_notices(self.uow)
+
+    @handles("grassroots", "WeakBranchIdentified", payload=WeakBranch)
+    def on_weak_branch(self, weak: WeakBranch, record: RecordedEvent) -> None:
+        inspection_work.follow_up_weak_branch(weak, record, self.uow)

@@ -99,6 +99,8 @@ ROLES: dict[str, tuple[str, ...]] = {
         "*.calendar_years",
         "feedback.check_deadlines",
         "supervision.check_overdue",
+        "training.check_deadlines",
+        "grassroots.check_deadlines",
     ),
 }
 

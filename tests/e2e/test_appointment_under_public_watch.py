@@ -1,7 +1,8 @@
-"""The appointment under public watch, with cadre, feedback, supervision and
-training as separate processes over real RabbitMQ and PostgreSQL: every path,
-the appointee enrolled in induction, a cadre whose training lets them stand,
-and the chain of causes traceable from one correlation id."""
+"""The platform as separate processes over real RabbitMQ and PostgreSQL (cadre,
+feedback, supervision, training, grassroots): the appointment under public
+watch on every path, the appointee enrolled in induction, a cadre whose
+training lets them stand, a branch election and a member admitted after the
+short course, and the chain of causes traceable from one correlation id."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from typer.testing import CliRunner
 
 from services.cadre.entrypoint import CadreService
 from services.feedback.entrypoint import FeedbackService
-from services.scenarios import appointment_under_public_watch, training_opens_the_way
+from services.grassroots.entrypoint import GrassrootsService
+from services.scenarios import appointment_under_public_watch, grassroots_in_the_open, training_opens_the_way
 from services.supervision.entrypoint import SupervisionService
 from services.training.entrypoint import TrainingService
 from shared.audit.checkpoints import new_signing_key
@@ -34,7 +36,7 @@ from tests.support.probes import platform_now
 
 pytestmark = pytest.mark.slow
 
-SERVICES = (CadreService, FeedbackService, SupervisionService, TrainingService)
+SERVICES = (CadreService, FeedbackService, SupervisionService, TrainingService, GrassrootsService)
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +139,19 @@ def test_a_cadre_short_of_training_hours_is_refused_trains_and_then_stands(
     assert trained.passed
 
 
+def test_a_branch_elects_its_committee_and_a_member_is_admitted_after_the_short_course(
+    platform: Processes, rpc: Any, database: Database
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    outcome = grassroots_in_the_open(
+        rpc, lambda delta: advance_clock(database, delta), run, lambda: platform_now(database)
+    )
+    assert outcome.quorum_refused, "five of seven present is not more than four fifths"
+    assert outcome.elected == [f"{run}g-m1", f"{run}g-m2", f"{run}g-m3"] and outcome.secretary == f"{run}g-m1"
+    assert outcome.refused_without_course and outcome.admitted
+    assert outcome.passed
+
+
 def test_trace_of_the_appointment_flow_shows_every_step_across_the_services(
     platform: Processes, rpc: Any, database: Database
 ) -> None:
@@ -206,6 +221,7 @@ def test_orgctl_against_the_running_platform(
         "feedback": True,
         "supervision": True,
         "training": True,
+        "grassroots": True,
     }
 
     with database.transaction() as conn, conn.cursor() as cur:

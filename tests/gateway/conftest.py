@@ -1,4 +1,4 @@
-"""The gateway in front of the real services: cadre, feedback, supervision and training running in this process.
+"""The gateway in front of the real services: cadre, feedback, grassroots, supervision and training in this process.
 
 ``gateway`` is the WSGI application as ``python -m services.gateway`` builds
 it (its RPC pool, the run's keys, the local issuer's JWKS), driven by
@@ -24,6 +24,7 @@ from services.feedback.entrypoint import FeedbackService
 from services.feedback.protection import generate_key
 from services.gateway.app import Gateway
 from services.gateway.rpc_pool import RpcPool
+from services.grassroots.entrypoint import GrassrootsService
 from services.supervision.entrypoint import SupervisionService
 from services.training.entrypoint import TrainingService
 from shared.config import Settings
@@ -57,7 +58,13 @@ def platform_settings(test_env: RunEnvironment) -> Settings:
 @pytest.fixture(scope="package")
 def services(database: Database, platform_settings: Settings) -> Iterator[None]:
     with services_running(
-        database, platform_settings, CadreService, FeedbackService, SupervisionService, TrainingService
+        database,
+        platform_settings,
+        CadreService,
+        FeedbackService,
+        GrassrootsService,
+        SupervisionService,
+        TrainingService,
     ):
         yield
 

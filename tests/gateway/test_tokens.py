@@ -83,6 +83,19 @@ def test_a_learner_reaches_the_courses_on_offer_and_their_own_record(client: Cli
     assert mine.status_code == 404, mine.json  # the service answered for the caller: no learner l-gw-1 on record
 
 
+def test_a_grassroots_officer_reaches_grassroots_and_department_staff_read_it(client: Client) -> None:
+    officer = bearer("grassroots_officer", subject="staff:gw-grassroots")
+    response = client.post("/api/v1/grassroots/organisation_tree", json={}, headers=officer)
+    assert response.status_code == 200, response.json
+    assert set(response.json or {}) == {"items"}
+    unknown = client.post(
+        "/api/v1/grassroots/hold_talk", json={"person_id": "gw-nobody", "talked_by": "Li"}, headers=officer
+    )
+    assert unknown.status_code == 404, unknown.json  # let through, and the service answered: nobody applied
+    staff_reads = client.post("/api/v1/grassroots/pipeline", json={}, headers=bearer("department_staff"))
+    assert staff_reads.status_code == 200, staff_reads.json
+
+
 def test_no_token_is_asked_for_without_an_error_code(client: Client) -> None:
     problem = refused(client, None)
     assert problem["challenge"] == 'Bearer realm="orgwork"'
@@ -164,6 +177,11 @@ def test_the_gateway_accepts_only_asymmetric_algorithms() -> None:
         (("learner",), "/api/v1/training/enrol"),
         (("learner",), "/api/v1/training/learner_record"),
         (("learner",), LIST),
+        (("learner",), "/api/v1/grassroots/pipeline"),
+        (("grassroots_officer",), "/api/v1/training/enrol"),
+        (("grassroots_officer",), "/api/v1/supervision/tasks"),
+        (("training_officer",), "/api/v1/grassroots/designate_development_target"),
+        (("department_staff",), "/api/v1/grassroots/approve_admission"),
         (("committee_secretary",), "/api/v1/cadre/create_selection"),
         (("public",), LIST),
         (("auditor",), "/api/v1/cadre/register_cadre"),

@@ -34,6 +34,7 @@ from cryptography.x509.oid import NameOID
 
 from services.cadre.entrypoint import CadreService
 from services.feedback.entrypoint import FeedbackService
+from services.grassroots.entrypoint import GrassrootsService
 from services.supervision.entrypoint import SupervisionService
 from services.training.entrypoint import TrainingService
 from shared.config import Settings
@@ -47,7 +48,7 @@ from tests.support.environment import RunEnvironment
 from tests.support.identities import EVERY_ROLE
 from tests.support.platform import ServiceProcess, service_running, settings_for_tests, wait_until
 
-SERVICES = (CadreService, FeedbackService, SupervisionService, TrainingService)
+SERVICES = (CadreService, FeedbackService, GrassrootsService, SupervisionService, TrainingService)
 A_UUID = "0f8e3a52-5d2c-4c1e-9d7b-2f6a1b3c4d5e"
 INBOX = {"x-single-active-consumer": True}  # as the inbound queues are declared
 
@@ -104,9 +105,12 @@ def reply_queue() -> str:
 def test_each_service_may_bind_only_the_types_it_handles_from_the_sources_it_subscribes_to() -> None:
     grant = broker.service_grant("supervision", subscriptions_of(SupervisionService))
     topics = {t.exchange: t for t in grant.topics}
-    assert set(topics) == {"nameko-rpc", "feedback.events"}
+    assert set(topics) == {"nameko-rpc", "feedback.events", "grassroots.events"}
     assert re.fullmatch(topics["feedback.events"].read, "ComplaintRoutedToSupervision")
     assert not re.fullmatch(topics["feedback.events"].read, "SubmissionReceived")
+    assert re.fullmatch(topics["grassroots.events"].read, "WeakBranchIdentified"), "a weak branch: a follow-up task"
+    assert not any(re.fullmatch(topics["grassroots.events"].read, t) for t in ("BranchRated", "NoticeOpened", "#"))
+    assert topics["grassroots.events"].write == "^$"
     assert re.fullmatch(topics["nameko-rpc"].read, "supervision.*")
     assert not any(re.fullmatch(topics["nameko-rpc"].read, key) for key in ("#", "cadre.*", "*.*", A_UUID))
     assert re.fullmatch(topics["nameko-rpc"].write, A_UUID)
@@ -116,15 +120,15 @@ def test_each_service_may_bind_only_the_types_it_handles_from_the_sources_it_sub
     assert not re.fullmatch(grant.configure, "rpc-cadre") and not re.fullmatch(grant.read, "cadre.inbox.feedback")
 
 
-def test_a_service_may_bind_to_a_source_that_does_not_exist_yet_only_for_the_types_it_handles() -> None:
-    """training reads cadre's, feedback's and grassroots' events (grassroots is not written yet), no more."""
+def test_training_may_bind_only_the_types_it_handles_from_each_of_its_sources() -> None:
+    """training reads cadre's, feedback's and grassroots' events, the types it handles, no more."""
     grant = broker.service_grant("training", subscriptions_of(TrainingService))
     topics = {t.exchange: t for t in grant.topics}
     assert set(topics) == {"nameko-rpc", "cadre.events", "feedback.events", "grassroots.events"}
     for exchange, handled, not_handled in (
         ("cadre.events", ("CadreRegistered", "CandidateAppointed", "CadreAppointedToPost"), "PublicNoticeOpened"),
         ("feedback.events", ("SuggestionRoutedToTraining",), "ComplaintRoutedToSupervision"),
-        ("grassroots.events", ("DevelopmentTargetDesignated",), "BranchElected"),
+        ("grassroots.events", ("DevelopmentTargetDesignated",), "WeakBranchIdentified"),
     ):
         assert all(re.fullmatch(topics[exchange].read, t) for t in handled), exchange
         assert not re.fullmatch(topics[exchange].read, not_handled) and not re.fullmatch(topics[exchange].read, "#")
@@ -136,14 +140,62 @@ def test_a_service_may_bind_to_a_source_that_does_not_exist_yet_only_for_the_typ
     assert re.fullmatch(topics["nameko-rpc"].read, "training.*")
 
 
+def test_grassroots_reads_only_the_types_it_handles_and_publishes_only_its_own_events() -> None:
+    """training's completions and supervision's cases and outcomes, nothing else; its events go to grassroots.events."""
+    grant = broker.service_grant("grassroots", subscriptions_of(GrassrootsService))
+    topics = {t.exchange: t for t in grant.topics}
+    assert set(topics) == {"nameko-rpc", "training.events", "supervision.events"}
+    for exchange, handled, not_handled in (
+        ("training.events", ("TrainingCompleted",), ("CreditTotalUpdated", "SuggestionAnswered")),
+        (
+            "supervision.events",
+            ("CaseOpened", "SupervisionOutcomeRecorded"),
+            ("InspectionTaskAssigned", "InspectionNoticeIssued"),
+        ),
+    ):
+        assert all(re.fullmatch(topics[exchange].read, t) for t in handled), exchange
+        assert not any(re.fullmatch(topics[exchange].read, t) for t in (*not_handled, "#", "*")), exchange
+        assert topics[exchange].write == "^$", f"grassroots never publishes to {exchange}"
+        assert re.fullmatch(grant.read, exchange) and not re.fullmatch(grant.configure, exchange)
+        assert not re.fullmatch(grant.write, exchange)
+    assert re.fullmatch(grant.configure, "grassroots.events") and re.fullmatch(grant.write, "grassroots.events")
+    assert re.fullmatch(grant.configure, "grassroots.inbox.training")
+    assert re.fullmatch(grant.configure, "grassroots.inbox.supervision")
+    assert not re.fullmatch(grant.configure, "training.inbox.grassroots"), "not its consumers' queues"
+    for exchange in ("cadre.events", "feedback.events", "talent.events"):
+        assert not re.fullmatch(grant.read, exchange), exchange
+    assert re.fullmatch(topics["nameko-rpc"].read, "grassroots.*")
+    assert not re.fullmatch(topics["nameko-rpc"].read, "training.*")
+
+
+def test_the_consumers_of_grassroots_may_bind_only_what_they_handle_from_it() -> None:
+    """training its development targets, supervision its weak branches, feedback its notices; cadre nothing."""
+    expected = {
+        TrainingService: ("DevelopmentTargetDesignated", "WeakBranchIdentified"),
+        SupervisionService: ("WeakBranchIdentified", "NoticeOpened"),
+        FeedbackService: ("NoticeOpened", "DevelopmentTargetDesignated"),
+    }
+    for service_cls, (handled, not_handled) in expected.items():
+        grant = broker.service_grant(service_cls.name, subscriptions_of(service_cls))
+        grassroots = next(t for t in grant.topics if t.exchange == "grassroots.events")
+        assert re.fullmatch(grassroots.read, handled), service_cls.name
+        assert not any(re.fullmatch(grassroots.read, t) for t in (not_handled, "DualCultivationPaired", "#"))
+        assert grassroots.write == "^$" and not re.fullmatch(grant.write, "grassroots.events"), service_cls.name
+    cadre = broker.service_grant("cadre", subscriptions_of(CadreService))
+    assert not re.fullmatch(cadre.read, "grassroots.events")
+    assert "grassroots.events" not in {t.exchange for t in cadre.topics}
+
+
 def test_callers_may_request_only_from_existing_services_and_the_operator_only_what_orgctl_calls() -> None:
     grants = {g.principal: g for g in broker.grants(SERVICES)}
-    assert list(grants) == ["cadre", "feedback", "supervision", "training", "gateway", "operator"]
+    assert list(grants) == ["cadre", "feedback", "grassroots", "supervision", "training", "gateway", "operator"]
     gateway, operator = grants["gateway"].topics[0], grants["operator"].topics[0]
     assert re.fullmatch(gateway.write, "feedback.submit") and re.fullmatch(gateway.write, "cadre.dead_letters")
-    assert re.fullmatch(gateway.write, "training.my_record")
+    assert re.fullmatch(gateway.write, "training.my_record") and re.fullmatch(gateway.write, "grassroots.pipeline")
     assert not any(re.fullmatch(gateway.write, key) for key in ("talent.anything", A_UUID, "feedback.#"))
     assert re.fullmatch(operator.write, "cadre.replay_dead_letter")
+    assert re.fullmatch(operator.write, "grassroots.load_calendar")
+    assert not re.fullmatch(operator.write, "grassroots.approve_admission")
     assert not re.fullmatch(operator.write, "feedback.submit")
     assert re.fullmatch(gateway.read, A_UUID) and not re.fullmatch(gateway.read, "feedback.*")
 
@@ -161,6 +213,7 @@ def test_the_definitions_carry_rabbitmqs_password_hash_and_every_grant() -> None
         ("run-feedback", "cadre.events"),
         ("run-feedback", "supervision.events"),  # outcomes come back to the submitter
         ("run-feedback", "training.events"),  # and training's answers to suggestions
+        ("run-feedback", "grassroots.events"),  # objections on grassroots' notices
         ("run-gateway", "nameko-rpc"),
     }
     assert all(p["vhost"] == "vh" for p in defined["permissions"] + defined["topic_permissions"])
@@ -233,14 +286,34 @@ def test_a_service_cannot_bind_to_another_services_events_nor_touch_its_queues(u
     )
 
 
-def test_a_consumer_binds_to_a_source_not_yet_written_only_with_what_it_handles(uris: dict[str, str]) -> None:
-    mine = uris["training"]  # grassroots' exchange is the provisioning identity's; grassroots itself is not written
-    assert refused(mine, bind("training.inbox.grassroots", "grassroots.events", "#", **INBOX))
-    assert refused(mine, bind("training.inbox.grassroots", "grassroots.events", "BranchElected", **INBOX))
-    assert refused(mine, publish("grassroots.events", "DevelopmentTargetDesignated")), "a forged grassroots event"
-    assert not refused(
-        mine, bind("training.inbox.grassroots", "grassroots.events", "DevelopmentTargetDesignated", **INBOX)
-    )
+def test_the_consumers_of_grassroots_bind_only_with_what_they_handle(uris: dict[str, str]) -> None:
+    for consumer, handled, not_handled in (
+        ("training", "DevelopmentTargetDesignated", "WeakBranchIdentified"),
+        ("supervision", "WeakBranchIdentified", "NoticeOpened"),
+        ("feedback", "NoticeOpened", "DevelopmentTargetDesignated"),
+    ):
+        mine, inbox = uris[consumer], f"{consumer}.inbox.grassroots"
+        assert refused(mine, bind(inbox, "grassroots.events", "#", **INBOX)), consumer
+        assert refused(mine, bind(inbox, "grassroots.events", not_handled, **INBOX)), consumer
+        assert refused(mine, publish("grassroots.events", handled)), f"a grassroots event forged by {consumer}"
+        assert not refused(mine, bind(inbox, "grassroots.events", handled, **INBOX)), consumer
+
+
+def test_grassroots_binds_to_its_sources_only_with_what_it_handles_and_publishes_only_its_own(
+    uris: dict[str, str],
+) -> None:
+    mine = uris["grassroots"]
+    assert refused(mine, bind("grassroots.inbox.training", "training.events", "#", **INBOX))
+    assert refused(mine, bind("grassroots.inbox.training", "training.events", "CreditTotalUpdated", **INBOX))
+    assert refused(mine, bind("grassroots.inbox.supervision", "supervision.events", "InspectionTaskAssigned", **INBOX))
+    assert refused(mine, bind("grassroots.inbox.training", "cadre.events", "NoticeOpened", **INBOX)), "not a source"
+    assert refused(mine, lambda channel: channel.queue_delete("training.inbox.grassroots")), "a consumer's queue"
+    assert refused(mine, publish("training.events", "TrainingCompleted")), "a forged completion"
+    assert refused(mine, publish("supervision.events", "SupervisionOutcomeRecorded")), "a forged outcome"
+    assert not refused(mine, bind("grassroots.inbox.training", "training.events", "TrainingCompleted", **INBOX))
+    for handled in ("CaseOpened", "SupervisionOutcomeRecorded"):
+        assert not refused(mine, bind("grassroots.inbox.supervision", "supervision.events", handled, **INBOX))
+    assert not refused(mine, publish("grassroots.events", "WeakBranchIdentified"))
 
 
 def test_a_service_binds_its_rpc_queue_only_with_its_own_methods(uris: dict[str, str]) -> None:
@@ -293,13 +366,16 @@ def test_services_with_their_own_users_answer_publish_and_take_events(
         service_running(database, FeedbackService, settings_for_tests(amqp_uri=uris["feedback"])),
         service_running(database, SupervisionService, settings_for_tests(amqp_uri=uris["supervision"])),
         service_running(database, TrainingService, settings_for_tests(amqp_uri=uris["training"])),
+        service_running(database, GrassrootsService, settings_for_tests(amqp_uri=uris["grassroots"])),
         rpc_client(amqp_uri=uris["gateway"], timeout=20, identity=EVERY_ROLE) as rpc,
     ):
         consumers = queue_consumers(test_env)
         assert consumers["supervision.inbox.feedback"] == 1 and consumers["rpc-feedback"] == 1
         assert consumers["feedback.inbox.training"] == 1 and consumers["rpc-training"] == 1
-        # grassroots does not exist yet: training's queue for it is there, bound, and consumed all the same
         assert consumers["training.inbox.grassroots"] == 1 and consumers["training.inbox.cadre"] == 1
+        assert consumers["grassroots.inbox.training"] == 1 and consumers["grassroots.inbox.supervision"] == 1
+        assert consumers["supervision.inbox.grassroots"] == 1 and consumers["feedback.inbox.grassroots"] == 1
+        assert consumers["rpc-grassroots"] == 1
 
         cadre_id = f"c-{uuid.uuid4().hex[:8]}"
         receipt = rpc.feedback.submit(
@@ -345,10 +421,38 @@ def test_services_with_their_own_users_answer_publish_and_take_events(
         )
         assert [r["by"] for r in replies] == ["training"] and "from May" in replies[0]["text"]
 
+        # A branch rated weak gets a follow-up inspection task in supervision, each service as its own user.
+        run = uuid.uuid4().hex[:6]
+        county = rpc.grassroots.found_organisation(
+            organisation_id=f"{run}-county", kind="county_committee", org_type="organ", name=f"County {run}"
+        )
+        rpc.grassroots.found_organisation(
+            organisation_id=f"{run}-branch",
+            kind="branch",
+            org_type="village",
+            name=f"Branch {run}",
+            parent_id=county["organisation_id"],
+            founding_members=[f"{run}-m1", f"{run}-m2", f"{run}-m3"],
+        )
+        rated = rpc.grassroots.rate_branch(
+            branch_id=f"{run}-branch", year=dt.datetime.now(dt.UTC).year, criteria_score=40, survey_satisfaction=50
+        )
+        assert rated["level"] == "weak", rated
+        task = wait_until(
+            lambda: [t for t in rpc.supervision.tasks()["items"] if t["unit"] == f"Branch {run}"],
+            timeout=30,
+            what="supervision's follow-up task for the weak branch",
+        )
+        assert [t["kind"] for t in task] == ["follow_up"]
+
 
 @pytest.mark.parametrize(
     ("service", "queues"),
-    [("supervision", 1), ("training", 3)],  # training's: cadre, feedback and grassroots (which does not exist yet)
+    [
+        ("supervision", 2),  # feedback's complaints, grassroots' weak branches
+        ("training", 3),  # cadre, feedback and grassroots
+        ("grassroots", 2),  # training's completions, supervision's cases and outcomes
+    ],
 )
 def test_a_service_process_starts_with_its_own_user_declaring_only_its_queues(
     uris: dict[str, str], test_env: RunEnvironment, service: str, queues: int

@@ -125,7 +125,15 @@ def test_the_operator_loads_a_year_it_is_stored_as_an_event_and_use_cases_count_
 
 def test_only_the_operator_loads_a_calendar(both: ServiceRunner, database: Database) -> None:
     others = [
-        staff("clerk", "department_staff", "auditor", "supervision_officer", "training_officer", "learner"),
+        staff(
+            "clerk",
+            "department_staff",
+            "auditor",
+            "supervision_officer",
+            "training_officer",
+            "learner",
+            "grassroots_officer",
+        ),
         THE_PUBLIC,
     ]
     for identity in others:

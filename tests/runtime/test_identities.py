@@ -26,6 +26,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.cadre.entrypoint import CadreService
 from services.feedback.entrypoint import FeedbackService
+from services.grassroots.entrypoint import GrassrootsService
 from services.supervision.entrypoint import SupervisionService
 from services.training.entrypoint import TrainingService
 from shared.db.database import Database
@@ -42,6 +43,7 @@ from tests.support.identities import EVERY_ROLE, staff
 from tests.support.platform import InProcess, services_running, settings_for_tests
 
 CLERK = staff("clerk-zhou", "ledger_clerk")
+PLATFORM = (CadreService, FeedbackService, GrassrootsService, SupervisionService, TrainingService)
 
 
 @pytest.fixture
@@ -157,15 +159,11 @@ def test_a_role_outside_the_table_is_forbidden(ledger: InProcess, test_env: RunE
 
 @pytest.fixture(scope="module")
 def platform_services(test_env: RunEnvironment, database: Database) -> Iterator[None]:
-    with services_running(
-        database, settings_for_tests(), CadreService, FeedbackService, SupervisionService, TrainingService
-    ):
+    with services_running(database, settings_for_tests(), *PLATFORM):
         yield
 
 
-@pytest.mark.parametrize(
-    "service_cls", [CadreService, FeedbackService, SupervisionService, TrainingService], ids=lambda c: c.name
-)
+@pytest.mark.parametrize("service_cls", PLATFORM, ids=lambda c: c.name)
 def test_a_raw_client_without_an_assertion_is_refused_by_every_method(
     platform_services: None, test_env: RunEnvironment, service_cls: type[ServiceBase]
 ) -> None:
@@ -187,6 +185,8 @@ def test_a_selection_officer_cannot_vote_in_committee_nor_answer_the_public(
             lambda: rpc.feedback.resolve(submission_id="s", text="done"),
             lambda: rpc.supervision.record_outcome(case_id="k", substantiated=True, reasons="r"),
             lambda: rpc.training.answer_suggestion(submission_id="s", adopted=True, reasons="r"),
+            lambda: rpc.grassroots.approve_admission(person_id="p"),
+            lambda: rpc.grassroots.pipeline(),  # a selection officer reads cadre's queries only
             lambda: rpc.feedback.replay_dead_letter(id=1),
         ):
             with pytest.raises(Forbidden):

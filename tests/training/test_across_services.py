@@ -20,6 +20,7 @@ import pytest
 
 from services.cadre.entrypoint import CadreService
 from services.feedback.entrypoint import FeedbackService
+from services.scenarios import publish_program, run_program
 from services.training.entrypoint import TrainingService
 from shared.db.database import Database, fetch_one
 from shared.runtime.messaging.client import rpc_client
@@ -29,30 +30,6 @@ from tests.support.identities import THE_PUBLIC
 from tests.support.platform import InProcess, reset_apps, services_running, settings_for_tests, wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def run_program(training: Any, program_id: str, person_id: str, today: dt.date, hours: str = "8", days: int = 3) -> Any:
-    training.plan_program(
-        program_id=program_id,
-        title="Party spirit",
-        kind="party_spirit",
-        mode="training_base",
-        provider="party_school",
-        starts_on=today.isoformat(),
-        ends_on=(today + dt.timedelta(days=days)).isoformat(),
-        capacity=10,
-    )
-    for n in range(days):
-        start = dt.datetime.combine(today + dt.timedelta(days=n), dt.time(9), tzinfo=dt.UTC)
-        training.schedule_session(
-            program_id=program_id, session_id=f"d{n}", title=f"day {n}", starts_at=start.isoformat(), hours=hours
-        )
-    training.publish_program(program_id=program_id)
-    training.enrol(program_id=program_id, person_id=person_id)
-    training.start_program(program_id=program_id)
-    for n in range(days):
-        training.record_attendance(program_id=program_id, person_id=person_id, session_id=f"d{n}")
-    return training.close_program(program_id=program_id)
 
 
 def test_a_cadre_completes_a_program_and_cadre_shows_the_new_total(
@@ -69,7 +46,9 @@ def test_a_cadre_completes_a_program_and_cadre_shows_the_new_total(
                 return None
 
         wait_until(ledger, what="training to open the cadre's ledger")
-        closed = run_program(rpc.training, "p-credit", "c-trained", dt.datetime.now(dt.UTC).date())
+        publish_program(rpc.training, "p-credit", "Party spirit", "party_spirit", dt.datetime.now(dt.UTC).date())
+        rpc.training.enrol(program_id="p-credit", person_id="c-trained")
+        closed = run_program(rpc.training, "p-credit", ["c-trained"])
         assert closed["completed"] == ["c-trained"]
         year = str(dt.datetime.now(dt.UTC).year)
         credited = wait_until(

@@ -16,6 +16,7 @@ from shared.eventstore.records import RecordedEvent
 ASSESSMENT_PREVIEW = "assessment_preview"
 PRE_APPOINTMENT = "pre_appointment"
 CADRE = "cadre"
+GRASSROOTS = "grassroots"
 
 
 def note_notice(kind: str, notice: PublishedNotice, record: RecordedEvent, uow: UnitOfWork) -> None:

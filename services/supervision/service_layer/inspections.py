@@ -5,6 +5,9 @@ transaction, continuing the parent task's story. The overdue sweep escalates
 every task still active past its deadline and issues an inspection notice;
 past is counted on the service's calendar (``uow.calendar``): a deadline on an
 official holiday falls due at the end of the first working day after it.
+
+A branch grassroots rates weak and lax (``WeakBranchIdentified``) gets a
+follow-up task of its own, to be rectified within ``RECTIFICATION_WORKING_DAYS``.
 """
 
 from __future__ import annotations
@@ -14,9 +17,15 @@ import uuid
 
 from services.supervision import messages as m
 from services.supervision.domain.inspection import InspectionTask, TaskKind
+from services.supervision.inbound import WeakBranch
 from services.supervision.read_models import inspections
 from services.supervision.views import EscalationCount, TaskView, task_view
 from shared.application import Author, Sweep, UnitOfWork
+from shared.application.commands import TEXT_LIMIT
+from shared.eventstore.records import RecordedEvent
+
+#: How long a weak branch has to rectify, in working days on the organisation's calendar (about three months).
+RECTIFICATION_WORKING_DAYS = 60
 
 OVERDUE = Sweep(
     name="overdue check",
@@ -91,3 +100,20 @@ def check_overdue(uow: UnitOfWork, sweep: Sweep[InspectionTask] = OVERDUE) -> Es
     calendar = uow.calendar
     on_calendar = dataclasses.replace(sweep, command=lambda task, now: task.escalate(now, calendar))
     return EscalationCount(on_calendar.run(uow).changed)
+
+
+def follow_up_weak_branch(weak: WeakBranch, record: RecordedEvent, uow: UnitOfWork) -> None:
+    """A weak branch: a follow-up inspection task, once per rating, in the rating's story."""
+    task_id = f"weak-branch-{record.event_id}"
+    if uow.load_or_new(InspectionTask, task_id).version:
+        return
+    now = uow.clock.now()
+    deadline = uow.calendar.end_of_working_days(now, RECTIFICATION_WORKING_DAYS)
+    problems = "; ".join(weak.problems) or "rated weak"
+    goal = f"Rectify the weak branch {weak.name} ({weak.year}): {problems}"[:TEXT_LIMIT]
+    uow.create(
+        InspectionTask,
+        task_id,
+        lambda t: t.assign(TaskKind.FOLLOW_UP, weak.name, goal, deadline, "the branch's higher party committee", now),
+        uow.system(f"branch {weak.branch_id} rated weak for {weak.year}"),
+    )

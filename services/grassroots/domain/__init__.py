@@ -1,0 +1,1 @@
+"""The grassroots service's domain: party organisations, branch elections, members developed in the open."""
