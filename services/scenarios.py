@@ -21,8 +21,9 @@ clock (``make run`` does): the scenario moves it forward to let notice periods
 pass. Every run uses fresh ids, so it can run again on the same database. When
 nothing is running, the demo starts the platform itself and stops it at the end.
 
-Training takes its part: the appointee of the clean path is enrolled in the
-open induction program (任职培训) as cadre appoints them; and in a fourth
+Training and talent take their part: the appointee of the clean path is
+enrolled in the open induction program (任职培训) as cadre appoints them, and
+appears in the talent pool with the post; and in a fourth
 story, a cadre short of the training hours a selection asks for is refused,
 completes a program, and is then admitted (``training_opens_the_way``).
 
@@ -33,7 +34,7 @@ a secret ballot, the approval); and an applicant goes the whole way to full
 member, the branch waiting for the short course that training runs.
 
 The stories take anything with ``.cadre``, ``.feedback``, ``.supervision``,
-``.training`` and ``.grassroots`` callers: the gateway's HTTP clients here, an
+``.training``, ``.grassroots`` and ``.talent`` callers: the gateway's HTTP clients here, an
 RPC proxy in the end-to-end tests.
 """
 
@@ -66,7 +67,8 @@ DEPARTMENT = ("organization-department", ("selection_officer", "committee_secret
 SUPERVISION_OFFICE = ("supervision-office", ("supervision_officer",))
 TRAINING_OFFICE = ("training-office", ("training_officer",))
 GRASSROOTS_OFFICE = ("grassroots-office", ("grassroots_officer",))
-SERVICES = ("cadre", "grassroots", "supervision", "training", "feedback")
+TALENT_OFFICE = ("talent-office", ("talent_officer",))
+SERVICES = ("cadre", "talent", "grassroots", "supervision", "training", "feedback")
 #: The training hours the fourth story's selection asks of its candidates.
 HOURS_ASKED = 24
 MoveClock = Callable[[dt.timedelta], object]
@@ -302,11 +304,13 @@ class Outcome:
     appointed_after_case: list[str] = field(default_factory=list)  # then appointed once the case concluded
     postponed_nominee: str = ""
     inducted: list[str] = field(default_factory=list)  # enrolled in induction on appointment
+    pooled: list[str] = field(default_factory=list)  # in the talent pool with the post they were appointed to
 
     @property
     def passed(self) -> bool:
         return (
             self.inducted == [self.clean_nominee]
+            and self.pooled == [self.clean_nominee]
             and self.withheld == [self.withheld_nominee]
             and self.appointed == [self.clean_nominee]
             and self.postponed == [self.postponed_nominee]
@@ -323,6 +327,7 @@ def appointment_under_public_watch(rpc: Any, move_clock: MoveClock, run: str, no
     open_induction_program(rpc.training, run, now)
     clean = run_selection(rpc.cadre, move_clock, f"{run}c")
     inducted = induction_enrolment(rpc.training, f"{run}c-c1")
+    pooled = appointee_in_the_pool(rpc.talent, f"{run}c-c1")
     print(f"\nThe postponed path (run {run}):")
     case: dict[str, Any] = {}
     postponed = run_selection(rpc.cadre, move_clock, f"{run}p", during_notice=object_and_leave_open(rpc, case))
@@ -337,6 +342,7 @@ def appointment_under_public_watch(rpc: Any, move_clock: MoveClock, run: str, no
         appointed_after_case=[journey["cadre_id"]] if journey["steps"][-1]["step"] == "appointed" else [],
         postponed_nominee=f"{run}p-c1",
         inducted=[f"{run}c-c1"] if inducted["source"] == "on_appointment" else [],
+        pooled=[pooled["person_id"]] if pooled["team"] == "party_government" and pooled["post"] else [],
     )
 
 
@@ -408,6 +414,18 @@ def induction_enrolment(training: Any, cadre_id: str) -> dict[str, Any]:
     line = wait_for(enrolled, f"training to enrol {cadre_id} in induction")
     say("training", "Enrolled", f"{cadre_id} in {line['program_id']} ({line['source']})")
     return dict(line)
+
+
+def appointee_in_the_pool(talent: Any, cadre_id: str) -> dict[str, Any]:
+    """The appointee's party-and-government talent record, once talent has the post they were appointed to."""
+
+    def pooled() -> dict[str, Any] | None:
+        rows = talent.pool(team="party_government")["items"]
+        return next((row for row in rows if row["person_id"] == cadre_id and row["post"]), None)
+
+    row = wait_for(pooled, f"talent to pool {cadre_id} with the post")
+    say("talent", "TalentPostUpdated", f"{cadre_id} in the pool: {row['post']}, {row['unit']}")
+    return dict(row)
 
 
 def refusal(call: Callable[[], Any]) -> str | None:
@@ -659,13 +677,14 @@ def through_gateway(
         return GatewayClient(base_url, token, timeout=timeout, correlation_id=correlation_id)
 
     department, office, public = client(DEPARTMENT), client(SUPERVISION_OFFICE), client(None)
-    trainers, grassroots = client(TRAINING_OFFICE), client(GRASSROOTS_OFFICE)
+    trainers, grassroots, talent = client(TRAINING_OFFICE), client(GRASSROOTS_OFFICE), client(TALENT_OFFICE)
     return SimpleNamespace(
         cadre=department.cadre,
         supervision=office.supervision,
         feedback=public.feedback,
         training=trainers.training,
         grassroots=grassroots.grassroots,
+        talent=talent.talent,
     )
 
 
@@ -747,6 +766,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"postponed: {outcome.postponed or 'nobody'} (expected {outcome.postponed_nominee})")
     print(f"then appointed: {outcome.appointed_after_case or 'nobody'} (expected {outcome.postponed_nominee})")
     print(f"inducted on appointment: {outcome.inducted or 'nobody'} (expected {outcome.clean_nominee})")
+    print(f"in the talent pool with the post: {outcome.pooled or 'nobody'} (expected {outcome.clean_nominee})")
     print(
         f"training: refused before {trained.refused_before}, completed {trained.completed}, "
         f"{trained.hours_at_cadre} hours at cadre, then admitted {trained.admitted_after}"

@@ -102,6 +102,13 @@ class GrassrootsSettings:
 
 
 @dataclass(frozen=True)
+class TalentSettings:
+    """``TALENT_*``: how often needs past their expiry are expired."""
+
+    deadline_check_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class AuditSettings:
     """``AUDIT_*``: signed checkpoints of every store.
 
@@ -208,6 +215,7 @@ class Settings:
     supervision: SupervisionSettings = field(default_factory=SupervisionSettings)
     training: TrainingSettings = field(default_factory=TrainingSettings)
     grassroots: GrassrootsSettings = field(default_factory=GrassrootsSettings)
+    talent: TalentSettings = field(default_factory=TalentSettings)
     audit: AuditSettings = field(default_factory=AuditSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     gateway: GatewaySettings = field(default_factory=GatewaySettings)

@@ -99,7 +99,7 @@ class FeedbackService(ServiceBase):
     def periodic_deadline_check(self) -> None:
         deadline_work.check_deadlines(self.uow)
 
-    # -- notices: the generic one (cadre's and grassroots'), and cadre's older events that stores still hold ------
+    # -- notices: the generic one (cadre's, grassroots' and talent's), and cadre's older events stores still hold --
 
     @handles("cadre", "NoticeOpened", payload=OpenedNotice)
     def on_notice_opened(self, notice: OpenedNotice, record: RecordedEvent) -> None:
@@ -108,6 +108,10 @@ class FeedbackService(ServiceBase):
     @handles("grassroots", "NoticeOpened", payload=OpenedNotice)
     def on_grassroots_notice(self, notice: OpenedNotice, record: RecordedEvent) -> None:
         notice_work.note_opened(notice_work.GRASSROOTS, notice, record, self.uow)
+
+    @handles("talent", "NoticeOpened", payload=OpenedNotice)
+    def on_talent_notice(self, notice: OpenedNotice, record: RecordedEvent) -> None:
+        notice_work.note_opened(notice_work.TALENT, notice, record, self.uow)
 
     @handles("cadre", "AssessmentPreviewPublished", payload=PublishedNotice)
     def on_assessment_preview(self, notice: PublishedNotice, record: RecordedEvent) -> None:

@@ -101,6 +101,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "supervision.check_overdue",
         "training.check_deadlines",
         "grassroots.check_deadlines",
+        "talent.check_deadlines",
     ),
 }
 

@@ -1,6 +1,6 @@
-"""The platform as separate processes over real RabbitMQ and PostgreSQL (cadre,
-feedback, supervision, training, grassroots): the appointment under public
-watch on every path, the appointee enrolled in induction, a cadre whose
+"""The platform as separate processes over real RabbitMQ and PostgreSQL (all six
+services): the appointment under public watch on every path, the appointee
+enrolled in induction and in the talent pool with the post, a cadre whose
 training lets them stand, a branch election and a member admitted after the
 short course, and the chain of causes traceable from one correlation id."""
 
@@ -21,6 +21,7 @@ from services.feedback.entrypoint import FeedbackService
 from services.grassroots.entrypoint import GrassrootsService
 from services.scenarios import appointment_under_public_watch, grassroots_in_the_open, training_opens_the_way
 from services.supervision.entrypoint import SupervisionService
+from services.talent.entrypoint import TalentService
 from services.training.entrypoint import TrainingService
 from shared.audit.checkpoints import new_signing_key
 from shared.audit.history import Node, trace
@@ -36,7 +37,7 @@ from tests.support.probes import platform_now
 
 pytestmark = pytest.mark.slow
 
-SERVICES = (CadreService, FeedbackService, SupervisionService, TrainingService, GrassrootsService)
+SERVICES = (CadreService, FeedbackService, SupervisionService, TrainingService, GrassrootsService, TalentService)
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +76,7 @@ def test_both_paths_and_the_chain_of_causes(platform: Processes, rpc: Any, datab
         rpc, lambda delta: advance_clock(database, delta), run, lambda: platform_now(database)
     )
     assert outcome.inducted == [f"{run}c-c1"], "the appointee is enrolled in the open induction program"
+    assert outcome.pooled == [f"{run}c-c1"], "the appointee is in the talent pool with the post"
     assert outcome.withheld == [f"{run}w-c1"]
     assert outcome.appointed == [f"{run}c-c1"]
     assert outcome.postponed == [f"{run}p-c1"] and outcome.appointed_after_case == [f"{run}p-c1"]
@@ -222,6 +224,7 @@ def test_orgctl_against_the_running_platform(
         "supervision": True,
         "training": True,
         "grassroots": True,
+        "talent": True,
     }
 
     with database.transaction() as conn, conn.cursor() as cur:

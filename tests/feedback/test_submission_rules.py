@@ -52,6 +52,17 @@ def test_a_suggestion_on_training_goes_to_training_and_a_consultation_stays() ->
         received(Category.GENERAL, Channel.CONSULTATION)
 
 
+def test_a_question_on_talent_policy_is_a_consultation_answered_here_within_a_consultations_deadlines() -> None:
+    question = received(Category.TALENT_POLICY_CONSULTATION, Channel.CONSULTATION)
+    assert len(question.pending_events) == 1, "answered here: routed nowhere"
+    consultation = received(Category.CONSULTATION, Channel.CONSULTATION)
+    assert (question.state.first_reply_due, question.state.resolution_due) == (
+        consultation.state.first_reply_due,
+        consultation.state.resolution_due,
+    )
+    assert question.state.resolution_due == dt.datetime(2026, 3, 17, 0, 0, tzinfo=dt.UTC)  # 10 working days
+
+
 def test_deadlines_follow_the_category_in_whole_working_days() -> None:
     submission = received(Category.COMPLAINT_ABOUT_CADRE, cadre_id="c1")
     # counted from the day after it came in, to the end of the last working day

@@ -1,4 +1,4 @@
-"""The gateway in front of the real services: cadre, feedback, grassroots, supervision and training in this process.
+"""The gateway in front of the real services, all six of them, running in this process.
 
 ``gateway`` is the WSGI application as ``python -m services.gateway`` builds
 it (its RPC pool, the run's keys, the local issuer's JWKS), driven by
@@ -26,6 +26,7 @@ from services.gateway.app import Gateway
 from services.gateway.rpc_pool import RpcPool
 from services.grassroots.entrypoint import GrassrootsService
 from services.supervision.entrypoint import SupervisionService
+from services.talent.entrypoint import TalentService
 from services.training.entrypoint import TrainingService
 from shared.config import Settings
 from shared.db.database import Database
@@ -64,6 +65,7 @@ def services(database: Database, platform_settings: Settings) -> Iterator[None]:
         FeedbackService,
         GrassrootsService,
         SupervisionService,
+        TalentService,
         TrainingService,
     ):
         yield

@@ -5,8 +5,9 @@ runs two selections with a token of its roles, a member of the public objects
 to one nominee through the public endpoint (no account), the supervision
 office substantiates the complaint with a token of its own, and the notice
 period passes. One nominee is withheld, the other appointed, and the public
-sees both on the board of published results. The public then follows its
-case by receipt code, in the body and never in the URL.
+sees both on the board of published results; the appointee is enrolled in
+induction by training and appears in talent's pool with the post. The public
+then follows its case by receipt code, in the body and never in the URL.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def test_one_nominee_is_withheld_and_the_other_appointed(story: dict[str, Any]) 
 def test_the_appointee_is_enrolled_in_induction_by_the_training_service(story: dict[str, Any]) -> None:
     run, outcome = story["run"], story["outcome"]
     assert outcome.inducted == [f"{run}c-c1"], "training placed the appointee in the open induction program"
+
+
+def test_the_appointee_is_in_the_talent_pool_with_the_post(story: dict[str, Any]) -> None:
+    run, outcome = story["run"], story["outcome"]
+    assert outcome.pooled == [f"{run}c-c1"], "talent keeps the appointee's party-and-government record with the post"
 
 
 def test_the_record_names_the_token_holders_and_the_public(story: dict[str, Any], database: Database) -> None:

@@ -96,6 +96,17 @@ def test_a_grassroots_officer_reaches_grassroots_and_department_staff_read_it(cl
     assert staff_reads.status_code == 200, staff_reads.json
 
 
+def test_a_talent_officer_reaches_talent_and_department_staff_read_it(client: Client) -> None:
+    officer = bearer("talent_officer", subject="staff:gw-talent")
+    response = client.post("/api/v1/talent/pool", json={}, headers=officer)
+    assert response.status_code == 200, response.json
+    assert set(response.json or {}) == {"items"}
+    unknown = client.post("/api/v1/talent/record_return", json={"person_id": "gw-nobody"}, headers=officer)
+    assert unknown.status_code == 404, unknown.json  # let through, and the service answered: no such record
+    staff_reads = client.post("/api/v1/talent/open_needs", json={}, headers=bearer("department_staff"))
+    assert staff_reads.status_code == 200, staff_reads.json
+
+
 def test_no_token_is_asked_for_without_an_error_code(client: Client) -> None:
     problem = refused(client, None)
     assert problem["challenge"] == 'Bearer realm="orgwork"'
@@ -182,6 +193,12 @@ def test_the_gateway_accepts_only_asymmetric_algorithms() -> None:
         (("grassroots_officer",), "/api/v1/supervision/tasks"),
         (("training_officer",), "/api/v1/grassroots/designate_development_target"),
         (("department_staff",), "/api/v1/grassroots/approve_admission"),
+        (("learner",), "/api/v1/talent/pool"),
+        (("talent_officer",), "/api/v1/cadre/register_cadre"),
+        (("talent_officer",), "/api/v1/training/enrol"),
+        (("grassroots_officer",), "/api/v1/talent/register_talent"),
+        (("department_staff",), "/api/v1/talent/confirm_selection"),
+        (("auditor",), "/api/v1/talent/launch_program"),
         (("committee_secretary",), "/api/v1/cadre/create_selection"),
         (("public",), LIST),
         (("auditor",), "/api/v1/cadre/register_cadre"),

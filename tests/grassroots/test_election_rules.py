@@ -258,10 +258,10 @@ def test_the_vote_waits_for_an_open_case_about_a_candidate() -> None:
     assert election.state.open_cases == {"case-1": "m02", "case-2": "m03"}
     with broken("election.cases_open"):
         election.convene(TEN, CLOSES_AT)
-    election.note_outcome("case-1", "m02", False, CLOSES_AT)
+    election.note_outcome("case-1", False, CLOSES_AT)
     with broken("election.cases_open"):
         election.convene(TEN, CLOSES_AT)
-    election.note_outcome("case-2", "m03", False, CLOSES_AT)
+    election.note_outcome("case-2", False, CLOSES_AT)
     assert election.pending_events[-2:] == [
         SupervisionOutcomeNoted("case-1", "m02", False, CLOSES_AT),
         SupervisionOutcomeNoted("case-2", "m03", False, CLOSES_AT),
@@ -278,7 +278,7 @@ def test_a_case_about_someone_not_on_the_list_or_outside_the_notice_holds_nothin
     election = on_notice()
     version = election.version
     election.note_case("case-1", "m09", NOTICE_AT)  # not a candidate
-    election.note_outcome("case-9", "m01", True, NOTICE_AT)  # a case never noted
+    election.note_outcome("case-9", True, NOTICE_AT)  # a case never noted
     assert untouched(election, version) and election.state.open_cases == {}
     election.note_case("case-2", "m01", NOTICE_AT)
     election.note_case("case-2", "m01", NOTICE_AT)
@@ -288,7 +288,7 @@ def test_a_case_about_someone_not_on_the_list_or_outside_the_notice_holds_nothin
 def test_a_substantiated_case_strikes_the_candidate_off_and_the_margin_may_then_fail() -> None:
     election = on_notice(1, ["m01", "m02"], FIVE)
     election.note_case("case-1", "m02", NOTICE_AT)
-    election.note_outcome("case-1", "m02", True, CLOSES_AT)
+    election.note_outcome("case-1", True, CLOSES_AT)
     assert election.pending_events[-2:] == [
         SupervisionOutcomeNoted("case-1", "m02", True, CLOSES_AT),
         CandidateStruckOff("m02", "case-1", CLOSES_AT),
@@ -302,7 +302,7 @@ def test_a_substantiated_case_strikes_the_candidate_off_and_the_margin_may_then_
 def test_a_substantiated_case_leaves_the_vote_to_go_on_when_the_margin_still_holds() -> None:
     election = on_notice(3, TEN[:5])
     election.note_case("case-1", "m05", NOTICE_AT)
-    election.note_outcome("case-1", "m05", True, CLOSES_AT)
+    election.note_outcome("case-1", True, CLOSES_AT)
     election.convene(TEN, CLOSES_AT)
     assert election.state.ballot is not None and election.state.ballot.options == TEN[:4]
 

@@ -18,6 +18,7 @@ import secrets
 import shutil
 import ssl
 import subprocess
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,6 +37,7 @@ from services.cadre.entrypoint import CadreService
 from services.feedback.entrypoint import FeedbackService
 from services.grassroots.entrypoint import GrassrootsService
 from services.supervision.entrypoint import SupervisionService
+from services.talent.entrypoint import TalentService
 from services.training.entrypoint import TrainingService
 from shared.config import Settings
 from shared.db.database import Database, fetch_one
@@ -48,7 +50,7 @@ from tests.support.environment import RunEnvironment
 from tests.support.identities import EVERY_ROLE
 from tests.support.platform import ServiceProcess, service_running, settings_for_tests, wait_until
 
-SERVICES = (CadreService, FeedbackService, GrassrootsService, SupervisionService, TrainingService)
+SERVICES = (CadreService, FeedbackService, GrassrootsService, SupervisionService, TalentService, TrainingService)
 A_UUID = "0f8e3a52-5d2c-4c1e-9d7b-2f6a1b3c4d5e"
 INBOX = {"x-single-active-consumer": True}  # as the inbound queues are declared
 
@@ -186,16 +188,79 @@ def test_the_consumers_of_grassroots_may_bind_only_what_they_handle_from_it() ->
     assert "grassroots.events" not in {t.exchange for t in cadre.topics}
 
 
+def test_talent_reads_only_the_types_it_handles_and_publishes_only_its_own_events() -> None:
+    """cadre's records, appointments and appraisals, training's completions, grassroots' pairings, supervision's
+    cases and outcomes, nothing else; its events go to talent.events."""
+    grant = broker.service_grant("talent", subscriptions_of(TalentService))
+    topics = {t.exchange: t for t in grant.topics}
+    assert set(topics) == {"nameko-rpc", "cadre.events", "training.events", "grassroots.events", "supervision.events"}
+    for exchange, handled, not_handled in (
+        (
+            "cadre.events",
+            ("CadreRegistered", "CandidateAppointed", "CadreAppointedToPost", "AppraisalCycleClosed"),
+            ("PublicNoticeOpened", "NoticeOpened"),
+        ),
+        ("training.events", ("TrainingCompleted",), ("CreditTotalUpdated", "SuggestionAnswered")),
+        (
+            "grassroots.events",
+            ("DualCultivationPaired",),
+            ("NoticeOpened", "WeakBranchIdentified", "DevelopmentTargetDesignated"),
+        ),
+        (
+            "supervision.events",
+            ("CaseOpened", "SupervisionOutcomeRecorded"),
+            ("InspectionTaskAssigned", "InspectionNoticeIssued"),
+        ),
+    ):
+        assert all(re.fullmatch(topics[exchange].read, t) for t in handled), exchange
+        assert not any(re.fullmatch(topics[exchange].read, t) for t in (*not_handled, "#", "*")), exchange
+        assert topics[exchange].write == "^$", f"talent never publishes to {exchange}"
+        assert re.fullmatch(grant.read, exchange) and not re.fullmatch(grant.configure, exchange)
+        assert not re.fullmatch(grant.write, exchange)
+    assert re.fullmatch(grant.configure, "talent.events") and re.fullmatch(grant.write, "talent.events")
+    for source in ("cadre", "training", "grassroots", "supervision"):
+        assert re.fullmatch(grant.configure, f"talent.inbox.{source}"), source
+    assert not re.fullmatch(grant.configure, "feedback.inbox.talent"), "not its consumers' queues"
+    assert not re.fullmatch(grant.read, "feedback.events")
+    assert re.fullmatch(topics["nameko-rpc"].read, "talent.*")
+    assert not re.fullmatch(topics["nameko-rpc"].read, "cadre.*")
+
+
+def test_only_feedback_may_bind_to_talent_and_only_its_notices() -> None:
+    """feedback takes objections on a program's selection notice; no other service reads talent's events yet."""
+    feedback = broker.service_grant("feedback", subscriptions_of(FeedbackService))
+    talent = next(t for t in feedback.topics if t.exchange == "talent.events")
+    assert re.fullmatch(talent.read, "NoticeOpened")
+    assert not any(re.fullmatch(talent.read, t) for t in ("SelectionConfirmed", "IncentiveGranted", "#"))
+    assert talent.write == "^$" and not re.fullmatch(feedback.write, "talent.events")
+    for service_cls in (CadreService, GrassrootsService, SupervisionService, TrainingService):
+        grant = broker.service_grant(service_cls.name, subscriptions_of(service_cls))
+        assert not re.fullmatch(grant.read, "talent.events"), service_cls.name
+        assert "talent.events" not in {t.exchange for t in grant.topics}, service_cls.name
+
+
 def test_callers_may_request_only_from_existing_services_and_the_operator_only_what_orgctl_calls() -> None:
     grants = {g.principal: g for g in broker.grants(SERVICES)}
-    assert list(grants) == ["cadre", "feedback", "grassroots", "supervision", "training", "gateway", "operator"]
+    assert list(grants) == [
+        "cadre",
+        "feedback",
+        "grassroots",
+        "supervision",
+        "talent",
+        "training",
+        "gateway",
+        "operator",
+    ]
     gateway, operator = grants["gateway"].topics[0], grants["operator"].topics[0]
     assert re.fullmatch(gateway.write, "feedback.submit") and re.fullmatch(gateway.write, "cadre.dead_letters")
     assert re.fullmatch(gateway.write, "training.my_record") and re.fullmatch(gateway.write, "grassroots.pipeline")
-    assert not any(re.fullmatch(gateway.write, key) for key in ("talent.anything", A_UUID, "feedback.#"))
+    assert re.fullmatch(gateway.write, "talent.pool")
+    assert not any(re.fullmatch(gateway.write, key) for key in ("payroll.anything", A_UUID, "feedback.#"))
     assert re.fullmatch(operator.write, "cadre.replay_dead_letter")
     assert re.fullmatch(operator.write, "grassroots.load_calendar")
     assert not re.fullmatch(operator.write, "grassroots.approve_admission")
+    assert re.fullmatch(operator.write, "talent.dead_letters")
+    assert not re.fullmatch(operator.write, "talent.confirm_selection")
     assert not re.fullmatch(operator.write, "feedback.submit")
     assert re.fullmatch(gateway.read, A_UUID) and not re.fullmatch(gateway.read, "feedback.*")
 
@@ -214,6 +279,7 @@ def test_the_definitions_carry_rabbitmqs_password_hash_and_every_grant() -> None
         ("run-feedback", "supervision.events"),  # outcomes come back to the submitter
         ("run-feedback", "training.events"),  # and training's answers to suggestions
         ("run-feedback", "grassroots.events"),  # objections on grassroots' notices
+        ("run-feedback", "talent.events"),  # and on talent's selection notices
         ("run-gateway", "nameko-rpc"),
     }
     assert all(p["vhost"] == "vh" for p in defined["permissions"] + defined["topic_permissions"])
@@ -316,6 +382,43 @@ def test_grassroots_binds_to_its_sources_only_with_what_it_handles_and_publishes
     assert not refused(mine, publish("grassroots.events", "WeakBranchIdentified"))
 
 
+def test_feedback_binds_to_talent_only_with_its_notices(uris: dict[str, str]) -> None:
+    mine, inbox = uris["feedback"], "feedback.inbox.talent"
+    assert refused(mine, bind(inbox, "talent.events", "#", **INBOX))
+    assert refused(mine, bind(inbox, "talent.events", "SelectionConfirmed", **INBOX))
+    assert refused(mine, publish("talent.events", "NoticeOpened")), "a talent notice forged by feedback"
+    assert not refused(mine, bind(inbox, "talent.events", "NoticeOpened", **INBOX))
+    for other in ("cadre", "grassroots", "supervision", "training"):
+        assert refused(uris[other], bind(f"{other}.inbox.talent", "talent.events", "NoticeOpened", **INBOX)), other
+
+
+def test_talent_binds_to_its_sources_only_with_what_it_handles_and_publishes_only_its_own(
+    uris: dict[str, str],
+) -> None:
+    mine = uris["talent"]
+    assert refused(mine, bind("talent.inbox.cadre", "cadre.events", "#", **INBOX))
+    assert refused(mine, bind("talent.inbox.cadre", "cadre.events", "PublicNoticeOpened", **INBOX))
+    assert refused(mine, bind("talent.inbox.training", "training.events", "CreditTotalUpdated", **INBOX))
+    assert refused(mine, bind("talent.inbox.grassroots", "grassroots.events", "NoticeOpened", **INBOX))
+    assert refused(mine, bind("talent.inbox.supervision", "supervision.events", "InspectionTaskAssigned", **INBOX))
+    assert refused(mine, bind("talent.inbox.feedback", "feedback.events", "SubmissionReceived", **INBOX)), "no source"
+    assert refused(mine, lambda channel: channel.queue_delete("feedback.inbox.talent")), "a consumer's queue"
+    assert refused(mine, publish("cadre.events", "CandidateAppointed")), "a forged appointment"
+    assert refused(mine, publish("supervision.events", "SupervisionOutcomeRecorded")), "a forged outcome"
+    for queue, exchange, handled in (
+        ("talent.inbox.cadre", "cadre.events", "CadreRegistered"),
+        ("talent.inbox.cadre", "cadre.events", "CandidateAppointed"),
+        ("talent.inbox.cadre", "cadre.events", "CadreAppointedToPost"),
+        ("talent.inbox.cadre", "cadre.events", "AppraisalCycleClosed"),
+        ("talent.inbox.training", "training.events", "TrainingCompleted"),
+        ("talent.inbox.grassroots", "grassroots.events", "DualCultivationPaired"),
+        ("talent.inbox.supervision", "supervision.events", "CaseOpened"),
+        ("talent.inbox.supervision", "supervision.events", "SupervisionOutcomeRecorded"),
+    ):
+        assert not refused(mine, bind(queue, exchange, handled, **INBOX)), handled
+    assert not refused(mine, publish("talent.events", "SelectionConfirmed"))
+
+
 def test_a_service_binds_its_rpc_queue_only_with_its_own_methods(uris: dict[str, str]) -> None:
     mine = uris["supervision"]
     for key in ("#", "cadre.*", "*.*", A_UUID):
@@ -343,7 +446,7 @@ def test_the_gateway_requests_and_reads_its_replies_and_nothing_more(uris: dict[
     assert refused(gateway, declare("feedback.inbox.cadre"))
     assert refused(gateway, lambda channel: channel.basic_consume("rpc-feedback"))
     assert refused(gateway, publish("nameko-rpc", A_UUID)), "a forged reply"
-    assert refused(gateway, publish("nameko-rpc", "talent.anything")), "a service that does not exist"
+    assert refused(gateway, publish("nameko-rpc", "payroll.anything")), "a service that does not exist"
     assert refused(gateway, publish("cadre.events", "PublicNoticeOpened")), "a forged event"
     assert refused(gateway, publish("", "cadre.inbox.supervision")), "a forged event, by the default exchange"
     assert not refused(gateway, bind(reply_queue(), "nameko-rpc", str(uuid.uuid4()), **{"x-expires": 60000}))
@@ -367,6 +470,7 @@ def test_services_with_their_own_users_answer_publish_and_take_events(
         service_running(database, SupervisionService, settings_for_tests(amqp_uri=uris["supervision"])),
         service_running(database, TrainingService, settings_for_tests(amqp_uri=uris["training"])),
         service_running(database, GrassrootsService, settings_for_tests(amqp_uri=uris["grassroots"])),
+        service_running(database, TalentService, settings_for_tests(amqp_uri=uris["talent"])),
         rpc_client(amqp_uri=uris["gateway"], timeout=20, identity=EVERY_ROLE) as rpc,
     ):
         consumers = queue_consumers(test_env)
@@ -376,6 +480,9 @@ def test_services_with_their_own_users_answer_publish_and_take_events(
         assert consumers["grassroots.inbox.training"] == 1 and consumers["grassroots.inbox.supervision"] == 1
         assert consumers["supervision.inbox.grassroots"] == 1 and consumers["feedback.inbox.grassroots"] == 1
         assert consumers["rpc-grassroots"] == 1
+        for source in ("cadre", "training", "grassroots", "supervision"):
+            assert consumers[f"talent.inbox.{source}"] == 1, source
+        assert consumers["feedback.inbox.talent"] == 1 and consumers["rpc-talent"] == 1
 
         cadre_id = f"c-{uuid.uuid4().hex[:8]}"
         receipt = rpc.feedback.submit(
@@ -445,6 +552,47 @@ def test_services_with_their_own_users_answer_publish_and_take_events(
         )
         assert [t["kind"] for t in task] == ["follow_up"]
 
+        # The entrepreneur a branch pairs with a member is in talent's pool, each service as its own user.
+        rpc.grassroots.pair_cultivation(
+            branch_id=f"{run}-branch",
+            member_id=f"{run}-m1",
+            entrepreneur_id=f"{run}-e1",
+            entrepreneur_name=f"Entrepreneur {run}",
+            enterprise=f"Tea co-op {run}",
+            goals=["a second harvest"],
+        )
+        pooled = wait_until(
+            lambda: [r for r in rpc.talent.pool(team="rural_practical")["items"] if r["person_id"] == f"{run}-e1"],
+            timeout=30,
+            what="the paired entrepreneur in talent's pool",
+        )
+        assert pooled[0]["unit"] == f"Tea co-op {run}"
+
+        # A program's selection on notice reaches feedback's board, talent publishing as its own user.
+        now = dt.datetime.now(dt.UTC)
+        closes_at = now + dt.timedelta(seconds=3)
+        rpc.talent.launch_program(
+            program_id=f"{run}-program",
+            title=f"Young engineers {run}",
+            kind="cultivation",
+            quota=1,
+            opens_at=(now - dt.timedelta(days=1)).isoformat(),
+            closes_at=closes_at.isoformat(),
+            panel=["p1", "p2", "p3"],
+            incentive="housing allowance",
+            incentive_months=12,
+        )
+        rpc.talent.apply_to_program(program_id=f"{run}-program", person_id=f"{run}-e1")
+        time.sleep(max(0.0, (closes_at - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
+        rpc.talent.select_candidates(program_id=f"{run}-program", person_ids=[f"{run}-e1"])
+        rpc.talent.open_selection_notice(program_id=f"{run}-program", working_days=5)
+        notices = wait_until(
+            lambda: [n for n in rpc.feedback.open_notices()["items"] if n["process_id"] == f"program:{run}-program"],
+            timeout=30,
+            what="talent's selection notice on feedback's board",
+        )
+        assert [(n["kind"], n["cadre_ids"]) for n in notices] == [("program_selection", [f"{run}-e1"])]
+
 
 @pytest.mark.parametrize(
     ("service", "queues"),
@@ -452,6 +600,8 @@ def test_services_with_their_own_users_answer_publish_and_take_events(
         ("supervision", 2),  # feedback's complaints, grassroots' weak branches
         ("training", 3),  # cadre, feedback and grassroots
         ("grassroots", 2),  # training's completions, supervision's cases and outcomes
+        ("talent", 4),  # cadre, training, grassroots and supervision
+        ("feedback", 5),  # cadre, supervision, training, grassroots and talent
     ],
 )
 def test_a_service_process_starts_with_its_own_user_declaring_only_its_queues(

@@ -133,6 +133,7 @@ def test_only_the_operator_loads_a_calendar(both: ServiceRunner, database: Datab
             "training_officer",
             "learner",
             "grassroots_officer",
+            "talent_officer",
         ),
         THE_PUBLIC,
     ]

@@ -28,6 +28,7 @@ from services.cadre.entrypoint import CadreService
 from services.feedback.entrypoint import FeedbackService
 from services.grassroots.entrypoint import GrassrootsService
 from services.supervision.entrypoint import SupervisionService
+from services.talent.entrypoint import TalentService
 from services.training.entrypoint import TrainingService
 from shared.db.database import Database
 from shared.errors import Forbidden, Unauthorized, ValidationFailed
@@ -43,7 +44,7 @@ from tests.support.identities import EVERY_ROLE, staff
 from tests.support.platform import InProcess, services_running, settings_for_tests
 
 CLERK = staff("clerk-zhou", "ledger_clerk")
-PLATFORM = (CadreService, FeedbackService, GrassrootsService, SupervisionService, TrainingService)
+PLATFORM = (CadreService, FeedbackService, GrassrootsService, SupervisionService, TalentService, TrainingService)
 
 
 @pytest.fixture
@@ -187,6 +188,8 @@ def test_a_selection_officer_cannot_vote_in_committee_nor_answer_the_public(
             lambda: rpc.training.answer_suggestion(submission_id="s", adopted=True, reasons="r"),
             lambda: rpc.grassroots.approve_admission(person_id="p"),
             lambda: rpc.grassroots.pipeline(),  # a selection officer reads cadre's queries only
+            lambda: rpc.talent.confirm_selection(program_id="p"),
+            lambda: rpc.talent.pool(),
             lambda: rpc.feedback.replay_dead_letter(id=1),
         ):
             with pytest.raises(Forbidden):

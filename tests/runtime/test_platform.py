@@ -1,4 +1,4 @@
-"""`make run`'s runner: every existing service in its own process, ready, then stopped."""
+"""`make run`'s runner: every service (all six are written) in its own process, ready, then stopped."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import REPO_ROOT
+from shared.config import REPO_ROOT, SERVICE_NAMES
 from shared.runtime.process.catalog import existing_services
 from tests.support.environment import RunEnvironment
 from tests.support.platform import free_port
@@ -25,7 +25,7 @@ def test_the_platform_starts_every_service_prints_its_urls_and_stops_on_ctrl_c(
     test_env: RunEnvironment, tmp_path: Path
 ) -> None:
     services = existing_services()
-    assert services, "at least one service exists"
+    assert services == list(SERVICE_NAMES), "all six services are written, and make run starts every one"
     env = {**os.environ, "CLOCK": "offset"}
     ports = {}
     for name in services:
@@ -52,8 +52,8 @@ def test_the_platform_starts_every_service_prints_its_urls_and_stops_on_ctrl_c(
         output = "".join(lines)
         errors = (tmp_path / "stderr.log").read_text()[-3000:]
         assert "The platform is running" in output, output + errors
-        for health, metrics in ports.values():
-            assert f"http://127.0.0.1:{health}/health/ready" in output
+        for name, (health, metrics) in ports.items():
+            assert f"  {name:<12} http://127.0.0.1:{health}/health/ready" in output, name
             assert f"http://127.0.0.1:{metrics}/metrics" in output
             with urllib.request.urlopen(f"http://127.0.0.1:{health}/health/ready", timeout=5) as response:
                 assert json.loads(response.read())["ready"] is True

@@ -35,7 +35,7 @@ from services.feedback.domain.events import (
     SubmissionTransferred,
     SuggestionRoutedToTraining,
 )
-from services.feedback.domain.policy import DEADLINES, Category, Channel
+from services.feedback.domain.policy import DEADLINES, QUESTIONS, Category, Channel
 from shared.domain import Aggregate, applies, command
 from shared.domain.calendar import OrganisationCalendar
 
@@ -154,9 +154,7 @@ class Submission(Aggregate):
                 bool(cadre_id), "submission.complaint_names_cadre", "a complaint about a cadre names the cadre"
             )
         if channel is Channel.CONSULTATION:
-            self.require(
-                category is Category.CONSULTATION, "submission.consultation", "the consultation channel takes questions"
-            )
+            self.require(category in QUESTIONS, "submission.consultation", "the consultation channel takes questions")
         deadlines = DEADLINES[category]
         self.record(
             SubmissionReceived(

@@ -17,6 +17,7 @@ ASSESSMENT_PREVIEW = "assessment_preview"
 PRE_APPOINTMENT = "pre_appointment"
 CADRE = "cadre"
 GRASSROOTS = "grassroots"
+TALENT = "talent"
 
 
 def note_notice(kind: str, notice: PublishedNotice, record: RecordedEvent, uow: UnitOfWork) -> None:

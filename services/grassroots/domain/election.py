@@ -171,8 +171,10 @@ class BranchElection(Aggregate):
             self.record(SupervisionCaseNoted(case_id, person_id, now))
 
     @command
-    def note_outcome(self, case_id: str, person_id: str, substantiated: bool, now: dt.datetime) -> None:
-        if case_id not in self.state.open_cases:
+    def note_outcome(self, case_id: str, substantiated: bool, now: dt.datetime) -> None:
+        """The case's outcome, about the candidate it was noted about."""
+        person_id = self.state.open_cases.get(case_id)
+        if person_id is None:
             return
         self.record(SupervisionOutcomeNoted(case_id, person_id, substantiated, now))
         if substantiated and person_id in self.state.candidates:

@@ -61,5 +61,5 @@ def outcome_recorded(outcome: CaseOutcome, record: RecordedEvent, uow: UnitOfWor
         else:
             election = uow.load_or_new(BranchElection, key)
             if election.version:
-                election.note_outcome(outcome.case_id, outcome.cadre_id, outcome.substantiated, now)
+                election.note_outcome(outcome.case_id, outcome.substantiated, now)
                 uow.save(election, by)
