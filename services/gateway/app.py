@@ -36,7 +36,7 @@ from services.gateway.routes import Route, route_table
 from services.gateway.rpc_pool import Caller, RpcPool
 from services.gateway.tokens import BearerTokens
 from shared.config import Settings
-from shared.domain.schemas import schema_for
+from shared.domain.schemas import request_schema_for
 from shared.errors import Forbidden, OrgWorkError
 from shared.security import tokens as local_tokens
 from shared.security.assertions import AssertionSigner, Identity
@@ -160,7 +160,7 @@ class Gateway:
             if data:
                 raise problems.validation_failed({key: ["unknown argument"] for key in data}, "takes no arguments")
             return {}
-        errors = schema_for(request_type).validate(data)
+        errors = request_schema_for(request_type).validate(data)
         if errors:
             raise problems.validation_failed(errors, f"invalid arguments to {route.service}.{route.method}")
         return data

@@ -9,6 +9,7 @@ refused, and validation errors name the field.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import decimal
 from typing import Any
 
@@ -47,18 +48,34 @@ class BaseSchema(marshmallow.Schema):
         unknown = marshmallow.RAISE
 
 
-_SCHEMAS: dict[type, marshmallow.Schema] = {}
+class RequestSchema(BaseSchema):
+    """What a caller sends: every moment says its offset.
+
+    A datetime without one names no instant (nine o'clock where?), and
+    compared with the service's clock it could only fail. Stored events and
+    snapshots keep ``BaseSchema``: they are written by the services, always aware.
+    """
+
+    TYPE_MAPPING = {**BaseSchema.TYPE_MAPPING, dt.datetime: fields.AwareDateTime}
+
+
+_SCHEMAS: dict[tuple[type, type], marshmallow.Schema] = {}
 FILLED_BY_CALLER = "filled_by_caller"
 
 
-def schema_for(cls: type) -> marshmallow.Schema:
-    """The (cached) schema of a dataclass."""
-    schema = _SCHEMAS.get(cls)
+def schema_for(cls: type, base: type[BaseSchema] = BaseSchema) -> marshmallow.Schema:
+    """The (cached) schema of a dataclass (``base=RequestSchema`` for what callers send)."""
+    schema = _SCHEMAS.get((cls, base))
     if schema is None:
-        schema = _SCHEMAS[cls] = marshmallow_dataclass.class_schema(cls, base_schema=BaseSchema)(
+        schema = _SCHEMAS[(cls, base)] = marshmallow_dataclass.class_schema(cls, base_schema=base)(
             exclude=tuple(filled_by_caller(cls))
         )
     return schema
+
+
+def request_schema_for(cls: type) -> marshmallow.Schema:
+    """The schema a request is checked with: its moments must carry their offset."""
+    return schema_for(cls, RequestSchema)
 
 
 def filled_by_caller(cls: type) -> dict[str, str]:
@@ -78,16 +95,26 @@ def filled_by_caller(cls: type) -> dict[str, str]:
     return found
 
 
-def load(cls: type, data: Any, *, prefix: str = "", message: str = "invalid input", tolerant: bool = False) -> Any:
+def load(
+    cls: type,
+    data: Any,
+    *,
+    prefix: str = "",
+    message: str = "invalid input",
+    tolerant: bool = False,
+    request: bool = False,
+) -> Any:
     """Validate ``data`` and build the dataclass, or raise ``ValidationFailed``.
 
     ``tolerant`` ignores fields the dataclass does not know: for reading other
     services' events, which may grow fields this service has no use for.
+    ``request``: a caller's request (``RequestSchema``: moments with their offset).
     """
     if not isinstance(data, dict):
         raise ValidationFailed({prefix.rstrip(".") or "_schema": ["must be an object"]}, message)
     try:
-        return schema_for(cls).load(data, unknown=marshmallow.EXCLUDE if tolerant else marshmallow.RAISE)
+        schema = request_schema_for(cls) if request else schema_for(cls)
+        return schema.load(data, unknown=marshmallow.EXCLUDE if tolerant else marshmallow.RAISE)
     except marshmallow.ValidationError as exc:
         raise ValidationFailed(_prefixed(exc.messages_dict, prefix), message) from exc
 

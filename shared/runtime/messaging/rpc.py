@@ -215,7 +215,7 @@ def rpc_method(request: type | None = None, response: type | None = None, many: 
                 call: Callable[[], Any] = functools.partial(fn, self)
             else:
                 loaded = as_caller(
-                    schemas.load(request, kwargs, message=f"invalid arguments to {name}"),
+                    schemas.load(request, kwargs, message=f"invalid arguments to {name}", request=True),
                     identity.subject,
                     identity.client,
                 )
