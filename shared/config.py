@@ -110,16 +110,22 @@ class TalentSettings:
 
 @dataclass(frozen=True)
 class AuditSettings:
-    """``AUDIT_*``: signed checkpoints of every store.
+    """``AUDIT_*``: signed tree heads of every store, and where they are published.
 
-    ``signing_key`` (base64 Ed25519) or ``signing_key_file`` signs; without
-    either nothing is signed. ``public_key`` (hex) is what auditors trust.
+    The signing key is ``signing_key`` (base64 raw Ed25519, from a Secret),
+    else the file ``signing_key_file``, else ``audit.key`` in the key
+    directory (``SECURITY_KEYS_DIR``; ``make run`` makes one). ``public_key``
+    (hex) is the key auditors trust, else ``audit.pub`` in the key directory;
+    never a key inside the file being checked. ``head_sink`` is a directory
+    outside the database where each service appends its heads
+    (``<service>.heads.jsonl``); ``head_seconds`` is how often a head is signed.
     """
 
-    checkpoint_seconds: float = 3600.0
+    head_seconds: float = 5.0
     signing_key: str = field(default="", repr=False)
     signing_key_file: str = ""
     public_key: str = ""
+    head_sink: str = ""
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,9 @@ class Settings:
     busy machine without leaving a dead peer unnoticed for long.
     ``max_message_bytes`` bounds every AMQP message taken in, checked before
     it is parsed (``shared.runtime.messaging.wire``).
+    ``platform_mode`` is ``development`` or ``production``: in production a
+    service refuses to start without what it must not run without (the audit
+    signing key, the head sink).
     ``amqp_ssl_ca_file``, ``amqp_ssl_cert_file`` and ``amqp_ssl_key_file``
     (PEM) make every AMQP connection TLS, verifying the broker against the CA
     and presenting the client certificate; see ``amqp_ssl``.
@@ -210,6 +219,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     log_format: str = "auto"
     log_level: str = "INFO"
+    platform_mode: str = "development"
     cadre: CadreSettings = field(default_factory=CadreSettings)
     feedback: FeedbackSettings = field(default_factory=FeedbackSettings)
     supervision: SupervisionSettings = field(default_factory=SupervisionSettings)

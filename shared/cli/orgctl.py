@@ -12,34 +12,28 @@ found); 2 the command was used wrongly.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from rich.tree import Tree
 
-from shared.audit import history as hist
-from shared.audit.checkpoints import Checkpoint, CheckpointBook, load_signing_key, trusted_public_key
 from shared.audit.replay import replay_projection
-from shared.audit.verify import verify as verify_store
+from shared.cli import audit_integrity, audit_reading  # noqa: F401  (they fill audit_app)
 from shared.cli import common as cli
+from shared.cli.audit_commands import audit_app
 from shared.cli.calendar_commands import calendar_app
-from shared.cli.common import PROBLEM, USAGE, JsonOption, ServiceOption, console
+from shared.cli.common import PROBLEM, JsonOption, ServiceOption, console
 from shared.cli.key_commands import keys_app, token_app
-from shared.config import Settings, service_ports
+from shared.config import service_ports
 from shared.db.database import Database
-from shared.errors import NotFound, OrgWorkError
+from shared.errors import OrgWorkError
 from shared.runtime.process.catalog import existing_services, load_service
 from shared.runtime.process.control import status as status_of
 
 app = typer.Typer(help=__doc__.splitlines()[0], no_args_is_help=True, add_completion=False)
-audit_app = typer.Typer(help="Read, trace and verify the record.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Events a service's handlers gave up on.", no_args_is_help=True)
 parked_app = typer.Typer(help="Events a projection kept failing on, set aside.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -95,211 +89,6 @@ def status(as_json: JsonOption = False) -> None:
             console.print(subscriptions)
     if not all(r.get("ready") for r in rows):
         raise typer.Exit(PROBLEM)
-
-
-# -- audit ----------------------------------------------------------------------------------
-
-
-@audit_app.command("history")
-def history(stream: str, service: ServiceOption = None, as_json: JsonOption = False) -> None:
-    """Every event of a stream: time, type, actor, reason, correlation and causation ids, payload."""
-    database = cli.database()
-    try:
-        owner, events = hist.find_stream(database, cli.services(service), stream)
-    except (NotFound, OrgWorkError) as error:
-        cli.fail(str(error))
-    finally:
-        database.close()
-    rows = hist.history_rows(events)
-    if as_json:
-        cli.emit({"service": owner, "stream_id": stream, "events": rows})
-        return
-    table = Table(
-        "pos",
-        "v",
-        "recorded at",
-        "type",
-        "actor",
-        "reason",
-        "correlation",
-        "causation",
-        "payload",
-        title=f"{owner}: {stream}",
-    )
-    for r in rows:
-        table.add_row(
-            str(r["position"]),
-            str(r["version"]),
-            r["recorded_at"],
-            r["type"],
-            r["actor"],
-            r["reason"] or "",
-            r["correlation_id"],
-            r["causation_id"] or "",
-            json.dumps(r["data"], ensure_ascii=False),
-        )
-    console.print(table)
-
-
-@audit_app.command("as-of")
-def as_of(
-    stream: str,
-    at: Annotated[str | None, typer.Option(help="A moment, ISO 8601 with a timezone.")] = None,
-    position: Annotated[int | None, typer.Option(help="A global position in the service's store.")] = None,
-    service: ServiceOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """The aggregate's state at a moment (or position), rebuilt from events alone."""
-    if (at is None) == (position is None):
-        raise typer.BadParameter("give exactly one of --at and --position")
-    moment = None
-    if at is not None:
-        try:
-            moment = dt.datetime.fromisoformat(at)
-        except ValueError as error:
-            raise typer.BadParameter(str(error), param_hint="--at") from error
-        if moment.tzinfo is None:
-            raise typer.BadParameter("give a timezone, e.g. 2026-03-02T09:00:00+08:00", param_hint="--at")
-    database = cli.database()
-    try:
-        owner, events = hist.find_stream(database, cli.services(service), stream)
-        state = hist.as_of(load_service(owner), stream, events, moment, position)
-    except (NotFound, OrgWorkError) as error:
-        cli.fail(str(error))
-    finally:
-        database.close()
-    if as_json:
-        cli.emit({"service": owner, **state})
-    else:
-        console.print(f"[bold]{stream}[/bold] in {owner}, version {state['version']} (as of {state['as_of_time']})")
-        console.print_json(json.dumps(state["state"], default=str, ensure_ascii=False))
-
-
-@audit_app.command("trace")
-def trace(correlation_id: str, as_json: JsonOption = False) -> None:
-    """The causal tree across every service's store, in time order: what caused what."""
-    database = cli.database()
-    try:
-        roots = hist.trace(database, cli.services(), correlation_id)
-    finally:
-        database.close()
-    if not roots:
-        cli.fail(f"no event has correlation id {correlation_id}")
-    if as_json:
-        cli.emit([root.as_json() for root in roots])
-        return
-    tree = Tree(f"[bold]correlation {correlation_id}[/bold]")
-
-    def add(branch: Tree, node: hist.Node) -> None:
-        e = node.event
-        label = f"{e.metadata.get('recorded_at', '')[:19]}  [cyan]{node.service}[/cyan]  {e.type}  {e.stream_id} v{e.version}  ({e.metadata.get('actor')})"
-        child = branch.add(label)
-        for c in node.children:
-            add(child, c)
-
-    for root in roots:
-        add(tree, root)
-    console.print(tree)
-
-
-@audit_app.command("verify")
-def verify(
-    service: ServiceOption = None,
-    checkpoints: Annotated[
-        Path | None, typer.Option(help="Checkpoints exported earlier (kept outside the system).")
-    ] = None,
-    public_key: Annotated[str | None, typer.Option(help="The auditors' Ed25519 public key, hex.")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Recompute every hash chain and check it against the signed checkpoints; exit 1 on any finding."""
-    exported: list[Checkpoint] | None = None
-    audit = Settings.from_env().audit
-    try:
-        key = bytes.fromhex(public_key) if public_key else trusted_public_key(audit)
-    except ValueError as error:
-        raise typer.BadParameter(f"not a hex key: {error}", param_hint="--public-key") from error
-    if checkpoints is not None:
-        try:
-            document = json.loads(checkpoints.read_text())
-            exported = [Checkpoint.from_json(c) for c in document["checkpoints"]]
-            if key is None and document.get("public_key"):
-                key = bytes.fromhex(document["public_key"])
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise typer.BadParameter(f"not an exported checkpoint file: {error}", param_hint="--checkpoints") from error
-    database = cli.database()
-    try:
-        reports = [
-            verify_store(database, name, exported, key, require_signed=key is not None)
-            for name in cli.services(service)
-        ]
-    finally:
-        database.close()
-    if as_json:
-        cli.emit(
-            [
-                {
-                    "service": r.service,
-                    "trusted_key": key is not None,
-                    "events": r.events,
-                    "checkpoints": r.checkpoints,
-                    "ok": r.ok,
-                    "first_position": r.first_position,
-                    "findings": [f.as_json() for f in r.findings],
-                }
-                for r in reports
-            ]
-        )
-    else:
-        for r in reports:
-            verdict = "[green]intact[/green]" if r.ok else f"[red]ALTERED[/red] first at position {r.first_position}"
-            console.print(f"{r.service}: {r.events} events, {r.checkpoints} signed checkpoint(s): {verdict}")
-            for f in r.findings:
-                console.print(f"  position {f.position}: {f.kind}: {f.detail}")
-    if not all(r.ok for r in reports):
-        raise typer.Exit(PROBLEM)
-
-
-@audit_app.command("checkpoint")
-def checkpoint(service: ServiceOption = None, as_json: JsonOption = False) -> None:
-    """Sign a checkpoint of each store now (AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE)."""
-    key = load_signing_key(Settings.from_env().audit)
-    if key is None:
-        cli.fail("no signing key: set AUDIT_SIGNING_KEY (base64) or AUDIT_SIGNING_KEY_FILE", USAGE)
-    assert key is not None
-    database = cli.database()
-    try:
-        taken = {name: CheckpointBook(database, name).take(key) for name in cli.services(service)}
-    finally:
-        database.close()
-    if as_json:
-        cli.emit({name: c.as_json() if c else None for name, c in taken.items()})
-        return
-    for name, c in taken.items():
-        console.print(f"{name}: " + (f"signed at {c.cursor}, {c.count} events" if c else "nothing new to sign"))
-
-
-@audit_app.command("export-checkpoints")
-def export_checkpoints(
-    out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
-) -> None:
-    """Every signed checkpoint, for an auditor to keep outside the system."""
-    database = cli.database()
-    try:
-        every = [c for name in cli.services() for c in CheckpointBook(database, name).all()]
-    finally:
-        database.close()
-    keys = {c.public_key.hex() for c in every}
-    document = {
-        "exported_at": dt.datetime.now(dt.UTC).isoformat(),
-        "public_key": keys.pop() if len(keys) == 1 else None,
-        "checkpoints": [c.as_json() for c in every],
-    }
-    text = json.dumps(document, indent=2)
-    if out is None:
-        print(text)
-    else:
-        out.write_text(text)
-        console.print(f"{len(every)} checkpoint(s) written to {out}")
 
 
 # -- replay ------------------------------------------------------------------------------------

@@ -30,8 +30,9 @@ from shared.config import SERVICE_NAMES
 HOLDER = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 
 #: Everyone who signs: the gateway, the operator's tools, the local token
-#: issuer (standing in for an identity provider), and each service.
-HOLDERS: tuple[str, ...] = ("gateway", "operator", "tokens", *SERVICE_NAMES)
+#: issuer (standing in for an identity provider), the audit log's tree heads
+#: (``audit``), and each service.
+HOLDERS: tuple[str, ...] = ("gateway", "operator", "tokens", "audit", *SERVICE_NAMES)
 
 
 class MissingKey(LookupError):
