@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import environment
-from bench.figures import store
+from bench.figures import audit, store
 from shared.config import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "results.json"
 BENCH_PYTHON = REPO_ROOT / ".bench-venv" / "bin" / "python"
-ORDER = ("P1", "P2", "P3", "P4", "P5", "P6", "P7")
+ORDER = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P10")
 
 
 def machine() -> dict[str, Any]:
@@ -108,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
             if "P7" in wanted:
                 print(f"P7 growth: filling {sizes.p7_fill:,} events ...", flush=True)
                 results["P7"] = store.p7(appends, sizes, results["P1"]["value"])
+            if "P10" in wanted:
+                if "P7" not in wanted:
+                    print(f"P10 needs a full store: filling {sizes.p7_fill:,} events ...", flush=True)
+                    appends.fill(sizes.p7_fill)
+                print("P10 inclusion proofs: building the tree ...", flush=True)
+                results["P10"] = audit.p10(appends.database)
         finally:
             appends.close()
         if wanted & {"P2", "P6"}:

@@ -18,6 +18,9 @@ ServiceOption = Annotated[str | None, typer.Option("--service", "-s", help="Only
 
 #: Exit codes scripts can trust: all well; the command found a problem; the command was used wrongly.
 OK, PROBLEM, USAGE = 0, 1, 2
+#: ``orgctl audit verify``'s grades, most serious first: the record was changed; something could not
+#: be checked (no trusted key, say); events after the latest signed head, not yet covered.
+MANIPULATION, GAP, NOT_YET_COVERED = 3, 4, 5
 
 
 def database() -> Database:

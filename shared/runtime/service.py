@@ -4,7 +4,7 @@ A service's entrypoint module subclasses ``ServiceBase``, names the service,
 lists its events, aggregates and projections, and adds one line per RPC method
 (``@rpc_method``), event handler (``@handles``) and timer (``@every``), each
 calling the service layer with ``self.uow``. Everything else — the store, the
-relay, the projector, health, metrics, dead letters, signed checkpoints —
+relay, the projector, health, metrics, dead letters, signed tree heads —
 comes from here, the same for all six.
 
 nameko injects the dependencies when a worker runs; the declarations under
@@ -24,10 +24,12 @@ from marshmallow import validate
 
 from shared.application import calendar_years
 from shared.application.calendar_years import CalendarYearView, LoadCalendarYear
-from shared.audit.checkpoints import CheckpointBook, load_signing_key
+from shared.audit import heads as audit_heads
+from shared.audit.tree import MerkleLog, TamperedLog
 from shared.db.migrations import Migration, discover, platform_migrations
 from shared.domain import Aggregate, EventRegistry
 from shared.domain.calendar import CalendarRecord, CalendarYearLoaded
+from shared.domain.erasure import PersonalDataErased
 from shared.errors import NotFound, RuleViolation
 from shared.projections.projection import Projection
 from shared.runtime.messaging.delivery import DEAD_LETTERED
@@ -89,24 +91,67 @@ class ReplayOutcome:
 
 
 @dataclass(frozen=True)
-class CheckpointQuery:
-    """The latest ``limit`` signed checkpoints of the service's store."""
+class HeadQuery:
+    """The latest ``limit`` signed tree heads of the service's store."""
 
     limit: int = field(default=100, metadata={"validate": validate.Range(min=1, max=1000)})
 
 
 @dataclass(frozen=True)
-class CheckpointView:
-    """A signed checkpoint as auditors keep it (``orgctl audit export-checkpoints`` writes the same)."""
+class HeadView:
+    """A signed tree head, as ``shared/audit/proofs.py`` reads it: every field is signed."""
 
-    service: str
-    cursor: str
-    count: int
-    digest: str
-    previous: str
-    public_key: str
+    log_id: str
+    tree_size: int
+    root_hash: str
+    timestamp: int
+    key_id: str
     signature: str
-    signed_at: str
+
+
+_SIZE = validate.Range(min=1, max=2**62)
+
+
+@dataclass(frozen=True)
+class ProofQuery:
+    """An event to prove; ``tree_size``: against that head (default the latest); ``since``: a saved head's size."""
+
+    event_id: str = field(metadata={"validate": validate.Regexp(r"^[0-9a-fA-F-]{36}$")})
+    tree_size: int | None = field(default=None, metadata={"validate": _SIZE})
+    since: int | None = field(default=None, metadata={"validate": _SIZE})
+
+
+@dataclass(frozen=True)
+class ConsistencyStep:
+    from_size: int
+    path: list[str]
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """What ``python3 proofs.py inclusion`` checks, with only the standard library and ``cryptography``."""
+
+    log_id: str
+    event_id: str
+    leaf_index: int
+    leaf_input: str
+    inclusion_path: list[str]
+    head: HeadView
+    consistency: ConsistencyStep | None = None
+
+
+@dataclass(frozen=True)
+class ConsistencyQuery:
+    old_size: int = field(metadata={"validate": _SIZE})
+    new_size: int = field(metadata={"validate": _SIZE})
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    log_id: str
+    old: HeadView
+    new: HeadView
+    path: list[str]
 
 
 class ServiceBase:
@@ -137,6 +182,7 @@ class ServiceBase:
         super().__init_subclass__(**kwargs)
         if CalendarYearLoaded.type_name() not in cls.events:
             cls.events.register(CalendarYearLoaded)
+        cls.events.register(PersonalDataErased)  # erasures of personal data (shared.privacy), in every store
         if CalendarRecord not in cls.aggregates:
             cls.aggregates = (*cls.aggregates, CalendarRecord)
 
@@ -146,20 +192,53 @@ class ServiceBase:
         own = Path(inspect.getfile(cls)).resolve().parent / "migrations"
         return platform_migrations() + discover(own, "service")
 
-    @every(lambda settings: settings.audit.checkpoint_seconds)
-    def audit_checkpoint(self) -> None:
-        """Sign a checkpoint of the store now and then (when a signing key is configured)."""
-        key = load_signing_key(self.settings.audit)
-        if key is not None:
-            checkpoint = CheckpointBook(self.uow.database, self.name).take(key)
-            if checkpoint is not None:
-                log.info("signed checkpoint of %s at %s (%d events)", self.name, checkpoint.cursor, checkpoint.count)
+    @every(lambda settings: settings.audit.head_seconds)
+    def audit_sign_head(self) -> None:
+        """Grow the store's Merkle tree and sign a head of it every few seconds, published outside the database.
 
-    @rpc_method(request=CheckpointQuery, response=CheckpointView, many=True)
-    def audit_checkpoints(self, query: CheckpointQuery) -> list[CheckpointView]:
-        """The store's signed checkpoints, latest last: anyone may keep them and verify the record against them."""
-        book = CheckpointBook(self.uow.database, self.name).all()
-        return [CheckpointView(**checkpoint.as_json()) for checkpoint in book[-query.limit :]]
+        A tree or book that no longer matches what was signed or published is
+        refused loudly, never signed over (``shared/audit/tree.py``).
+        """
+        key = audit_heads.load_signing_key(self.settings)
+        if key is None:
+            return
+        log_ = MerkleLog(self.uow.database, self.name, audit_heads.head_sink(self.settings))
+        try:
+            head = log_.sign(key)
+        except TamperedLog as error:
+            log.critical("refusing to sign a tree head: %s", error)
+            return
+        if head is not None:
+            log.debug("signed tree head of %s: %d events", self.name, head.tree_size)
+
+    def _merkle_log(self) -> MerkleLog:
+        return MerkleLog(self.uow.database, self.name)
+
+    @rpc_method(request=HeadQuery, response=HeadView, many=True)
+    def audit_heads(self, query: HeadQuery) -> list[HeadView]:
+        """The store's signed tree heads, latest last: anyone may keep them and hold the record to them."""
+        return [HeadView(**head.as_json()) for head in self._merkle_log().heads()[-query.limit :]]
+
+    @rpc_method(request=ProofQuery, response=InclusionProof)
+    def audit_proof(self, query: ProofQuery) -> InclusionProof:
+        """An event's inclusion proof and the signed head it leads to (and, given a saved head, consistency from it)."""
+        bundle = self._merkle_log().prove(query.event_id, query.tree_size, query.since)
+        step = bundle.get("consistency")
+        return InclusionProof(
+            bundle["log_id"],
+            bundle["event_id"],
+            bundle["leaf_index"],
+            bundle["leaf_input"],
+            bundle["inclusion_path"],
+            HeadView(**bundle["head"]),
+            ConsistencyStep(step["from_size"], step["path"]) if step else None,
+        )
+
+    @rpc_method(request=ConsistencyQuery, response=ConsistencyProof)
+    def audit_consistency(self, query: ConsistencyQuery) -> ConsistencyProof:
+        """Proof that the log of one signed head only grew into the log of a later one."""
+        proof = self._merkle_log().consistency(query.old_size, query.new_size)
+        return ConsistencyProof(proof["log_id"], HeadView(**proof["old"]), HeadView(**proof["new"]), proof["path"])
 
     @rpc_method(request=LoadCalendarYear, response=CalendarYearView)
     def load_calendar(self, request: LoadCalendarYear) -> CalendarYearView:

@@ -1,5 +1,5 @@
 """Tampering with a store as a superuser (triggers disabled): verify finds each kind,
-names the position, and a clean log verifies."""
+names the position and grades it, and a clean log verifies."""
 
 from __future__ import annotations
 
@@ -11,45 +11,52 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shared.audit.checkpoints import Checkpoint, CheckpointBook, load_signing_key, new_signing_key, public_bytes
-from shared.audit.verify import verify
-from shared.config import AuditSettings
+from shared.audit.heads import FileHeadSink
+from shared.audit.proofs import raw_public_key
+from shared.audit.tree import MerkleLog, TamperedLog
+from shared.audit.verify import GAP, MANIPULATION, NOT_YET_COVERED, verify
 from shared.db.database import Database, fetch_one
+from shared.domain import Repository
 from shared.eventstore.hashing import canonical_json, event_hash
 from shared.eventstore.records import Metadata, NewEvent
+from shared.eventstore.snapshots import SnapshotStore
 from shared.eventstore.store import EventStore
+from tests.support.tickets import Ticket, registry
 
 META = Metadata(actor="clerk")
 
 
-def signing_key() -> Ed25519PrivateKey:
-    key = load_signing_key(AuditSettings(signing_key=new_signing_key()))
-    assert key is not None
-    return key
-
-
-KEY = signing_key()
-assert KEY is not None
-TRUSTED = public_bytes(KEY)
+KEY = Ed25519PrivateKey.generate()
+TRUSTED = raw_public_key(KEY)
 
 
 @pytest.fixture
-def log(database: Database, schema: str) -> Iterator[dict[str, Any]]:
-    """Three streams of three events each, and a signed checkpoint over them."""
+def sink(tmp_path: Any) -> FileHeadSink:
+    """The copy of the heads kept outside the database."""
+    return FileHeadSink(tmp_path / "heads")
+
+
+@pytest.fixture
+def log(database: Database, schema: str, sink: FileHeadSink) -> Iterator[dict[str, Any]]:
+    """Three streams of three events each, and a signed head over them, published."""
     store = EventStore(database, schema)
     for stream in ("ticket-a", "ticket-b", "ticket-c"):
         for i in range(3):
             store.append(stream, [NewEvent("Noted", {"n": i, "text": f"{stream} #{i}"})], i, META)
-    CheckpointBook(database, schema).take(KEY)
+    assert MerkleLog(database, schema, sink).sign(KEY) is not None
     yield {"schema": schema, "store": store}
 
 
-def tamper(database: Database, schema: str, *statements: tuple[str, list[Any]]) -> None:
+def tamper(database: Database, schema: str, *statements: tuple[str, list[Any]], table: str = "events") -> None:
     with database.transaction() as conn, conn.cursor() as cur:
-        cur.execute(f'ALTER TABLE "{schema}".events DISABLE TRIGGER USER')
+        cur.execute(f'ALTER TABLE "{schema}".{table} DISABLE TRIGGER USER')
         for sql, params in statements:
             cur.execute(sql.replace("{events}", f'"{schema}".events'), params)
-        cur.execute(f'ALTER TABLE "{schema}".events ENABLE TRIGGER USER')
+        cur.execute(f'ALTER TABLE "{schema}".{table} ENABLE TRIGGER USER')
+
+
+def check(database: Database, schema: str, sink: FileHeadSink | None = None, key: bytes | None = TRUSTED) -> Any:
+    return verify(database, schema, public_key=key, published=sink.heads(schema) if sink else None)
 
 
 def row(database: Database, schema: str, stream: str, version: int) -> dict[str, Any]:
@@ -75,9 +82,10 @@ def kinds(report: Any) -> set[str]:
     return {f.kind for f in report.findings}
 
 
-def test_a_clean_log_verifies(database: Database, log: dict[str, Any]) -> None:
-    report = verify(database, log["schema"], public_key=public_bytes(KEY))
-    assert report.ok and report.events == 9 and report.checkpoints == 1
+def test_a_clean_log_verifies(database: Database, log: dict[str, Any], sink: FileHeadSink) -> None:
+    report = check(database, log["schema"], sink)
+    assert report.ok and report.events == 9 and report.heads == 1 and report.covered == 9
+    assert report.grade is None
 
 
 def test_a_changed_payload_is_found_at_its_position(database: Database, log: dict[str, Any]) -> None:
@@ -87,7 +95,7 @@ def test_a_changed_payload_is_found_at_its_position(database: Database, log: dic
         log["schema"],
         ("UPDATE {events} SET data = %s::jsonb WHERE position = %s", [json.dumps({"n": 99}), target["position"]]),
     )
-    report = verify(database, log["schema"], public_key=TRUSTED)
+    report = check(database, log["schema"])
     assert not report.ok and report.first_position == target["position"]
     assert "altered" in kinds(report)
 
@@ -96,18 +104,18 @@ def test_a_deleted_row_is_found(database: Database, log: dict[str, Any]) -> None
     target = row(database, log["schema"], "ticket-a", 2)
     following = row(database, log["schema"], "ticket-a", 3)
     tamper(database, log["schema"], ("DELETE FROM {events} WHERE position = %s", [target["position"]]))
-    report = verify(database, log["schema"], public_key=TRUSTED)
+    report = check(database, log["schema"])
     assert "deleted" in kinds(report)
     assert any(f.kind == "deleted" and f.position == following["position"] for f in report.findings)
-    assert "checkpoint" in kinds(report), "the signed count is one more"
+    assert "head" in kinds(report), "the signed head covers one more"
 
 
-def test_a_deleted_last_event_is_caught_by_the_checkpoint(database: Database, log: dict[str, Any]) -> None:
+def test_a_deleted_last_event_is_caught_by_the_signed_head(database: Database, log: dict[str, Any]) -> None:
     target = row(database, log["schema"], "ticket-c", 3)
     tamper(database, log["schema"], ("DELETE FROM {events} WHERE position = %s", [target["position"]]))
-    report = verify(database, log["schema"], public_key=TRUSTED)
-    assert kinds(report) == {"checkpoint"}
-    assert "1 event(s) deleted" in report.findings[0].detail
+    report = check(database, log["schema"])
+    assert kinds(report) == {"head", "leaf"} and report.grade == MANIPULATION
+    assert any("the log has 8" in f.detail for f in report.findings)
 
 
 def test_two_rows_contents_swapped_are_found(database: Database, log: dict[str, Any]) -> None:
@@ -145,7 +153,7 @@ def test_two_rows_contents_swapped_are_found(database: Database, log: dict[str, 
             ],
         ),
     )
-    report = verify(database, log["schema"], public_key=TRUSTED)
+    report = check(database, log["schema"])
     assert report.first_position == min(a["position"], b["position"])
     assert "altered" in kinds(report)
 
@@ -185,24 +193,23 @@ def forge_next(database: Database, schema: str, stream: str, tx_id: str) -> int:
 def test_a_forged_row_inserted_is_found_and_named(database: Database, log: dict[str, Any]) -> None:
     first = row(database, log["schema"], "ticket-a", 1)
     position = forge_next(database, log["schema"], "ticket-b", first["tx_id"])  # sorts inside the signed range
-    report = verify(database, log["schema"], public_key=TRUSTED)
-    assert [(f.kind, f.position) for f in report.findings] == [("inserted", position)]
+    report = check(database, log["schema"])
+    assert report.first_position == position and report.grade == MANIPULATION
+    assert kinds(report) == {"leaf", "head", "uncovered"}, "it chains to its stream, but was never in the signed tree"
 
 
-def test_the_whole_chain_recomputed_after_an_edit_is_caught_by_the_signed_checkpoint(
-    database: Database, log: dict[str, Any]
-) -> None:
-    schema = log["schema"]
+def rehash_everything(database: Database, schema: str, change: Any) -> None:
+    """A forger with database access: edit one event, then recompute every hash and link after it."""
     with database.transaction() as conn, conn.cursor() as cur:
         cur.execute(
-            f'SELECT position, stream_id, version, event_id::text, type, schema_version, data, metadata FROM "{schema}".events ORDER BY stream_id, version'
+            "SELECT position, stream_id, version, event_id::text, type, schema_version, data, metadata "
+            f'FROM "{schema}".events ORDER BY stream_id, version'
         )
         rows = cur.fetchall()
     statements = []
     previous: dict[str, bytes] = {}
     for position, stream, version, event_id, type_, schema_version, data, metadata in rows:
-        if stream == "ticket-a" and version == 2:
-            data = {**data, "text": "rewritten history"}
+        data = change(stream, version, data)
         prev = previous.get(stream, bytes(32))
         digest = event_hash(
             position=position,
@@ -223,31 +230,129 @@ def test_the_whole_chain_recomputed_after_an_edit_is_caught_by_the_signed_checkp
             )
         )
     tamper(database, schema, *statements)
-    report = verify(database, schema, public_key=TRUSTED)
-    assert kinds(report) == {"checkpoint"}, "every hash and link is consistent again"
-    assert "altered" in report.findings[0].detail
 
 
-def test_a_rewritten_checkpoint_book_is_caught_by_the_exported_copy(database: Database, log: dict[str, Any]) -> None:
+def test_the_whole_chain_recomputed_after_an_edit_is_caught_by_the_signed_head(
+    database: Database, log: dict[str, Any]
+) -> None:
     schema = log["schema"]
-    exported = [Checkpoint.from_json(c.as_json()) for c in CheckpointBook(database, schema).all()]
-    target = row(database, schema, "ticket-c", 3)
-    tamper(database, schema, ("DELETE FROM {events} WHERE position = %s", [target["position"]]))
-    forger = signing_key()
-    assert forger is not None
-    with database.transaction() as conn, conn.cursor() as cur:
-        cur.execute(f'DELETE FROM "{schema}".audit_checkpoints')
-    CheckpointBook(database, schema).take(forger)  # the forger signs the altered log
-    untrusted = verify(database, schema)
-    assert kinds(untrusted) == {"signature"}, "without a trusted key, re-signed checkpoints prove nothing"
-    report = verify(database, schema, exported, TRUSTED)
-    assert not report.ok and "checkpoint" in kinds(report)
-    assert any("lost the checkpoint" in f.detail for f in report.findings), "the book no longer extends the copy"
-    rewritten = verify(database, schema, None, TRUSTED)
-    assert "signature" in kinds(rewritten), "pinned to the auditors' key, the forged signature fails too"
+    target = row(database, schema, "ticket-a", 2)
+    rehash_everything(
+        database, schema, lambda s, v, d: {**d, "text": "rewritten history"} if (s, v) == ("ticket-a", 2) else d
+    )
+    report = check(database, schema)
+    assert kinds(report) == {"leaf", "head"}, "every hash and link is consistent again; the tree is not"
+    assert report.grade == MANIPULATION and report.first_position == target["position"]
 
 
-def test_a_store_with_no_checkpoint_is_a_finding_when_signing_is_expected(database: Database, schema: str) -> None:
+def test_a_re_hashed_tail_rewrite_is_caught_by_the_next_signed_head(
+    database: Database, log: dict[str, Any], sink: FileHeadSink
+) -> None:
+    """The last event of the log, rewritten and re-hashed with the public algorithm; the service signs on."""
+    schema, store = log["schema"], log["store"]
+    tail = row(database, schema, "ticket-c", 3)
+    rehash_everything(database, schema, lambda s, v, d: {**d, "text": "forged"} if (s, v) == ("ticket-c", 3) else d)
+    store.append("ticket-d", [NewEvent("Noted", {"n": 0, "text": "later"})], 0, META)
+    tree = MerkleLog(database, schema, sink)
+    later = tree.sign(KEY)
+    assert later is not None and later.tree_size == 10
+    report = check(database, schema, sink)
+    assert report.grade == MANIPULATION and report.first_position == tail["position"]
+    assert [f.tree_size for f in sink.heads(schema)] == [9, 10], "both heads published outside"
+    assert sum("do not have the root" in f.detail for f in report.findings) == 2, "both heads catch it"
+    with pytest.raises(TamperedLog):
+        tree.prove(tail["event_id"])  # no proof is served for an event that no longer matches its leaf
+
+
+def test_a_forged_tx_id_is_detected(database: Database, log: dict[str, Any]) -> None:
+    """No hash of the chain covers tx_id; a huge one freezes the stream and hides the event from readers."""
+    schema = log["schema"]
+    target = row(database, schema, "ticket-a", 3)
+    tamper(
+        database, schema, ("UPDATE {events} SET tx_id = '999999999999'::xid8 WHERE position = %s", [target["position"]])
+    )
+    report = check(database, schema)
+    assert report.grade == MANIPULATION
+    assert ("tx_id", target["position"]) in {(f.kind, f.position) for f in report.findings}
+    assert "head" in kinds(report), "the leaf covers tx_id, so the signed root no longer matches"
+
+
+def test_a_truncated_head_book_is_detected_and_not_signed_over(
+    database: Database, log: dict[str, Any], sink: FileHeadSink
+) -> None:
+    schema = log["schema"]
+    tamper(database, schema, (f'TRUNCATE "{schema}".audit_tree_heads', []), table="audit_tree_heads")
+    report = check(database, schema, sink)
+    assert report.grade == MANIPULATION
+    assert any("lost the published head of size 9" in f.detail for f in report.findings)
+    with pytest.raises(TamperedLog, match="lost the published head"):
+        MerkleLog(database, schema, sink).sign(KEY)  # the real key never signs the rewritten book
+
+
+def test_a_book_re_signed_by_another_key_proves_nothing(
+    database: Database, log: dict[str, Any], sink: FileHeadSink
+) -> None:
+    schema = log["schema"]
+    tamper(database, schema, (f'TRUNCATE "{schema}".audit_tree_heads', []), table="audit_tree_heads")
+    MerkleLog(database, schema).sign(Ed25519PrivateKey.generate())  # a forger with no sink and his own key
+    report = check(database, schema, sink)
+    assert "signature" in kinds(report) and report.grade == MANIPULATION
+    untrusted = check(database, schema, key=None)
+    assert untrusted.grade == GAP, "without a trusted key, nothing a head says can be relied on"
+
+
+def test_a_rewritten_stored_tree_is_refused_by_the_builder(
+    database: Database, log: dict[str, Any], sink: FileHeadSink
+) -> None:
+    schema = log["schema"]
+    tamper(
+        database,
+        schema,
+        (f'UPDATE "{schema}".audit_nodes SET hash = sha256(hash) WHERE level = 3 AND node_index = 0', []),
+        table="audit_nodes",
+    )
+    with pytest.raises(TamperedLog, match="no longer has the root"):
+        MerkleLog(database, schema, sink).sign(KEY)
+
+
+def test_events_after_the_latest_head_are_reported_not_yet_covered(database: Database, log: dict[str, Any]) -> None:
+    for i in range(2):
+        log["store"].append("ticket-e", [NewEvent("Noted", {"n": i})], i, META)
+    report = check(database, log["schema"])
+    assert report.grade == NOT_YET_COVERED and report.covered == 9 and report.events == 11
+    assert [f.detail for f in report.findings] == [
+        "2 event(s) after the latest signed head (size 9) are not yet covered"
+    ]
+
+
+def test_a_store_with_no_head_is_not_yet_covered(database: Database, schema: str) -> None:
     EventStore(database, schema).append("ticket-z", [NewEvent("Noted", {})], 0, META)
-    assert verify(database, schema).ok, "no key, no checkpoints: nothing to hold against the log"
-    assert kinds(verify(database, schema, public_key=TRUSTED, require_signed=True)) == {"unsigned"}
+    report = check(database, schema)
+    assert report.grade == NOT_YET_COVERED and report.covered == 0
+
+
+def test_the_audit_tables_are_append_only(database: Database, log: dict[str, Any]) -> None:
+    schema = log["schema"]
+    for statement in (
+        f'UPDATE "{schema}".audit_tree_heads SET timestamp_ms = 0',
+        f'DELETE FROM "{schema}".audit_leaves',
+        f'TRUNCATE "{schema}".audit_nodes',
+    ):
+        with pytest.raises(Exception, match="append-only"), database.transaction() as conn, conn.cursor() as cur:
+            cur.execute(statement)
+
+
+def test_a_tampered_snapshot_is_found_by_rebuilding_it(database: Database, schema: str) -> None:
+    repository = Repository(Ticket, EventStore(database, schema), registry, SnapshotStore(database, schema))
+    ticket = Ticket("1")
+    ticket.open("Lamp")
+    ticket.note(*[f"n{i}" for i in range(6)])
+    repository.save(ticket, META)
+    MerkleLog(database, schema).sign(KEY)
+    clean = verify(database, schema, public_key=TRUSTED, aggregates=[Ticket], registry=registry)
+    assert clean.ok and clean.snapshots == 1
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute(f"UPDATE \"{schema}\".snapshots SET state = jsonb_set(state, '{{title}}', '\"Forged\"')")
+    report = verify(database, schema, public_key=TRUSTED, aggregates=[Ticket], registry=registry)
+    assert kinds(report) == {"snapshot"} and report.grade == MANIPULATION
+    assert "ticket-1" in report.findings[0].detail

@@ -31,6 +31,7 @@ from tests.support.contracts import (
     every_method_keeps_its_contract,
     poison_and_replay,
     rpc_method_names,
+    walk_the_audit,
 )
 from tests.support.environment import RunEnvironment
 from tests.support.identities import EVERY_ROLE
@@ -72,7 +73,6 @@ def replies(cadre_service: None, database: Database, test_env: RunEnvironment) -
             lambda: any(r["process_id"] == view["process_id"] for r in cadre.published_results()["items"]),
             what="the published result",
         )
-        cadre.audit_checkpoints()
         wait_until(lambda: cadre.list_selections(phase="closed")["items"], what="the closed selection")
         wait_until(lambda: cadre.get_cadre(cadre_id=f"{TAG}-c1")["posts"], what="the post on the record")
         two_one = cadre.create_selection(
@@ -131,6 +131,7 @@ def replies(cadre_service: None, database: Database, test_env: RunEnvironment) -
             {"cadre_id": f"{TAG}-c1", "year": 2026, "total_hours": "many"},
         )
         poison_and_replay(cadre, test_env.amqp_uri, "training", poison)
+        walk_the_audit(cadre, database, "cadre")
         return dict(cadre.replies)
 
 

@@ -30,6 +30,7 @@ from tests.support.contracts import (
     every_method_keeps_its_contract,
     poison_and_replay,
     rpc_method_names,
+    walk_the_audit,
 )
 from tests.support.environment import RunEnvironment
 from tests.support.identities import EVERY_ROLE
@@ -75,7 +76,6 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
     )
     with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
         service = Recorder(rpc.feedback)
-        service.audit_checkpoints()
         wait_until(lambda: service.open_notices()["items"], what="the notice")
         comment = service.submit(
             channel="notice_comment",
@@ -109,6 +109,7 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
 
         poison = foreign.envelope("cadre", "AssessmentPreviewPublished", "selection-poison", {"title": "no window"})
         poison_and_replay(service, test_env.amqp_uri, "cadre", poison)
+        walk_the_audit(service, database, "feedback")
         replies = dict(service.replies)
         replies["_comment"] = [comment]
         return replies

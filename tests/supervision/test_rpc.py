@@ -28,6 +28,7 @@ from tests.support.contracts import (
     every_method_keeps_its_contract,
     poison_and_replay,
     rpc_method_names,
+    walk_the_audit,
 )
 from tests.support.environment import RunEnvironment
 from tests.support.identities import EVERY_ROLE
@@ -49,7 +50,6 @@ def replies(supervision: None, database: Database, test_env: RunEnvironment) -> 
     """Every RPC method of the service called at least once, in a walk through its use cases."""
     with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
         service = Recorder(rpc.supervision)
-        service.audit_checkpoints()
         case = service.open_case(cadre_id="c-dept", summary="own motion")
         service.assign_case(case_id=case["case_id"], investigator="Zhao")
         service.hold_joint_meeting(case_id=case["case_id"], participants=MEETING, decision="d")
@@ -79,6 +79,7 @@ def replies(supervision: None, database: Database, test_env: RunEnvironment) -> 
 
         poison = foreign.envelope("feedback", "ComplaintRoutedToSupervision", "submission-poison", {"text": "no cadre"})
         poison_and_replay(service, test_env.amqp_uri, "feedback", poison)
+        walk_the_audit(service, database, "supervision")
         return dict(service.replies)
 
 

@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+from shared.audit import proofs
+from shared.audit.heads import trusted_public_key
+from shared.config import Settings
 from shared.db.database import Database
 from shared.domain import schemas
 from shared.domain.calendar import OrganisationCalendar
@@ -106,3 +109,32 @@ def assert_bad_input_is_refused(proxy: Any, method: str, database: Database, sch
     assert "bogus_field" in caught.value.errors
     assert all(messages for messages in caught.value.errors.values())
     assert scalar(database, f'SELECT count(*) FROM "{schema}".events') == before
+
+
+def walk_the_audit(service: Recorder, database: Database, schema: str) -> None:
+    """The audit methods every service has: its heads, an event proven in one, consistency between two.
+
+    Waits for a signed head that covers the store's first event (heads are
+    signed every few seconds), then checks the proof the way a citizen would,
+    with ``shared/audit/proofs.py`` and the trusted key alone.
+    """
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute(f'SELECT event_id::text FROM "{schema}".events ORDER BY tx_id, position LIMIT 1')
+        found = cur.fetchone()
+    assert found is not None, "the walk stored nothing to prove"
+    first = found[0]
+    heads = wait_until(lambda: service.audit_heads()["items"], what="a signed tree head", timeout=30)
+    key = trusted_public_key(Settings.from_env())
+    assert key is not None, "the test environment trusts no audit key"
+    newest = heads[-1]
+    bundle = service.audit_proof(event_id=first, since=heads[0]["tree_size"])
+    event = proofs.check_inclusion_bundle(bundle, key, proofs.TreeHead.from_json(heads[0]))
+    assert event["event_id"] == first and bundle["head"]["tree_size"] >= newest["tree_size"]
+    proof = service.audit_consistency(old_size=heads[0]["tree_size"], new_size=bundle["head"]["tree_size"])
+    proofs.verify_consistency(
+        heads[0]["tree_size"],
+        proof["new"]["tree_size"],
+        bytes.fromhex(proof["old"]["root_hash"]),
+        bytes.fromhex(proof["new"]["root_hash"]),
+        [bytes.fromhex(h) for h in proof["path"]],
+    )

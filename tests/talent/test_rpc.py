@@ -27,6 +27,7 @@ from tests.support.contracts import (
     every_method_keeps_its_contract,
     poison_and_replay,
     rpc_method_names,
+    walk_the_audit,
 )
 from tests.support.environment import RunEnvironment
 from tests.support.identities import EVERY_ROLE
@@ -63,7 +64,6 @@ def replies(talent: None, database: Database, test_env: RunEnvironment) -> dict[
     now = platform_now(database)
     with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
         service = Recorder(rpc.talent)
-        service.audit_checkpoints()
         for person in ENGINEERS:
             register(service, person)
         register(service, "he", source="introduced", team="enterprise_management", specialty="tea", level="middle")
@@ -147,6 +147,7 @@ def replies(talent: None, database: Database, test_env: RunEnvironment) -> dict[
 
         poison = foreign.envelope("training", "TrainingCompleted", "enrolment-poison", {"person_id": "wu"})
         poison_and_replay(service, test_env.amqp_uri, "training", poison)
+        walk_the_audit(service, database, "talent")
         return dict(service.replies)
 
 

@@ -28,6 +28,7 @@ from tests.support.contracts import (
     every_method_keeps_its_contract,
     poison_and_replay,
     rpc_method_names,
+    walk_the_audit,
 )
 from tests.support.environment import RunEnvironment
 from tests.support.identities import EVERY_ROLE, staff
@@ -58,7 +59,6 @@ def replies(training: None, database: Database, test_env: RunEnvironment) -> dic
     now = platform_now(database)
     with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
         service = Recorder(rpc.training)
-        service.audit_checkpoints()
         for person in (LEARNER, "learner-8", EVERY_ROLE.subject):
             service.register_learner(
                 person_id=person, name=f"name of {person}", unit="Qingshan", post_category="township"
@@ -112,6 +112,7 @@ def replies(training: None, database: Database, test_env: RunEnvironment) -> dic
 
         poison = foreign.envelope("feedback", "SuggestionRoutedToTraining", "submission-poison", {"text": "no id"})
         poison_and_replay(service, test_env.amqp_uri, "feedback", poison)
+        walk_the_audit(service, database, "training")
         return dict(service.replies)
 
 
