@@ -17,11 +17,16 @@ $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+## A local platform keeps what it makes in .orgwork/ (ignored by git): its keys (the audit
+## key pair among them) and the signed tree heads each service publishes, outside the database.
+LOCAL_ENV := SECURITY_KEYS_DIR=$${SECURITY_KEYS_DIR:-$(CURDIR)/.orgwork/keys} \
+	AUDIT_HEAD_SINK=$${AUDIT_HEAD_SINK:-$(CURDIR)/.orgwork/audit}
+
 ## make run: every service as its own process, migrations applied; Ctrl-C stops them.
 ## A local platform runs on the offset clock, which the demo moves forward (CLOCK=system to opt out).
+## It makes the keys and the head sink's directory it lacks, and prints where the heads go.
 run: setup
-	CLOCK=$${CLOCK:-offset} SECURITY_KEYS_DIR=$${SECURITY_KEYS_DIR:-$(CURDIR)/.orgwork/keys} \
-		$(BIN)/python -m shared.runtime.process.platform run
+	CLOCK=$${CLOCK:-offset} $(LOCAL_ENV) $(BIN)/python -m shared.runtime.process.platform run
 
 ## make migrate: apply every service's migrations to DATABASE_URL.
 migrate: setup
@@ -30,7 +35,7 @@ migrate: setup
 ## make demo: the appointment under public watch, both paths, against the running
 ## platform (or one it starts itself); exits 0 when one is withheld and one appointed.
 demo: setup
-	SECURITY_KEYS_DIR=$${SECURITY_KEYS_DIR:-$(CURDIR)/.orgwork/keys} $(BIN)/python -m services.scenarios
+	$(LOCAL_ENV) $(BIN)/python -m services.scenarios
 
 ## make bench: every figure with its baselines (docs/BENCHMARKS.md); QUICK=1 for a smaller run.
 ## The eventsourcing library goes into .bench-venv only, never into the platform's environment.

@@ -18,6 +18,16 @@ The Secrets each Deployment reads (operators create them; none is kept here,
                              (``shared.security.keys``), mounted read-only as
                              ``SECURITY_KEYS_DIR``
 ``orgwork-feedback``         ``identity-key``
+``orgwork-audit``            ``signing-key`` (``AUDIT_SIGNING_KEY``, every service
+                             signs its tree heads with it) and ``public-key``
+                             (``AUDIT_PUBLIC_KEY``, hex): one pair, rotated together
+
+and the volume every service appends its signed tree heads to
+(``AUDIT_HEAD_SINK``): the PersistentVolumeClaim ``orgwork-audit-heads``
+(``k8s/audit-heads.yaml``), a stand-in for an object store with object lock or
+a second system, outside the database the heads vouch for. Every service
+Deployment runs with ``PLATFORM_MODE=production``, so a pod without the key or
+a writable sink refuses to start (``shared.runtime.process.preflight``).
 """
 
 from __future__ import annotations
@@ -35,6 +45,12 @@ from shared.security.keys import HOLDERS  # noqa: E402
 
 #: Where a pod finds its keys (the Secret ``orgwork-<name>-keys``).
 KEYS_DIR = "/etc/orgwork/keys"
+#: Where a service appends its signed tree heads (the claim ``HEADS_CLAIM``; compose: the volume ``audit-heads``).
+HEADS_DIR = "/var/lib/orgwork/audit-heads"
+HEADS_CLAIM = "orgwork-audit-heads"
+AUDIT_SECRET = "orgwork-audit"
+#: Where compose mounts the local audit key (``.orgwork/keys/audit.key``) as ``AUDIT_SIGNING_KEY_FILE``.
+COMPOSE_AUDIT_KEY = "/run/secrets/audit-signing-key"
 #: How the gateway's container starts (the image's entrypoint is the service launcher).
 GATEWAY_COMMAND = ["python", "-m", "services.gateway"]
 SECRETS_EXAMPLE = ROOT / "deploy" / "secrets.example.yaml"
@@ -44,7 +60,10 @@ COMPOSE_HEAD = """\
 # The platform in containers: PostgreSQL, RabbitMQ, a one-shot migration, and
 # every service that exists. Rendered by deploy/render.py from
 # deploy/services.toml: edit those, then `make manifests`. `docker compose up`
-# needs a Docker engine; the test suite checks this file offline.
+# needs a Docker engine; the test suite checks this file offline. The services
+# sign their tree heads with the local audit key (.orgwork/keys/audit.key: run
+# `make run` or `orgctl keys init` first) and publish them to the volume
+# audit-heads. A local platform: development mode (PLATFORM_MODE), like `make run`.
 name: orgwork
 
 x-service: &service
@@ -107,6 +126,14 @@ COMPOSE_SERVICE = """
       AMQP_URI: ${{{upper}_AMQP_URI:-{local_amqp}}}
       {upper}_HEALTH_PORT: "{health}"
       {upper}_METRICS_PORT: "{metrics}"
+      # Signed tree heads: the local audit key (the secret below), published to the volume audit-heads.
+      AUDIT_SIGNING_KEY_FILE: {compose_audit_key}
+      AUDIT_PUBLIC_KEY: ${{AUDIT_PUBLIC_KEY:-}}
+      AUDIT_HEAD_SINK: {heads_dir}
+    secrets:
+      - audit-signing-key
+    volumes:
+      - audit-heads:{heads_dir}
     ports:
       - "{health}:{health}"
       - "{metrics}:{metrics}"
@@ -124,6 +151,17 @@ COMPOSE_SERVICE = """
 COMPOSE_TAIL = """
 volumes:
   pgdata:
+  # Every service's signed tree heads (<service>.heads.jsonl), outside the database;
+  # the image makes its mount point the services' user's, so a fresh volume is writable.
+  audit-heads:
+
+secrets:
+  # The audit signing key `make run` or `orgctl keys init` makes (never committed).
+  # compose bind-mounts the file as it is on the host, so the containers' user
+  # (uid 10001) must be able to read it, e.g. `setfacl -m u:10001:r .orgwork/keys/audit.key`,
+  # or point AUDIT_SIGNING_KEY_PATH at a copy it can read.
+  audit-signing-key:
+    file: ${AUDIT_SIGNING_KEY_PATH:-./.orgwork/keys/audit.key}
 """
 
 K8S_SERVICE = """\
@@ -132,6 +170,9 @@ K8S_SERVICE = """\
 # single-active-consumer, so the standby replica takes over delivery in stream
 # order if the active one dies. It connects to RabbitMQ as its own user
 # (Secret orgwork-{name}-amqp) and holds its own key (Secret orgwork-{name}-keys).
+# It signs its store's tree heads with the audit key (Secret orgwork-audit) and
+# appends them to the claim orgwork-audit-heads; in production mode it refuses
+# to start without either.
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -172,7 +213,7 @@ spec:
             - name: {upper}_HEALTH_PORT
               value: "{health}"
             - name: {upper}_METRICS_PORT
-              value: "{metrics}"{extra_env}
+              value: "{metrics}"{mode_env}{audit_env}{extra_env}
           ports:
             - name: health
               containerPort: {health}
@@ -232,17 +273,70 @@ IDENTITY_ENV = """
             - name: SECURITY_KEYS_DIR
               value: {keys_dir}"""
 
-#: ... and the Secret volume they refer to (after the container's ``securityContext``).
+#: ... and the Secret volume they refer to (after the container's ``securityContext``),
+#: with the head sink's volume for a service (``HEADS_MOUNT``, ``HEADS_VOLUME``).
 KEYS_MOUNT = """
           volumeMounts:
             - name: keys
               mountPath: {keys_dir}
-              readOnly: true
+              readOnly: true{extra_mounts}
       volumes:
         - name: keys
           secret:
             secretName: orgwork-{name}-keys
-            defaultMode: 288  # 0440: readable by the pod's group (fsGroup) only"""
+            defaultMode: 288  # 0440: readable by the pod's group (fsGroup) only{extra_volumes}"""
+
+#: A production process: refuses to start without what it must not run without.
+MODE_ENV = """
+            - name: PLATFORM_MODE
+              value: production"""
+
+#: What a service signs its tree heads with and where it publishes them.
+AUDIT_ENV = """
+            - name: AUDIT_SIGNING_KEY
+              valueFrom:
+                secretKeyRef: {{name: {secret}, key: signing-key}}
+            - name: AUDIT_PUBLIC_KEY
+              valueFrom:
+                secretKeyRef: {{name: {secret}, key: public-key}}
+            - name: AUDIT_HEAD_SINK
+              value: {heads_dir}"""
+
+HEADS_MOUNT = """
+            - name: audit-heads
+              mountPath: {heads_dir}"""
+
+HEADS_VOLUME = """
+        - name: audit-heads
+          persistentVolumeClaim:
+            claimName: {claim}"""
+
+K8S_HEADS = """\
+# Where every service appends its signed tree heads (AUDIT_HEAD_SINK,
+# <service>.heads.jsonl), rendered by deploy/render.py. The heads vouch for the
+# event stores, so they must live outside the database: this claim stands in
+# for an object store with object lock (write once, read many) or a second
+# system run by someone else, which is what production should use. Every
+# service's pods append to it, hence ReadWriteMany: give it a storage class that
+# offers that (NFS, CephFS, EFS, ...) and that the pods' group (fsGroup 10001)
+# can write; a class that ignores fsGroup (NFS) must hand the export to uid
+# 10001. A pod that cannot append to it refuses to start. A head is a few
+# hundred bytes, one per replica every AUDIT_HEAD_SECONDS: size it for the
+# retention you keep.
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: {claim}
+  namespace: orgwork
+  labels:
+    app.kubernetes.io/part-of: orgwork
+    app.kubernetes.io/component: audit
+spec:
+  accessModes: [ReadWriteMany]
+  resources:
+    requests:
+      storage: 20Gi
+"""
 
 K8S_GATEWAY = """\
 # The HTTP gateway, rendered by deploy/render.py from the [gateway] section of
@@ -279,7 +373,7 @@ spec:
           envFrom:
             - configMapRef:
                 name: orgwork-settings
-          env:{identity}
+          env:{identity}{mode_env}
             - name: GATEWAY_HTTP_PORT
               value: "{http}"{port_env}
           ports:
@@ -343,6 +437,7 @@ SECRETS_HEAD = """\
 #   python -m shared.runtime.process.broker uris --passwords broker.json --amqp-uri amqps://rabbitmq:5671/
 #   kubectl -n orgwork create secret generic orgwork-cadre-amqp --from-literal=uri=...
 #   kubectl -n orgwork create secret generic orgwork-cadre-keys --from-file=keys/cadre.key --from-file=keys/gateway.pub ...
+#   kubectl -n orgwork create secret generic orgwork-audit --from-literal=signing-key=... --from-literal=public-key=...
 """
 
 SECRET = """---
@@ -378,10 +473,18 @@ def _values(name: str, path: Path = SERVICES_FILE) -> dict[str, object]:
     }
 
 
-def _identity(name: str) -> dict[str, str]:
+def _identity(name: str, signs_heads: bool = True) -> dict[str, str]:
+    """A process's broker user and keys; a service's also its audit key and head sink (the gateway signs none)."""
     return {
         "identity": IDENTITY_ENV.format(name=name, keys_dir=KEYS_DIR),
-        "keys_mount": KEYS_MOUNT.format(name=name, keys_dir=KEYS_DIR),
+        "keys_mount": KEYS_MOUNT.format(
+            name=name,
+            keys_dir=KEYS_DIR,
+            extra_mounts=HEADS_MOUNT.format(heads_dir=HEADS_DIR) if signs_heads else "",
+            extra_volumes=HEADS_VOLUME.format(claim=HEADS_CLAIM) if signs_heads else "",
+        ),
+        "mode_env": MODE_ENV,
+        "audit_env": AUDIT_ENV.format(secret=AUDIT_SECRET, heads_dir=HEADS_DIR) if signs_heads else "",
     }
 
 
@@ -392,7 +495,8 @@ def gateway_table(path: Path = SERVICES_FILE) -> dict[str, int] | None:
 
 
 def render_compose(names: list[str], gateway: dict[str, int] | None = None, path: Path = SERVICES_FILE) -> str:
-    services = "".join(COMPOSE_SERVICE.format(**_values(n, path)) for n in names)
+    audit = {"compose_audit_key": COMPOSE_AUDIT_KEY, "heads_dir": HEADS_DIR}
+    services = "".join(COMPOSE_SERVICE.format(**_values(n, path), **audit) for n in names)
     if gateway is not None:
         extra = {k: v for k, v in gateway.items() if k.endswith("_port") and k != "http_port"}
         services += COMPOSE_GATEWAY.format(
@@ -407,6 +511,11 @@ def render_compose(names: list[str], gateway: dict[str, int] | None = None, path
 
 def render_k8s(name: str, path: Path = SERVICES_FILE) -> str:
     return K8S_SERVICE.format(**_values(name, path), **_identity(name), extra_env=SECRETS.get(name, ""))
+
+
+def render_heads_claim() -> str:
+    """The volume every service publishes its signed tree heads to."""
+    return K8S_HEADS.format(claim=HEADS_CLAIM)
 
 
 def render_gateway(gateway: dict[str, int]) -> str:
@@ -426,7 +535,7 @@ def render_gateway(gateway: dict[str, int]) -> str:
         ),
         port_list="".join(f"\n            - name: {k}\n              containerPort: {v}" for k, v in extra.items()),
         service_ports="".join(f"\n    - name: {k}\n      port: {v}\n      targetPort: {k}" for k, v in extra.items()),
-        **_identity("gateway"),
+        **_identity("gateway", signs_heads=False),
     )
 
 
@@ -465,6 +574,24 @@ def render_secrets_example(names: list[str], gateway: bool) -> str:
                 data=data(keys),
             )
         )
+    if names:
+        documents.append(
+            SECRET.format(
+                secret=AUDIT_SECRET,
+                comment=(
+                    "The audit key pair: every service signs its tree heads with signing-key (AUDIT_SIGNING_KEY,\n"
+                    "# base64 of the raw 32-byte Ed25519 private key; PEM is accepted too); auditors trust\n"
+                    "# public-key (AUDIT_PUBLIC_KEY, hex). `orgctl audit new-key` prints a new pair, and\n"
+                    "# `orgctl keys init` makes audit.key/audit.pub (PEM). Never commit one."
+                ),
+                data=data(
+                    {
+                        "signing-key": "REPLACE: base64 of the raw Ed25519 private key",
+                        "public-key": "REPLACE: hex of its public key",
+                    }
+                ),
+            )
+        )
     if "feedback" in names:
         documents.append(
             SECRET.format(
@@ -482,6 +609,8 @@ def rendered(path: Path = SERVICES_FILE) -> dict[Path, str]:
     gateway = gateway_table(path)
     files = {ROOT / "docker-compose.yml": render_compose(names, gateway, path)}
     files.update({ROOT / "k8s" / f"{name}.yaml": render_k8s(name, path) for name in names})
+    if names:
+        files[ROOT / "k8s" / "audit-heads.yaml"] = render_heads_claim()
     if gateway is not None:
         files[ROOT / "k8s" / "gateway.yaml"] = render_gateway(gateway)
     files[SECRETS_EXAMPLE] = render_secrets_example(names, gateway is not None)

@@ -1,7 +1,8 @@
 """Run the gateway: ``python -m services.gateway [--port N]``.
 
 Green first (eventlet monkey-patching, as every process of the platform),
-then logs, the gateway (route table, token keys, RPC pool) and eventlet's
+then logs, the preflight check (the platform mode; the gateway signs no tree
+heads, so it needs no audit key), the gateway (route table, token keys, RPC pool) and eventlet's
 WSGI server on ``GATEWAY_HTTP_PORT``. One RPC proxy is started before the
 port opens, so a broker that cannot be reached stops the process at once.
 SIGTERM (and Ctrl-C) stop taking connections and exit 0.
@@ -27,6 +28,7 @@ from services.gateway.app import Gateway, wsgi_app  # noqa: E402
 from services.gateway.rpc_pool import RpcPool  # noqa: E402
 from shared.config import Settings, gateway_port  # noqa: E402
 from shared.runtime.observability.logs import configure_logging  # noqa: E402
+from shared.runtime.process.preflight import check_or_exit  # noqa: E402
 
 log = logging.getLogger("orgwork.gateway")
 
@@ -37,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     configure_logging("gateway", settings.log_format, settings.log_level)
+    check_or_exit(settings, "gateway", signs_heads=False)
     gateway = Gateway.from_settings(settings)
     if isinstance(gateway.caller, RpcPool):
         gateway.caller.warm()

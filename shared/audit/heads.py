@@ -62,8 +62,12 @@ def load_signing_key(settings: Settings) -> Ed25519PrivateKey | None:
     if settings.security.keys_dir:
         try:
             return KeyRing(settings.security.keys_dir).private(AUDIT_HOLDER)
-        except MissingKey:
+        except MissingKey as missing:
+            if (Path(settings.security.keys_dir) / f"{AUDIT_HOLDER}.key").exists():
+                raise BadKey(f"SECURITY_KEYS_DIR/{AUDIT_HOLDER}.key: {missing}") from None
             return None
+        except (ValueError, TypeError) as error:
+            raise BadKey(f"SECURITY_KEYS_DIR/{AUDIT_HOLDER}.key is not an Ed25519 private key: {error}") from None
     return None
 
 
@@ -122,14 +126,17 @@ class FileHeadSink:
         return max(heads, key=lambda h: h.tree_size) if heads else None
 
     def publish(self, service: str, heads: list[TreeHead]) -> None:
+        """Append the heads the file lacks (replicas racing to publish the same head write it once)."""
         if not heads:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         with open(self.path(service), "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
+                present = {(h.tree_size, h.root_hash) for h in self.heads(service)}
                 for head in heads:
-                    handle.write(json.dumps(head.as_json(), sort_keys=True) + "\n")
+                    if (head.tree_size, head.root_hash) not in present:
+                        handle.write(json.dumps(head.as_json(), sort_keys=True) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
             finally:

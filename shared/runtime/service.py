@@ -199,12 +199,16 @@ class ServiceBase:
         A tree or book that no longer matches what was signed or published is
         refused loudly, never signed over (``shared/audit/tree.py``).
         """
-        key = audit_heads.load_signing_key(self.settings)
+        try:
+            key = audit_heads.load_signing_key(self.settings)
+        except audit_heads.BadKey as error:
+            log.error("no tree head signed: %s", error)
+            return
         if key is None:
             return
-        log_ = MerkleLog(self.uow.database, self.name, audit_heads.head_sink(self.settings))
+        tree = MerkleLog(self.uow.database, self.name, audit_heads.head_sink(self.settings))
         try:
-            head = log_.sign(key)
+            head = tree.sign(key)
         except TamperedLog as error:
             log.critical("refusing to sign a tree head: %s", error)
             return

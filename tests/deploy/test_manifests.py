@@ -168,6 +168,56 @@ def test_each_service_connects_as_its_own_broker_user_with_its_own_keys(service:
     assert secret_ref(pod["spec"]["containers"][0]["env"], "DATABASE_URL") == ("orgwork-connections", "DATABASE_URL")
 
 
+def mounted_volume(pod: dict[str, Any], path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The container's mount holding ``path`` (the longest that does), and the pod's volume behind it."""
+    mounts = pod["spec"]["containers"][0].get("volumeMounts", [])
+    holding = [m for m in mounts if (path.rstrip("/") + "/").startswith(m["mountPath"].rstrip("/") + "/")]
+    assert holding, f"{path} is on no mounted volume (the root file system is read-only)"
+    mount = max(holding, key=lambda m: len(m["mountPath"]))
+    return mount, next(v for v in pod["spec"]["volumes"] if v["name"] == mount["name"])
+
+
+@pytest.mark.parametrize("service", existing_services())
+def test_each_service_runs_in_production_signing_heads_into_a_mounted_sink(service: str) -> None:
+    docs = {(d["kind"], d["metadata"]["name"]): d for _, d in k8s_documents()}
+    pod = docs[("Deployment", service)]["spec"]["template"]
+    env = pod["spec"]["containers"][0]["env"]
+    assert {"name": "PLATFORM_MODE", "value": "production"} in env, "a pod without its audit key must not start"
+    assert secret_ref(env, "AUDIT_SIGNING_KEY") == ("orgwork-audit", "signing-key")
+    assert secret_ref(env, "AUDIT_PUBLIC_KEY") == ("orgwork-audit", "public-key")
+    sink = next(e["value"] for e in env if e["name"] == "AUDIT_HEAD_SINK")
+    mount, volume = mounted_volume(pod, sink)
+    assert not mount.get("readOnly", False), "the services append to the sink"
+    claim = volume["persistentVolumeClaim"]["claimName"]
+    assert "ReadWriteMany" in docs[("PersistentVolumeClaim", claim)]["spec"]["accessModes"], "every replica appends"
+
+
+def test_the_gateway_runs_in_production_without_the_audit_key() -> None:
+    docs = {(d["kind"], d["metadata"]["name"]): d for _, d in k8s_documents()}
+    env = docs[("Deployment", "gateway")]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "PLATFORM_MODE", "value": "production"} in env
+    assert not {"AUDIT_SIGNING_KEY", "AUDIT_SIGNING_KEY_FILE"} & {e["name"] for e in env}, "it signs no heads"
+
+
+@pytest.mark.parametrize("service", existing_services())
+def test_each_composed_service_signs_with_a_mounted_key_into_a_named_volume(service: str) -> None:
+    compose = yaml.safe_load(COMPOSE.read_text())
+    container = compose["services"][service]
+    env = container["environment"]
+    mount = next(v for v in container["volumes"] if v.endswith(":" + env["AUDIT_HEAD_SINK"]))
+    volume = mount.partition(":")[0]
+    assert volume in compose["volumes"], "a named volume, kept across restarts"
+    key_file = env["AUDIT_SIGNING_KEY_FILE"]
+    assert key_file.startswith("/run/secrets/") and key_file.removeprefix("/run/secrets/") in container["secrets"]
+    assert compose["secrets"][key_file.removeprefix("/run/secrets/")]["file"].endswith(".orgwork/keys/audit.key}")
+
+
+def test_the_image_makes_the_head_sink_writable_for_its_user() -> None:
+    dockerfile = (REPO_ROOT / "deploy" / "Dockerfile").read_text()
+    heads_dir = renderer().HEADS_DIR
+    assert f"chown 10001:10001 {heads_dir}" in dockerfile and "USER 10001" in dockerfile
+
+
 def test_only_the_migrate_job_connects_as_the_administrator() -> None:
     job = next(d for _, d in k8s_documents() if d["kind"] == "Job")
     container = job["spec"]["template"]["spec"]["containers"][0]

@@ -26,7 +26,8 @@ def test_the_platform_starts_every_service_prints_its_urls_and_stops_on_ctrl_c(
 ) -> None:
     services = existing_services()
     assert services == list(SERVICE_NAMES), "all six services are written, and make run starts every one"
-    env = {**os.environ, "CLOCK": "offset"}
+    sink = tmp_path / "audit"  # made by the runner, as `make run` makes .orgwork/audit
+    env = {**os.environ, "CLOCK": "offset", "AUDIT_HEAD_SINK": str(sink)}
     ports = {}
     for name in services:
         ports[name] = (free_port(), free_port())
@@ -52,6 +53,10 @@ def test_the_platform_starts_every_service_prints_its_urls_and_stops_on_ctrl_c(
         output = "".join(lines)
         errors = (tmp_path / "stderr.log").read_text()[-3000:]
         assert "The platform is running" in output, output + errors
+        keys_dir = test_env.keys_dir
+        assert f"Tree heads: signed every 5 s with {keys_dir}/audit.key" in output, output
+        assert f"published to {sink}/<service>.heads.jsonl" in output and sink.is_dir()
+        assert f"auditors trust {keys_dir}/audit.pub" in output
         for name, (health, metrics) in ports.items():
             assert f"  {name:<12} http://127.0.0.1:{health}/health/ready" in output, name
             assert f"http://127.0.0.1:{metrics}/metrics" in output

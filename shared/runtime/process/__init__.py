@@ -4,5 +4,6 @@
 - ``launcher``: run one service; ``platform``: run or migrate them all;
 - ``catalog``: where the services are; ``provisioning``: database, schema, queues;
 - ``control``: start service processes and wait until they are ready;
+- ``preflight``: what a process must have before it starts (production refuses without it);
 - ``sandbox``: a database and a vhost of one's own, for tests and benchmarks.
 """

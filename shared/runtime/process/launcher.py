@@ -1,7 +1,9 @@
 """Run one service: ``python -m shared.runtime.process.launcher cadre``.
 
 Green first (eventlet monkey-patching and the psycopg2 wait callback), then
-logs, migrations and queues, then the nameko container. SIGTERM (and Ctrl-C)
+logs, the preflight check (``preflight``: in production, no start without the
+audit signing key and the head sink, before any connection), migrations and
+queues, then the nameko container. SIGTERM (and Ctrl-C)
 stops it gracefully: entrypoints stop taking work, in-flight workers finish
 and acknowledge, the relay finishes its batch, and the process exits 0.
 """
@@ -25,6 +27,7 @@ from nameko.runners import ServiceRunner  # noqa: E402
 from shared.config import Settings, service_ports  # noqa: E402
 from shared.runtime.observability.logs import configure_logging  # noqa: E402
 from shared.runtime.process.catalog import existing_services, load_service  # noqa: E402
+from shared.runtime.process.preflight import check_or_exit  # noqa: E402
 from shared.runtime.process.provisioning import declare_queues, migrate_service, nameko_config  # noqa: E402
 
 log = logging.getLogger("orgwork.launcher")
@@ -40,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     service_cls = load_service(args.service)
     configure_logging(service_cls.name, settings.log_format, settings.log_level)
+    check_or_exit(settings, service_cls.name)
 
     applied = migrate_service(settings, service_cls)
     # Its own queues first, which it must be able to declare; then, where these

@@ -1,12 +1,14 @@
 """The whole platform from one command: ``python -m shared.runtime.process.platform run|migrate``.
 
 ``migrate`` creates the database when missing, applies every existing service's
-migrations and declares every consumer's queue. ``run`` does that, makes each
-service its own user on the local broker (``broker``), then starts each service
-that exists as its own process (``shared.runtime.process.launcher``), connecting as that user,
-waits until each is ready, prints where its health and metrics answer, and
-stops them all on Ctrl-C or SIGTERM. If one dies, it stops the others and
-exits non-zero: a platform with a service missing is not running.
+migrations and declares every consumer's queue. ``run`` does that, makes the
+keys and the audit head sink's directory it lacks, makes each service its own
+user on the local broker (``broker``), then starts each service that exists as
+its own process (``shared.runtime.process.launcher``), connecting as that user,
+waits until each is ready, prints where its health and metrics answer and where
+the signed tree heads go, and stops them all on Ctrl-C or SIGTERM. If one dies,
+it stops the others and exits non-zero: a platform with a service missing is not
+running.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from shared.config import REPO_ROOT, Settings, gateway_port, service_ports
 from shared.runtime.process import broker
 from shared.runtime.process.catalog import existing_services, load_service
 from shared.runtime.process.control import NotReady, health_url, launch, wait_ready
+from shared.runtime.process.preflight import key_problems, signing_key_source, trusted_key_source
 from shared.runtime.process.provisioning import declare_queues, migrate_service
 from shared.security import keys
 
@@ -47,6 +51,31 @@ def ensure_keys(settings: Settings) -> None:
     made = keys.generate(settings.security.keys_dir, list(keys.HOLDERS))
     if made:
         print(f"  keys made in {settings.security.keys_dir}: {', '.join(made)}")
+
+
+def ensure_head_sink(settings: Settings) -> None:
+    """A local platform makes its head sink's directory (``make run`` names ``.orgwork/audit``; a deployment mounts one)."""
+    if settings.audit.head_sink:
+        Path(settings.audit.head_sink).mkdir(parents=True, exist_ok=True)
+
+
+def audit_summary(settings: Settings) -> list[str]:
+    """Which key signs the tree heads, where they are published, which key auditors trust; and any gap."""
+    audit = settings.audit
+    # Each service checks for itself (``preflight``); a key problem is said here too, where the operator looks.
+    problems = key_problems(settings)
+    signed = "NOT signed" if problems else f"signed every {audit.head_seconds:g} s with {signing_key_source(settings)}"
+    sink = (
+        f"published to {audit.head_sink}/<service>.heads.jsonl"
+        if audit.head_sink
+        else "not published outside the database (AUDIT_HEAD_SINK is not set)"
+    )
+    return [
+        f"Tree heads: {signed}",
+        f"  {sink}",
+        f"  auditors trust {trusted_key_source(settings)}",
+        *(f"  WARNING: {problem}" for problem in problems),
+    ]
 
 
 def broker_users(settings: Settings, names: list[str]) -> dict[str, dict[str, str]]:
@@ -73,6 +102,7 @@ def run(settings: Settings, names: list[str]) -> int:
         print("No service exists yet under services/: there is nothing to run.")
         return 1
     ensure_keys(settings)
+    ensure_head_sink(settings)
     print(f"Migrating {settings.database_url} ...")
     migrate_all(settings, names)
     environments = broker_users(settings, names)
@@ -107,6 +137,7 @@ def run(settings: Settings, names: list[str]) -> int:
             print(f"  {name:<12} {health:<44} http://127.0.0.1:{ports[name].metrics}/metrics")
         print(f"  {'gateway':<12} {health_url(http_port):<44} (the HTTP API, below)")
         print(f"\nThe gateway: http://127.0.0.1:{http_port}/api/v1 (docs: http://127.0.0.1:{http_port}/docs)")
+        print("\n" + "\n".join(audit_summary(settings)))
         print("\nCtrl-C stops every service.", flush=True)
     while not stopping:
         for name, child in children.items():
