@@ -63,9 +63,17 @@ class CadreSettings:
 class FeedbackSettings:
     """``FEEDBACK_*``: the public's channels.
 
-    Limits are per hour. ``identity_key`` (Fernet) seals submitters' identities;
-    without it no identity is kept. ``source_key`` keys the HMAC of a source in
-    the rate limits; without it each process makes a random one.
+    Limits are per hour. A submitter's identity and text are sealed under the
+    submitter's own key by the store (``shared.privacy``); ``identity_key``
+    (Fernet) only opens the identities recorded before that, sealed with it.
+    ``source_key`` keys the HMAC of a source in the rate limits; without it
+    each process makes a random one.
+
+    Retention: a submission's personal data (its submitter's identity and
+    texts) is erased ``retention_days`` after it was received, once it is no
+    longer open; ``retention_by_category`` sets other periods per category
+    (``complaint_about_cadre=1825,consultation=365``). Looked for every
+    ``retention_check_seconds``.
     """
 
     deadline_check_seconds: float = 60.0
@@ -73,6 +81,26 @@ class FeedbackSettings:
     receipt_limit: int = 10
     identity_key: str = field(default="", repr=False)
     source_key: str = field(default="", repr=False)
+    retention_days: int = 1095
+    retention_by_category: str = ""
+    retention_check_seconds: float = 3600.0
+
+    def __post_init__(self) -> None:
+        self.retention_periods()  # refuse a malformed setting when it is read, not at the first sweep
+        if self.retention_days < 1:
+            raise ValueError(f"FEEDBACK_RETENTION_DAYS={self.retention_days} must be at least 1 day")
+
+    def retention_periods(self) -> dict[str, int]:
+        """``retention_by_category`` as ``{category: days}``."""
+        periods: dict[str, int] = {}
+        for item in (part.strip() for part in self.retention_by_category.split(",")):
+            if not item:
+                continue
+            category, _, days = item.partition("=")
+            if not category.strip() or not days.strip().isdigit() or int(days) < 1:
+                raise ValueError(f"FEEDBACK_RETENTION_BY_CATEGORY: {item!r} is not 'category=days' with at least 1 day")
+            periods[category.strip()] = int(days)
+        return periods
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from services.feedback.read_models.submissions import CaseView, StaffRow
 from services.feedback.service_layer import deadlines as deadline_work
 from services.feedback.service_layer import loop as loop_work
 from services.feedback.service_layer import notices as notice_work
+from services.feedback.service_layer import retention as retention_work
 from services.feedback.service_layer import submissions as submission_work
 from services.feedback.views import BreachCount, Receipt, SubmissionAck
 from shared.eventstore.records import RecordedEvent
@@ -98,6 +99,10 @@ class FeedbackService(ServiceBase):
     @every(lambda settings: settings.feedback.deadline_check_seconds)
     def periodic_deadline_check(self) -> None:
         deadline_work.check_deadlines(self.uow)
+
+    @every(lambda settings: settings.feedback.retention_check_seconds)
+    def periodic_retention(self) -> None:
+        retention_work.erase_expired(self.uow, self.settings.feedback)
 
     # -- notices: the generic one (cadre's, grassroots' and talent's), and cadre's older events stores still hold --
 

@@ -2,8 +2,12 @@
 
 - A receipt code is 120 random bits (``secrets``), shown once to the submitter;
   the store keeps only its SHA-256, so the log cannot be used to read someone's case.
-- An identity is sealed with Fernet (AES-128-CBC + HMAC, from ``cryptography``)
-  under ``FEEDBACK_IDENTITY_KEY``; without a key the identity is not kept at all.
+- An identity is personal data of ``submitter:<submission id>``: the store
+  seals it under that subject's own key (``shared.privacy``), so that erasing
+  the subject erases it. Before that, identities were sealed with Fernet
+  (AES-128-CBC + HMAC) under the one ``FEEDBACK_IDENTITY_KEY``; ``open`` still
+  reads those (``SubmissionReceived.identity_sealed``), and destroying that key
+  erases them all at once.
 - Rate-limit keys are HMACs of the source, never the source itself, under
   ``FEEDBACK_SOURCE_KEY`` (a key of its own, not the identity key). Without one,
   each process makes a random key: limits then hold per process only.

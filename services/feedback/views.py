@@ -46,3 +46,10 @@ def submission_ack(submission: Submission) -> SubmissionAck:
 @dataclass(frozen=True)
 class BreachCount:
     breaches: int
+
+
+@dataclass(frozen=True)
+class ErasureCount:
+    """Submissions whose personal data the retention sweep erased."""
+
+    erased: int

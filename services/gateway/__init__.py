@@ -10,6 +10,7 @@ document and the ``/docs`` page all come from one route table.
 Modules, one job each: ``routes`` (the table), ``tokens`` (bearer tokens),
 ``ratelimit``, ``body`` (reading a request), ``problems`` (errors as RFC 9457
 documents), ``rpc_pool`` (calling the services), ``openapi`` and ``docs``
-(describing the table), ``health``, ``app`` (the WSGI application),
+(describing the table), ``audit`` (the verifier and key it serves itself,
+and "not yet covered"), ``health``, ``app`` (the WSGI application),
 ``client`` (calling the gateway over HTTP, for the demo and the tests).
 """

@@ -4,19 +4,22 @@ Each request, in this order: find its route (the route table); count it
 against its client's rate limit; establish who is calling (the public, or
 the bearer of a verified token) and check that one of their roles grants the
 call (deny by default; the service checks again); read and check its
-arguments (the body, or the query string of a public read); call the service
-as that caller, with the request's correlation id and a timeout; answer the
-reply as JSON, or any failure as a problem document. ``/openapi.json`` and
-``/docs`` describe the same route table; ``/health/live`` and
-``/health/ready`` answer probes, unthrottled.
+arguments (the body, or the query string of a public read, and what its
+path holds, such as an event id, held to the route's pattern); call the
+service as that caller, with the request's correlation id and a timeout;
+answer the reply as JSON, or any failure as a problem document. The audit
+verifier and key are answered here, with no service behind them
+(``audit``). ``/openapi.json`` and ``/docs`` describe the same route table;
+``/health/live`` and ``/health/ready`` answer probes, unthrottled.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,15 +29,17 @@ from werkzeug.routing import Map, RequestRedirect, Rule
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import body, docs, problems
+from services.gateway.audit import PublicAudit
 from services.gateway.health import BrokerProbe
 from services.gateway.openapi import openapi_document
 from services.gateway.problems import Problem
 from services.gateway.ratelimit import PUBLIC as PUBLIC_SCOPE
 from services.gateway.ratelimit import STAFF as STAFF_SCOPE
 from services.gateway.ratelimit import RateLimits
-from services.gateway.routes import Route, route_table
+from services.gateway.routes import DOCUMENT_ROUTES, Route, route_table
 from services.gateway.rpc_pool import Caller, RpcPool
 from services.gateway.tokens import BearerTokens
+from shared.audit.tree import NotYetCovered
 from shared.config import Settings
 from shared.domain.schemas import request_schema_for
 from shared.errors import Forbidden, OrgWorkError
@@ -63,6 +68,7 @@ class Gateway:
         *,
         max_body_bytes: int = 256 * 1024,
         ready: Callable[[], bool] = lambda: True,
+        audit: PublicAudit | None = None,
     ) -> None:
         self.routes = routes
         self.tokens = tokens
@@ -70,7 +76,10 @@ class Gateway:
         self.caller = caller
         self.max_body_bytes = max_body_bytes
         self.ready = ready
-        rules = [Rule(route.path, methods=[route.verb], endpoint=index) for index, route in enumerate(routes)]
+        self.audit = audit or PublicAudit.without_key()
+        rules = [Rule(route.rule, methods=[route.verb], endpoint=index) for index, route in enumerate(routes)]
+        rules += [Rule(document.path, methods=["GET"], endpoint=document.endpoint) for document in DOCUMENT_ROUTES]
+        self.documents = {document.endpoint for document in DOCUMENT_ROUTES}
         for path, name in [
             ("/", "root"),
             ("/openapi.json", "openapi"),
@@ -80,7 +89,7 @@ class Gateway:
         ]:
             rules.append(Rule(path, methods=["GET"], endpoint=name))
         self.url_map = Map(rules)
-        self.document = openapi_document(routes)
+        self.document = openapi_document(routes, DOCUMENT_ROUTES)
         self._document = json.dumps(self.document, ensure_ascii=False).encode()
         self._docs = docs.render(self.document).encode()
 
@@ -115,7 +124,7 @@ class Gateway:
         return response
 
     def dispatch(self, request: Request, correlation_id: str) -> Response:
-        endpoint, _ = self.url_map.bind_to_environ(request.environ).match()
+        endpoint, path_values = self.url_map.bind_to_environ(request.environ).match()
         address = request.remote_addr or "unknown"
         if endpoint == "live":
             return _json({"alive": True})
@@ -123,8 +132,10 @@ class Gateway:
             ready = self.ready()
             return _json({"ready": ready}, 200 if ready else 503)
         if isinstance(endpoint, int):
-            return self.call(self.routes[endpoint], request, address, correlation_id)
+            return self.call(self.routes[endpoint], request, address, correlation_id, path_values)
         self.limits.check(PUBLIC_SCOPE, address)
+        if endpoint in self.documents:
+            return self.audit.answer(endpoint)
         if endpoint == "openapi":
             return Response(self._document, mimetype="application/json", headers={"Cache-Control": "no-cache"})
         if endpoint == "docs":
@@ -134,11 +145,21 @@ class Gateway:
 
     # -- one operation ---------------------------------------------------------------------------
 
-    def call(self, route: Route, request: Request, address: str, correlation_id: str) -> Response:
+    def call(
+        self,
+        route: Route,
+        request: Request,
+        address: str,
+        correlation_id: str,
+        path_values: Mapping[str, str] | None = None,
+    ) -> Response:
         self.limits.check(PUBLIC_SCOPE if route.public else STAFF_SCOPE, address)
         identity = self.identify(route, request, address)
-        arguments = self.arguments(route, request)
-        result = self.caller.call(route.service, route.method, arguments, identity, correlation_id)
+        arguments = self.arguments(route, request, path_values or {})
+        try:
+            result = self.caller.call(route.service, route.method, arguments, identity, correlation_id)
+        except NotYetCovered as error:
+            raise self.audit.not_yet_covered(error) from None
         if route.contract.response is None:
             return Response(status=204)
         return _json(result)
@@ -152,15 +173,28 @@ class Gateway:
             raise Forbidden(bearer.subject, f"{route.service}.{route.method}")
         return Identity(bearer.subject, bearer.roles, "gateway", client=address)
 
-    def arguments(self, route: Route, request: Request) -> dict[str, Any]:
-        """The call's arguments, checked against the request's own schema (422 naming each bad field)."""
+    def arguments(self, route: Route, request: Request, path_values: Mapping[str, str]) -> dict[str, Any]:
+        """The call's arguments, checked against the request's own schema (422 naming each bad field).
+
+        Those in the path are held to their patterns too; the route's own
+        check (one argument against another) runs once each is valid.
+        """
         data = body.json_object(request, self.max_body_bytes) if route.takes_body else _query_arguments(request)
         request_type = route.contract.request
         if request_type is None:
             if data:
                 raise problems.validation_failed({key: ["unknown argument"] for key in data}, "takes no arguments")
             return {}
-        errors = request_schema_for(request_type).validate(data)
+        in_path: dict[str, list[str]] = {}
+        for argument in route.path_arguments:
+            if argument.name in data:
+                in_path[argument.name] = ["given in the path: not again in the query string"]
+            elif not re.fullmatch(argument.pattern, path_values[argument.name]):
+                in_path[argument.name] = [f"must be {argument.meaning} ({argument.pattern})"]
+            data[argument.name] = path_values[argument.name]
+        errors = {**request_schema_for(request_type).validate(data), **in_path}
+        if not errors and route.check is not None:
+            errors = route.check(data)
         if errors:
             raise problems.validation_failed(errors, f"invalid arguments to {route.service}.{route.method}")
         return data
@@ -189,6 +223,7 @@ class Gateway:
             caller,
             max_body_bytes=gateway.max_body_bytes,
             ready=BrokerProbe(settings.amqp_uri),
+            audit=PublicAudit.from_settings(settings),
         )
 
 

@@ -3,7 +3,8 @@
 ``GatewayClient(url, token).cadre.create_selection(**arguments)`` posts the
 arguments to the staff route with the bearer token; a client without a token
 reaches only the public routes, and ``GatewayClient(url).feedback.submit(...)``
-posts to the public one that serves that method. Replies are the JSON the
+posts to the public one that serves that method (an argument the route takes
+in its path, such as ``event_id``, goes there). Replies are the JSON the
 gateway answered; a failure raises ``GatewayError`` with the problem document.
 The demo and the tests use it; it needs nothing but the standard library.
 """
@@ -16,7 +17,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from services.gateway.routes import PREFIX, PUBLIC_ROUTES, PublicRoute, checkpoint_routes
+from services.gateway.routes import PREFIX, PUBLIC_ROUTES, PublicRoute, audit_routes
 from shared.config import SERVICE_NAMES
 
 
@@ -41,7 +42,7 @@ class GatewayClient:
         self.timeout = timeout
         self.correlation_id = correlation_id
         self.public: dict[tuple[str, str], PublicRoute] = {
-            (r.service, r.method): r for r in (*PUBLIC_ROUTES, *checkpoint_routes(SERVICE_NAMES))
+            (r.service, r.method): r for r in (*PUBLIC_ROUTES, *audit_routes(SERVICE_NAMES))
         }
 
     def __getattr__(self, service: str) -> _Service:
@@ -56,7 +57,10 @@ class GatewayClient:
         route = self.public.get((service, method))
         if route is None:
             raise GatewayError(401, {"title": "no token", "detail": f"{service}.{method} is not public"}, {})
-        return self.request(route.verb, PREFIX + route.path, arguments)
+        rest, path = dict(arguments), route.path
+        for argument in route.path_arguments:
+            path = path.replace(f"{{{argument.name}}}", urllib.parse.quote(str(rest.pop(argument.name)), safe=""))
+        return self.request(route.verb, PREFIX + path, rest)
 
     def request(self, verb: str, path: str, arguments: dict[str, Any] | None = None) -> Any:
         """One request; the JSON reply, or ``GatewayError``."""

@@ -60,22 +60,27 @@ def _operation(path: str, verb: str, operation: dict[str, Any], components: dict
     ]
     if operation.get("description"):
         html.append(f"<div><small>{_inline(operation['description'])}</small></div>")
-    if operation.get("parameters"):
+    for place in ("path", "query"):
         rows = [
             (p["name"], p.get("schema", {}), p.get("required", False), p.get("description", ""))
-            for p in operation["parameters"]
+            for p in operation.get("parameters", [])
+            if p.get("in") == place
         ]
-        html.append("<div>Query parameters:</div>" + _table(rows, components))
+        if rows:
+            html.append(f"<div>{place.capitalize()} parameters:</div>" + _table(rows, components))
     body = operation.get("requestBody")
     if body:
         schema = _resolve(body["content"]["application/json"]["schema"], components)
         html.append(f"<div>Body (JSON{', required' if body.get('required') else ''}):</div>")
         html.append(_table(_properties(schema), components))
     reply = operation.get("responses", {}).get("200", {})
-    reply_schema = reply.get("content", {}).get("application/json", {}).get("schema")
-    if reply_schema is not None:
-        html.append("<details><summary>Reply (200)</summary>")
-        html.append(f"<pre>{escape(json.dumps(_expand(reply_schema, components), indent=2))}</pre></details>")
+    for media_type, content in reply.get("content", {}).items():
+        reply_schema = content.get("schema")
+        if media_type != "application/json":
+            html.append(f"<div><small>Reply (200): <code>{escape(media_type)}</code></small></div>")
+        elif reply_schema is not None:
+            html.append("<details><summary>Reply (200)</summary>")
+            html.append(f"<pre>{escape(json.dumps(_expand(reply_schema, components), indent=2))}</pre></details>")
     errors = [status for status in operation.get("responses", {}) if status != "200"]
     html.append(f"<div><small>Problems: {', '.join(errors)}</small></div></div>")
     return "\n".join(html)

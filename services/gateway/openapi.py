@@ -5,6 +5,9 @@ marshmallow schemas the services validate with (``schema_for``), turned into
 JSON Schema by apispec's ``MarshmallowPlugin``; the routes are the table the
 dispatcher serves. Two of the platform's conventions need saying to apispec:
 decimals travel as strings (exact), and a nullable enumeration accepts null.
+An argument in a path is described by its route (the pattern the gateway
+holds it to), the rest of the request by its schema; the documents the
+gateway answers itself (the audit verifier and key) by their own routes.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from apispec.ext.marshmallow.field_converter import make_type_list
 from marshmallow import Schema, fields
 
 from services.gateway import problems
-from services.gateway.routes import Route
+from services.gateway.routes import DocumentRoute, Route
 from shared.domain.schemas import DecimalAsString, schema_for
 
 TITLE = "orgwork gateway"
@@ -61,7 +64,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             },
         },
         "error_id": {"type": "string", "description": "An internal error: quote it; the details are in the log."},
-        "retry_after": {"type": "integer", "description": "Rate limited: seconds to wait."},
+        "retry_after": {"type": "integer", "description": "Rate limited, or not yet covered: seconds to wait."},
         "rule": {"type": "string", "description": "A rule violation: which rule."},
     },
     "additionalProperties": True,
@@ -70,6 +73,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 #: status -> (description, headers) of the problems each status may carry.
 _PROBLEM_HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}, "description": "RFC 6750 challenge"}},
+    409: {"Retry-After": {"required": False, "schema": {"type": "string"}, "description": "Seconds to wait"}},
     429: {"Retry-After": {"required": True, "schema": {"type": "string"}, "description": "Seconds to wait"}},
     503: {"Retry-After": {"required": False, "schema": {"type": "string"}, "description": "Seconds to wait"}},
 }
@@ -164,8 +168,20 @@ class _Builder:
             }
         if route.takes_body:
             statuses += [400, 413, 415, 422]
+        parameters: list[dict[str, Any]] = [
+            {
+                "in": "path",
+                "name": a.name,
+                "required": True,
+                "description": f"Must be {a.meaning}.",
+                "schema": _pattern(a.pattern),
+            }
+            for a in route.path_arguments
+        ]
         if route.takes_query and contract.request is not None:
-            operation["parameters"] = [{"in": "query", "schema": schema_for(contract.request)}]
+            parameters.append({"in": "query", "schema": _without(schema_for(contract.request), route.path_names)})
+        if parameters:
+            operation["parameters"] = parameters
             statuses += [400, 422]
         operation["responses"] = {"200": self.reply(route)}
         for status in sorted(statuses):
@@ -187,16 +203,48 @@ class _Builder:
         return {"description": "The reply.", "content": {"application/json": {"schema": schema}}}
 
 
+def document_operation(route: DocumentRoute) -> dict[str, Any]:
+    """A document the gateway answers itself: public, rate limited, no arguments."""
+    responses: dict[str, Any] = {
+        "200": {"description": route.summary, "content": {route.media_type: {"schema": dict(route.schema)}}}
+    }
+    for status in (429, 500, 503):
+        responses[str(status)] = {"$ref": f"#/components/responses/{status}"}
+    return {
+        "operationId": f"public.gateway.{route.endpoint}",
+        "summary": route.summary,
+        "description": route.description,
+        "tags": ["public"],
+        "security": [],
+        "responses": responses,
+    }
+
+
+def _pattern(pattern: str) -> dict[str, Any]:
+    return {"type": "string", "pattern": pattern}
+
+
+def _without(schema: Schema, names: set[str]) -> Schema:
+    """The request's schema less the fields the path gives (a new instance: the cached one is shared)."""
+    if not names:
+        return schema
+    return type(schema)(exclude=(*schema.exclude, *names))
+
+
 def _has_required(cls: type) -> bool:
     return any(field.required for field in schema_for(cls).load_fields.values())
 
 
-def openapi_document(routes: list[Route]) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``routes``, as a JSON-ready dict."""
+def openapi_document(routes: list[Route], documents: tuple[DocumentRoute, ...] = ()) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``routes`` and of the gateway's own ``documents``, as a JSON-ready dict."""
     builder = _Builder()
     for route in routes:
         builder.spec.path(path=route.path, operations={route.verb.lower(): builder.operation(route)})
-    tags = sorted({route.tag for route in routes}, key=lambda tag: (tag != "public", tag))
+    for own in documents:
+        builder.spec.path(path=own.path, operations={"get": document_operation(own)})
+    tags = sorted(
+        {route.tag for route in routes} | ({"public"} if documents else set()), key=lambda tag: (tag != "public", tag)
+    )
     document = copy.deepcopy(builder.spec.to_dict())
     document["tags"] = [{"name": tag} for tag in tags]
     _query_parameters_are_never_null(document)

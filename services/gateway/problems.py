@@ -57,6 +57,7 @@ NOT_FOUND = Kind(404, "not-found", "Not found")
 METHOD_NOT_ALLOWED = Kind(405, "method-not-allowed", "Method not allowed")
 CONFLICT = Kind(409, "conflict", "Someone changed it first")
 RULE_VIOLATION = Kind(409, "rule-violation", "A rule forbids this now")
+NOT_YET_COVERED = Kind(409, "not-yet-covered", "No signed tree head covers it yet")
 TOO_LARGE = Kind(413, "payload-too-large", "The request body is too large")
 UNSUPPORTED_MEDIA_TYPE = Kind(415, "unsupported-media-type", "The request body must be JSON")
 VALIDATION_FAILED = Kind(422, "validation-failed", "The request's fields are not valid")
@@ -74,6 +75,7 @@ KINDS: tuple[Kind, ...] = (
     METHOD_NOT_ALLOWED,
     CONFLICT,
     RULE_VIOLATION,
+    NOT_YET_COVERED,
     TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
     VALIDATION_FAILED,
@@ -140,6 +142,17 @@ def field_errors(errors: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Ite
 
 def validation_failed(errors: Mapping[str, Any], detail: str = "the request's fields are not valid") -> Problem:
     return Problem(VALIDATION_FAILED, detail, {"errors": list(field_errors(errors))})
+
+
+def not_yet_covered(detail: str, head_seconds: float) -> Problem:
+    """409 for an event the store's next signed head will cover: ``Retry-After`` is the time between heads."""
+    retry_after = max(1, math.ceil(head_seconds))
+    return Problem(
+        NOT_YET_COVERED,
+        f"{detail} (retry after the next signed tree head, in about {retry_after} s)",
+        {"retry_after": retry_after},
+        {"Retry-After": str(retry_after)},
+    )
 
 
 def from_error(error: OrgWorkError) -> Problem:

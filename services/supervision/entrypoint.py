@@ -19,6 +19,7 @@ from services.supervision.read_models.inspections import NoticeRow, TaskRow
 from services.supervision.service_layer import cases as case_work
 from services.supervision.service_layer import inspections as inspection_work
 from services.supervision.views import CaseView, EscalationCount, TaskView
+from shared.application.privacy import ErasedElsewhere, follow_erasure
 from shared.eventstore.records import RecordedEvent
 from shared.runtime.messaging.inbound import handles
 from shared.runtime.messaging.rpc import rpc_method
@@ -57,6 +58,10 @@ class SupervisionService(ServiceBase):
     @handles("feedback", "ComplaintRoutedToSupervision", payload=RoutedComplaint)
     def on_routed_complaint(self, complaint: RoutedComplaint, record: RecordedEvent) -> None:
         case_work.open_from_complaint(complaint, record, self.uow)
+
+    @handles("feedback", "PersonalDataErased", payload=ErasedElsewhere)  # a complaint's text is its submitter's
+    def on_submitter_erased(self, erased: ErasedElsewhere, record: RecordedEvent) -> None:
+        follow_erasure(erased, "feedback", ("submitter",), self.uow)
 
     # -- inspection tasks ------------------------------------------------------------------
 

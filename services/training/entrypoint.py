@@ -44,6 +44,7 @@ from services.training.views import (
     RequirementView,
     SuggestionView,
 )
+from shared.application.privacy import ErasedElsewhere, follow_erasure
 from shared.eventstore.records import RecordedEvent
 from shared.runtime.messaging.inbound import handles
 from shared.runtime.messaging.rpc import rpc_method
@@ -186,3 +187,7 @@ class TrainingService(ServiceBase):
     @handles("feedback", "SuggestionRoutedToTraining", payload=RoutedSuggestion)
     def on_suggestion(self, suggestion: RoutedSuggestion, record: RecordedEvent) -> None:
         suggestion_work.receive(suggestion, record, self.uow)
+
+    @handles("feedback", "PersonalDataErased", payload=ErasedElsewhere)  # a suggestion's text is its submitter's
+    def on_submitter_erased(self, erased: ErasedElsewhere, record: RecordedEvent) -> None:
+        follow_erasure(erased, "feedback", ("submitter",), self.uow)

@@ -4,9 +4,10 @@ A use case of a service layer is a function that takes a command and a
 ``UnitOfWork``. Through it, and through nothing else, it loads aggregates,
 runs their commands and saves the events they record; every event it saves
 carries the metadata the audit trail needs (actor, reason, correlation and
-causation). Nested ``transaction()`` blocks join the outermost one, so a use
-case that changes two aggregates commits both or neither, and an event handler
-commits its effects with its inbox row.
+causation; when the cause is another service's event, that event's stored hash
+and service too). Nested ``transaction()`` blocks join the outermost one, so a
+use case that changes two aggregates commits both or neither, and an event
+handler commits its effects with its inbox row.
 
 Two implementations keep this contract: ``shared.application.postgres`` (the
 services' own, on their PostgreSQL store) and ``shared.application.memory``
@@ -30,7 +31,7 @@ from shared.domain import Aggregate, EventRegistry, Repository
 from shared.domain.calendar import CalendarYearLoaded, Clock, OrganisationCalendar
 from shared.domain.repository import EventLog, Snapshots
 from shared.errors import ConcurrencyConflict
-from shared.eventstore.records import Metadata, RecordedEvent
+from shared.eventstore.records import SERVICE_NAME, Metadata, RecordedEvent
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -63,6 +64,23 @@ class Author:
 
     actor: str
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Another service's event being handled, as what it causes records it: id, stored hash (hex), service."""
+
+    event_id: str
+    hash: str | None
+    service: str | None
+
+    @classmethod
+    def of(cls, record: RecordedEvent) -> "Cause":
+        """What ``record`` says of itself, kept only when well formed (a bad value must not fail the handler)."""
+        service = record.metadata.get("service")
+        named = isinstance(service, str) and SERVICE_NAME.match(service) is not None
+        digest = record.hash.hex() if isinstance(record.hash, bytes) and len(record.hash) == 32 else None
+        return cls(str(record.event_id), digest, service if named else None)
 
 
 def system_actor(service: str) -> str:
@@ -214,6 +232,7 @@ class UnitOfWorkBase(ABC):
         self.context: dict[str, Any] = context if context is not None else {}
         self.command_id: str = self.context.get("causation_id") or str(uuid.uuid4())
         self.handling_event = False  # set while another service's event is being handled
+        self.cause: Cause | None = None  # that event, as evidence: its id, stored hash and service
         self._tx: Any = None  # the open transaction, while there is one
         self._depth = 0
         self._after_commit: list[Callable[[], object]] = []
@@ -296,9 +315,15 @@ class UnitOfWorkBase(ABC):
         return str(cid)
 
     def handle_event(self, record: RecordedEvent) -> None:
-        """From now on, what this unit causes carries ``record``'s correlation, and ``record`` as its cause."""
+        """From now on, what this unit causes carries ``record``'s correlation, and ``record`` as its cause.
+
+        The cause is recorded with the hash ``record`` was stored with and the
+        service that stored it, so that the link can be checked later against
+        the upstream store (``orgctl audit trace``).
+        """
         self.context["correlation_id"] = record.correlation_id or self.correlation_id
         self.command_id = record.event_id
+        self.cause = Cause.of(record)
         self.handling_event = True
 
     def metadata(
@@ -318,11 +343,15 @@ class UnitOfWorkBase(ABC):
         """
         if correlation_id is None and not self.handling_event and stream_id is not None:
             correlation_id = self.origin_correlation(stream_id)
+        causation_id = causation_id or self.command_id
+        cause = self.cause if self.handling_event and self.cause and self.cause.event_id == causation_id else None
         return Metadata(
             actor=by.actor,
             correlation_id=correlation_id or self.correlation_id,
-            causation_id=causation_id or self.command_id,
+            causation_id=causation_id,
             reason=by.reason,
+            causation_hash=cause.hash if cause else None,
+            causation_service=cause.service if cause else None,
         )
 
     def system(self, reason: str) -> Author:

@@ -2,15 +2,23 @@
 
 Everything here reads the stores directly (one PostgreSQL database, a schema
 per service) and rebuilds state from events alone: no projection, no snapshot.
+A service whose store is not in the database is passed over.
+
+State at a moment is rebuilt by ``Rebuild``, one event at a time, so that the
+same rule serves one stream (``as_of``) and every stream of a store read in a
+single pass (``shared.audit.cut``): a stream's events are taken in version
+order up to the first one past the moment, and none after it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.audit.links import Link, link_of
+from shared.audit.stores import present
 from shared.db.database import Database
 from shared.domain import schemas
 from shared.errors import NotFound
@@ -21,7 +29,7 @@ from shared.eventstore.store import EventStore
 def find_stream(database: Database, services: Iterable[str], stream_id: str) -> tuple[str, list[RecordedEvent]]:
     """The service whose store holds ``stream_id``, and the stream's events."""
     check_stream_id(stream_id)
-    for service in services:
+    for service in present(database, services):
         events = EventStore(database, service).read_stream(stream_id)
         if events:
             return service, events
@@ -50,6 +58,60 @@ def history_rows(events: Iterable[RecordedEvent]) -> list[dict[str, Any]]:
     ]
 
 
+class Rebuild:
+    """One stream's aggregate rebuilt from its events, up to a moment or a position, fed one event at a time.
+
+    Events come in version order (a store's commit-safe order keeps each
+    stream's order). The first event past the moment stops the stream: the
+    ones after it are not taken either, even when recorded earlier (a skewed
+    clock), since state is only ever the result of a prefix of its events.
+    """
+
+    def __init__(
+        self, service_cls: Any, stream_id: str, at: dt.datetime | None = None, position: int | None = None
+    ) -> None:
+        category = stream_category(stream_id)
+        aggregates = {cls.category: cls for cls in getattr(service_cls, "aggregates", ())}
+        if category not in aggregates:
+            raise NotFound(f"aggregate type in {service_cls.name}", category)
+        if at is not None and at.tzinfo is None:
+            raise ValueError("give --at with a timezone (e.g. 2026-03-02T09:00:00+08:00)")
+        self.stream_id = stream_id
+        self.registry = service_cls.events
+        self.at = at
+        self.position = position
+        self.aggregate = aggregates[category](stream_id.split("-", 1)[1])
+        self.last: RecordedEvent | None = None
+        self.taken = 0
+        self.stopped = False
+
+    def past(self, event: RecordedEvent) -> bool:
+        """Whether ``event`` lies after the moment (or position)."""
+        return (self.position is not None and event.position > self.position) or (
+            self.at is not None and recorded_at(event) > self.at
+        )
+
+    def take(self, event: RecordedEvent) -> bool:
+        """Apply ``event`` if the stream has not stopped and it is not past the moment; say whether it was."""
+        if self.stopped or self.past(event):
+            self.stopped = True
+            return False
+        self.aggregate.apply(self.registry.from_record(event))
+        self.last = event
+        self.taken += 1
+        return True
+
+    def result(self) -> dict[str, Any]:
+        """The state as of the last event taken, as JSON values."""
+        return {
+            "stream_id": self.stream_id,
+            "version": self.aggregate.version,
+            "as_of_position": self.last.position if self.last else None,
+            "as_of_time": self.last.metadata.get("recorded_at") if self.last else None,
+            "state": schemas.dump(self.aggregate.state),
+        }
+
+
 def as_of(
     service_cls: Any,
     stream_id: str,
@@ -58,27 +120,11 @@ def as_of(
     position: int | None = None,
 ) -> dict[str, Any]:
     """The aggregate's state after the events up to ``at`` or ``position``, from events alone."""
-    category = stream_category(stream_id)
-    aggregates = {cls.category: cls for cls in getattr(service_cls, "aggregates", ())}
-    if category not in aggregates:
-        raise NotFound(f"aggregate type in {service_cls.name}", category)
-    if at is not None and at.tzinfo is None:
-        raise ValueError("give --at with a timezone (e.g. 2026-03-02T09:00:00+08:00)")
-    chosen = []
-    for e in events:  # in version order: stop at the first one past the moment, skip none
-        if (position is not None and e.position > position) or (at is not None and recorded_at(e) > at):
+    rebuild = Rebuild(service_cls, stream_id, at, position)
+    for event in events:  # in version order: stop at the first one past the moment, skip none
+        if not rebuild.take(event):
             break
-        chosen.append(e)
-    aggregate = aggregates[category](stream_id.split("-", 1)[1])
-    for event in chosen:
-        aggregate.apply(service_cls.events.from_record(event))
-    return {
-        "stream_id": stream_id,
-        "version": aggregate.version,
-        "as_of_position": chosen[-1].position if chosen else None,
-        "as_of_time": chosen[-1].metadata.get("recorded_at") if chosen else None,
-        "state": schemas.dump(aggregate.state),
-    }
+    return rebuild.result()
 
 
 @dataclass
@@ -86,6 +132,7 @@ class Node:
     service: str
     event: RecordedEvent
     children: list["Node"] = field(default_factory=list)
+    link: Link | None = None  # to the event of another service that caused this one, checked
 
     def as_json(self) -> dict[str, Any]:
         e = self.event
@@ -99,6 +146,9 @@ class Node:
             "recorded_at": e.metadata.get("recorded_at"),
             "actor": e.metadata.get("actor"),
             "causation_id": e.metadata.get("causation_id"),
+            "causation_hash": e.metadata.get("causation_hash"),
+            "causation_service": e.metadata.get("causation_service"),
+            "link": self.link.as_json() if self.link else None,
             "caused": [child.as_json() for child in self.children],
         }
 
@@ -108,19 +158,36 @@ def trace(database: Database, services: Iterable[str], correlation_id: str) -> l
 
     An event's parent is the event its causation id names; events caused by a
     command (whose id is not an event) are roots. Siblings are in time order.
+    Each link to another service's event is checked (``shared.audit.links``):
+    the node's ``link`` holds the verdict.
     """
+    stores = present(database, services)
     found = [
-        (service, event)
-        for service in services
-        for event in EventStore(database, service).by_correlation(correlation_id)
+        (service, event) for service in stores for event in EventStore(database, service).by_correlation(correlation_id)
     ]
     found.sort(key=lambda pair: (recorded_at(pair[1]), pair[1].position))
     nodes = {event.event_id: Node(service, event) for service, event in found}
     roots = []
-    for _, event in found:
+    for service, event in found:
+        node = nodes[event.event_id]
         parent = nodes.get(str(event.metadata.get("causation_id")))
-        if parent is not None and parent is not nodes[event.event_id]:
-            parent.children.append(nodes[event.event_id])
+        if parent is node:
+            parent = None
+        node.link = link_of(database, service, event, parent.service if parent else None, stores)
+        if parent is not None:
+            parent.children.append(node)
         else:
-            roots.append(nodes[event.event_id])
+            roots.append(node)
     return roots
+
+
+def walk(nodes: Iterable[Node]) -> Iterator[Node]:
+    """Every node of the trees, depth first."""
+    for node in nodes:
+        yield node
+        yield from walk(node.children)
+
+
+def links(roots: Iterable[Node]) -> list[Link]:
+    """Every checked link of a trace."""
+    return [node.link for node in walk(roots) if node.link is not None]

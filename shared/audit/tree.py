@@ -24,7 +24,7 @@ from shared.audit.heads import FileHeadSink
 from shared.audit.leaves import COMMIT_ORDER, LEAF_COLUMNS, leaf_columns, leaf_input_of_row
 from shared.audit.proofs import NodeSource, TreeHead
 from shared.db.database import Database
-from shared.errors import NotFound, OrgWorkError
+from shared.errors import NotFound, OrgWorkError, ValidationFailed
 
 PAGE = 5000
 T = TypeVar("T")
@@ -278,7 +278,9 @@ class MerkleLog:
                 if size not in book:
                     raise NotFound("signed tree head of size", str(size))
             if old_size > new_size:
-                raise OrgWorkError(f"the old head ({old_size}) is larger than the new one ({new_size})")
+                raise ValidationFailed(
+                    {"old_size": [f"must not be larger than new_size ({new_size})"]}, "no consistency proof backwards"
+                )
             path = (
                 self.with_nodes(cur, lambda node: proofs.consistency_path(old_size, new_size, node))
                 if old_size < new_size

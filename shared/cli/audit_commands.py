@@ -1,4 +1,4 @@
-"""``orgctl audit``: one command group, filled by ``audit_reading`` (history, as-of, trace) and ``audit_integrity`` (verify, heads, proofs)."""
+"""``orgctl audit``: one command group, filled by ``audit_reading`` (history, as-of, trace, upcast-check) and ``audit_integrity`` (verify, heads, proofs)."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ from shared.cli.audit_commands import audit_app
 from shared.cli.calendar_commands import calendar_app
 from shared.cli.common import PROBLEM, JsonOption, ServiceOption, console
 from shared.cli.key_commands import keys_app, token_app
+from shared.cli.privacy_commands import privacy_app
 from shared.config import service_ports
 from shared.db.database import Database
 from shared.errors import OrgWorkError
@@ -42,6 +43,7 @@ app.add_typer(parked_app, name="parked")
 app.add_typer(calendar_app, name="calendar")  # shared/cli/calendar_commands.py
 app.add_typer(keys_app, name="keys")  # shared/cli/key_commands.py
 app.add_typer(token_app, name="token")
+app.add_typer(privacy_app, name="privacy")  # shared/cli/privacy_commands.py
 
 # -- status ------------------------------------------------------------------------------
 

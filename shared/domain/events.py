@@ -6,6 +6,9 @@ that does not validate is refused before anything is stored, with the field
 named. When a payload changes shape, bump ``schema_version`` and register an
 upcaster from the old version: stored events are never rewritten; they are
 upgraded as they are read.
+
+A field may be personal data (``shared.domain.personal``): the registry says
+which, and whose, with each new event, for the store to seal.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import marshmallow
+
 from shared.domain import schemas
+from shared.domain.personal import Personal, personal_fields
 from shared.errors import ValidationFailed
-from shared.eventstore.records import EVENT_TYPE, NewEvent, RecordedEvent
+from shared.eventstore.records import ERASED, EVENT_TYPE, NewEvent, RecordedEvent
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -51,7 +57,9 @@ class EventRegistry:
             raise ValueError(f"event type {name!r} must match {EVENT_TYPE.pattern}")
         if name in self._types and self._types[name] is not cls:
             raise ValueError(f"event type {name!r} is registered twice")
-        schemas.schema_for(cls)  # fail now, not on the first append
+        schema = schemas.schema_for(cls)  # fail now, not on the first append
+        for field, declared in personal_fields(cls).items():
+            _check_stand_in(schema, name, field, declared)
         self._types[name] = cls
         return cls
 
@@ -73,15 +81,27 @@ class EventRegistry:
         except KeyError:
             raise UnknownEvent(f"unknown event type {type_name!r}") from None
 
-    def to_new_event(self, event: DomainEvent, event_id: str | None = None) -> NewEvent:
-        """Validate and serialise an event for the store."""
+    def to_new_event(
+        self, event: DomainEvent, event_id: str | None = None, *, aggregate_id: str | None = None
+    ) -> NewEvent:
+        """Validate and serialise an event for the store, naming its personal fields and their subjects.
+
+        ``aggregate_id`` is the id of the aggregate that recorded it: the
+        subject of a personal field declared without ``of``.
+        """
         cls = type(event)
         if self._types.get(cls.type_name()) is not cls:
             raise ValidationFailed({"type": [f"{cls.type_name()} is not a registered event"]}, "unknown event")
         data = schemas.dump(event, prefix=f"{cls.type_name()}.", message=f"invalid {cls.type_name()} event")
-        if event_id is None:
-            return NewEvent(cls.type_name(), data, cls.schema_version)
-        return NewEvent(cls.type_name(), data, cls.schema_version, event_id)
+        personal, erased = _subjects(event, data, aggregate_id)
+        return NewEvent(
+            cls.type_name(),
+            data,
+            cls.schema_version,
+            **({"event_id": event_id} if event_id is not None else {}),
+            personal=personal,
+            erased=erased,
+        )
 
     def upcast(self, type_name: str, schema_version: int, data: dict[str, Any]) -> dict[str, Any]:
         """Bring a stored payload up to the current version of its type."""
@@ -105,3 +125,38 @@ class EventRegistry:
 
     def from_record(self, record: RecordedEvent) -> DomainEvent:
         return self.decode(record.type, record.schema_version, record.data)
+
+
+def _subjects(
+    event: DomainEvent, data: dict[str, Any], aggregate_id: str | None
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """The event's personal fields with a value, each with its subject, and the stand-ins that are not ``ERASED``."""
+    personal: dict[str, str] = {}
+    erased: dict[str, Any] = {}
+    for field, declared in personal_fields(type(event)).items():
+        if data.get(field) is None:
+            continue  # nothing kept, nothing to seal
+        subject = next((s for rule in declared.rules if (s := rule.subject_of(event, aggregate_id))), None)
+        if subject is None:
+            if declared.always:
+                name = event.type_name()
+                raise ValidationFailed(
+                    {f"{name}.{field}": ["is personal data, but the event names no data subject for it"]},
+                    f"invalid {name} event",
+                )
+            continue  # no rule holds for this event: the field is not personal here
+        personal[field] = subject
+        if declared.erased != ERASED:
+            erased[field] = declared.erased
+    return personal, erased
+
+
+def _check_stand_in(schema: marshmallow.Schema, type_name: str, field: str, declared: Personal) -> None:
+    """An erased field must still load: its stand-in has to pass the field's type and validation."""
+    try:
+        schema.fields[field].deserialize(declared.erased)
+    except marshmallow.ValidationError as exc:
+        raise ValueError(
+            f"{type_name}.{field} is personal data whose erased stand-in {declared.erased!r} the field refuses "
+            f"({exc.messages}); declare one it accepts with personal(..., erased=...)"
+        ) from None

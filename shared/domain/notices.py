@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from shared.domain.events import DomainEvent
+from shared.domain.personal import personal
 
 
 class NoticeKind(StrEnum):
@@ -42,7 +43,10 @@ class NoticeOpened(DomainEvent):
     kind: NoticeKind = field(metadata={"by_value": True})
     decision_id: str
     subject_ids: list[str]
-    title: str
+    # a development target's notice is titled with their name: the person's
+    title: str = field(
+        metadata=personal("person", of="subject_ids", when=lambda e: e.kind == NoticeKind.DEVELOPMENT_TARGET)
+    )
     unit: str
     opens_at: dt.datetime
     closes_at: dt.datetime

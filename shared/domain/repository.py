@@ -90,7 +90,7 @@ class Repository(Generic[A]):
         pending = aggregate.pending_events
         if not pending:
             return []
-        new_events = [self.registry.to_new_event(event) for event in pending]
+        new_events = [self.registry.to_new_event(event, aggregate_id=aggregate.id) for event in pending]
         expected = aggregate.version - len(pending)
         recorded = self.log.append(aggregate.stream_id, new_events, expected, metadata, conn=conn)
         aggregate.mark_saved()

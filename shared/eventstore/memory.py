@@ -17,6 +17,11 @@ Positions are taken from a counter when an event is appended, transaction ids
 when a transaction first writes: like PostgreSQL's sequence and ``xid8``,
 neither is given back by a rollback.
 
+Personal fields are sealed the same way, under keys in an in-memory table
+(``shared.privacy.keys.MemoryKeys``): what the store holds is sealed, every
+read opens it, and ``forget_subject`` erases, so that use-case tests see what
+PostgreSQL's store would give.
+
 Where it differs, knowingly: two open transactions appending to one stream
 conflict when the second one commits (PostgreSQL makes the second one wait at
 its append, then refuses it); the horizon is held back by this store's open
@@ -27,6 +32,7 @@ writers only (PostgreSQL's by any writing transaction on the server); and
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -37,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import ConcurrencyConflict, DuplicateEventId
-from shared.eventstore.appending import PreparedEvent, already_stored, prepare
+from shared.eventstore.appending import PreparedEvent, already_stored, prepare, seal_prepared, subjects_of
 from shared.eventstore.hashing import event_hash
 from shared.eventstore.records import (
     ANY_VERSION,
@@ -53,6 +59,8 @@ from shared.eventstore.records import (
     every_event,
     utc_now,
 )
+from shared.privacy.keys import MemoryKeys
+from shared.privacy.sealing import open_records, seal_fields, sealed_subjects
 
 
 @dataclass(eq=False)
@@ -78,10 +86,19 @@ class MemoryTransaction:
 class InMemoryEventStore:
     """One service's store, in memory. ``conn`` is a ``MemoryTransaction`` or ``None`` (autocommit)."""
 
-    def __init__(self, schema: str = "memory", service: str | None = None, clock: Callable[[], dt.datetime] = utc_now):
+    def __init__(
+        self,
+        schema: str = "memory",
+        service: str | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+        *,
+        open_sealed: bool = True,
+    ):
         self.schema = schema
         self.service = service or schema
         self.clock = clock
+        self.open_sealed = open_sealed
+        self.keys = MemoryKeys()
         self._lock = threading.RLock()
         self._committed: list[RecordedEvent] = []  # in commit order
         self._streams: dict[str, list[RecordedEvent]] = {}
@@ -157,13 +174,20 @@ class InMemoryEventStore:
         prepared = prepare(
             events, expected_version, metadata, service=self.service, recorded_at=self.clock().isoformat()
         )
+        subjects = subjects_of(prepared)
+        stored = prepared
+        if subjects:
+            keys = self.keys.ensure(subjects)
+            stored = seal_prepared(prepared, lambda *args: seal_fields(keys, *args))
         try:
-            return list(self._run(conn, lambda tx: self._stage(tx, stream_id, prepared, expected_version)))
+            recorded = self._run(conn, lambda tx: self._stage(tx, stream_id, stored, expected_version))
+            # What the store holds is sealed; the caller gets what it appended, as a read would give it.
+            return [dataclasses.replace(r, data=p.data) for r, p in zip(recorded, prepared, strict=True)]
         except (ConcurrencyConflict, DuplicateEventId):
             if conn is None:
-                stored = already_stored(prepared, self.events_by_id([p.event_id for p in prepared]), stream_id)
-                if stored is not None:
-                    return stored
+                found = already_stored(prepared, self.events_by_id([p.event_id for p in prepared]), stream_id)
+                if found is not None:
+                    return found
             raise
 
     def _stage(
@@ -238,7 +262,8 @@ class InMemoryEventStore:
         check_stream_id(stream_id)
         upper = to_version if to_version is not None else 2**62
         with self._lock:
-            return [r for r in self._stream(stream_id, conn) if from_version <= r.version <= upper]
+            found = [r for r in self._stream(stream_id, conn) if from_version <= r.version <= upper]
+        return self._opened(found)
 
     def stream_version(self, stream_id: str, *, conn: MemoryTransaction | None = None) -> int:
         check_stream_id(stream_id)
@@ -256,7 +281,7 @@ class InMemoryEventStore:
                 (r for r in self._committed if r.cursor > after and (horizon is None or r.tx_id < horizon)),
                 key=lambda r: r.cursor,
             )[:limit]
-        return Page(events, events[-1].cursor if events else after)
+        return Page(self._opened(events), events[-1].cursor if events else after)
 
     def iter_all(self, after: Cursor = START, page_size: int = 1000) -> Iterator[RecordedEvent]:
         """Every safely readable event after ``after``, page by page."""
@@ -266,7 +291,8 @@ class InMemoryEventStore:
         self, after_position: int = 0, limit: int = 1000, *, conn: MemoryTransaction | None = None
     ) -> list[RecordedEvent]:
         with self._lock:
-            return sorted((r for r in self._committed if r.position > after_position), key=lambda r: r.position)[:limit]
+            found = sorted((r for r in self._committed if r.position > after_position), key=lambda r: r.position)
+        return self._opened(found[:limit])
 
     def events_by_id(self, event_ids: Sequence[str], *, conn: MemoryTransaction | None = None) -> list[RecordedEvent]:
         with self._lock:
@@ -274,7 +300,7 @@ class InMemoryEventStore:
             if conn is not None:
                 wanted = {str(i) for i in event_ids}
                 found += [r for s in conn.staged.values() for r in s if r.event_id in wanted]
-            return found
+        return self._opened(found)
 
     def origin_correlation(self, stream_id: str, *, conn: MemoryTransaction | None = None) -> str | None:
         with self._lock:
@@ -283,7 +309,38 @@ class InMemoryEventStore:
 
     def by_correlation(self, correlation_id: str, *, conn: MemoryTransaction | None = None) -> list[RecordedEvent]:
         with self._lock:
-            return sorted((r for r in self._committed if r.correlation_id == correlation_id), key=lambda r: r.position)
+            found = sorted((r for r in self._committed if r.correlation_id == correlation_id), key=lambda r: r.position)
+        return self._opened(found)
+
+    # -- personal data -----------------------------------------------------------------
+
+    def _opened(self, records: list[RecordedEvent]) -> list[RecordedEvent]:
+        if not self.open_sealed:
+            return records
+        subjects = sealed_subjects(records)
+        return open_records(records, self.keys.fetch(subjects)) if subjects else records
+
+    def open_records(
+        self, records: Sequence[RecordedEvent], *, conn: MemoryTransaction | None = None
+    ) -> list[RecordedEvent]:
+        """Records of this store that came another way, sealed: opened with its keys."""
+        records = list(records)
+        subjects = sealed_subjects(records)
+        return open_records(records, self.keys.fetch(subjects)) if subjects else records
+
+    def forget_subject(self, subject: str, *, conn: MemoryTransaction | None = None) -> bool:
+        """Delete ``subject``'s key: everything sealed under it reads as erased from now on.
+
+        Within a transaction, when it commits (as PostgreSQL's delete would take effect).
+        """
+        if conn is None:
+            return self.keys.delete(subject)
+
+        def forget() -> None:
+            self.keys.delete(subject)
+
+        conn.on_commit.append(forget)
+        return subject in self.keys
 
     def horizon(self) -> Horizon:
         with self._lock:

@@ -31,6 +31,13 @@ NO_STREAM = 0
 
 ZERO_HASH = bytes(32)
 
+#: What a read gives in place of a personal field whose subject's key was erased
+#: (``shared.privacy``), unless the field declares a stand-in of its own.
+ERASED = "[personal data erased]"
+
+#: A data subject: ``<kind>:<id>`` (``cadre:c-42``, ``person:p-7``, ``submitter:<submission id>``).
+SUBJECT = re.compile(r"^[a-z][a-z0-9_]{0,30}:[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
+
 
 def utc_now() -> dt.datetime:
     """The default clock of a store: when an event is recorded, unless a service says otherwise."""
@@ -75,12 +82,26 @@ class Cursor:
 START = Cursor(0, 0)
 
 
+#: A stored event's hash, as hex: what ``causation_hash`` holds.
+HASH_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+#: A service's name as its store's schema has it: what ``causation_service`` holds.
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
 class MetadataSchema(Schema):
-    """Who did it and why: the part of the metadata that the caller gives."""
+    """Who did it and why: the part of the metadata that the caller gives.
+
+    ``causation_hash`` and ``causation_service`` are optional: only what a
+    service does in answer to another service's event carries them, and events
+    stored before they existed have neither.
+    """
 
     actor = fields.String(required=True, validate=validate.Length(min=1, max=200))
     correlation_id = fields.UUID(required=True)
     causation_id = fields.UUID(load_default=None, allow_none=True)
+    causation_hash = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(HASH_HEX))
+    causation_service = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(SERVICE_NAME))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
 
@@ -91,12 +112,21 @@ class Metadata:
     ``correlation_id`` is shared by everything one original request caused, in
     every service; ``causation_id`` is the id of the command or event that
     directly caused this one. The store adds ``service`` and ``recorded_at``.
+
+    When the cause is another service's event, ``causation_hash`` is that
+    event's stored hash (hex) and ``causation_service`` its service: the link
+    is then evidence, not just a pointer. The upstream event cannot be altered
+    afterwards without the recorded hash giving it away (``orgctl audit
+    trace`` checks every such link), and this event's own hash covers the
+    recorded one.
     """
 
     actor: str
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     causation_id: str | None = None
     reason: str | None = None
+    causation_hash: str | None = None
+    causation_service: str | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -105,6 +135,8 @@ class Metadata:
                     "actor": self.actor,
                     "correlation_id": self.correlation_id,
                     "causation_id": self.causation_id,
+                    "causation_hash": self.causation_hash,
+                    "causation_service": self.causation_service,
                     "reason": self.reason,
                 }
             )
@@ -113,30 +145,51 @@ class Metadata:
                 {f"metadata.{k}": v for k, v in exc.messages_dict.items()}, "invalid event metadata"
             ) from exc
 
-    def caused_by(self, causation_id: str, actor: str | None = None, reason: str | None = None) -> "Metadata":
-        """Metadata for what this causes next: same correlation, new cause."""
+    def caused_by(
+        self,
+        causation_id: str,
+        actor: str | None = None,
+        reason: str | None = None,
+        *,
+        causation_hash: str | None = None,
+        causation_service: str | None = None,
+    ) -> "Metadata":
+        """Metadata for what this causes next: same correlation, new cause (with its hash, when it is an event)."""
         return Metadata(
             actor=actor or self.actor,
             correlation_id=self.correlation_id,
             causation_id=causation_id,
             reason=reason if reason is not None else self.reason,
+            causation_hash=causation_hash,
+            causation_service=causation_service,
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """The fields as stored; the causation's hash and service only when there are some.
+
+        Leaving them out (rather than null) keeps every other event's metadata,
+        and so its hash and its idempotent retries, exactly as before.
+        """
+        stored: dict[str, Any] = {
             "actor": self.actor,
             "correlation_id": str(self.correlation_id),
             "causation_id": str(self.causation_id) if self.causation_id else None,
             "reason": self.reason,
         }
+        if self.causation_hash is not None:
+            stored["causation_hash"] = self.causation_hash
+        if self.causation_service is not None:
+            stored["causation_service"] = self.causation_service
+        return stored
 
     @functools.cached_property
     def canonical_prefix(self) -> str:
         """The canonical JSON of these fields, without its closing brace.
 
         The store adds ``recorded_at`` and ``service`` to every append; both
-        sort after these four keys, so the full canonical text is this prefix
-        plus those two, with no need to encode the whole again each time.
+        sort after every key of ``as_dict`` (``actor``, ``causation_*``,
+        ``correlation_id``, ``reason``), so the full canonical text is this
+        prefix plus those two, with no need to encode the whole again each time.
         """
         from shared.eventstore.hashing import canonical_json
 
@@ -145,12 +198,21 @@ class Metadata:
 
 @dataclass(frozen=True)
 class NewEvent:
-    """An event about to be appended. Give a fixed ``event_id`` to make a retry safe."""
+    """An event about to be appended. Give a fixed ``event_id`` to make a retry safe.
+
+    ``personal`` names the top-level fields of ``data`` that are personal
+    data, each with its data subject (``{"name": "cadre:c-42"}``): the store
+    seals them under the subject's key, so that erasing the key erases them
+    (``shared.privacy``). ``erased`` gives, for such a field, the stand-in a
+    read shows once the key is gone, when ``ERASED`` would not fit the field.
+    """
 
     type: str
     data: Mapping[str, Any]
     schema_version: int = 1
     event_id: uuid.UUID | str = field(default_factory=uuid.uuid4)
+    personal: Mapping[str, str] = field(default_factory=dict)
+    erased: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,17 @@ The price is latency, not throughput: an event becomes readable once every
 event writer older than it has finished. ``horizon()`` reports that lag
 (events committed but held back, and the age of the oldest writer), and the
 runtime exports it as a metric.
+
+Personal data
+-------------
+An event's personal fields (``NewEvent.personal``) are stored sealed under
+their data subject's key (``shared.privacy``): the append makes a missing key
+in its own transaction, and the hash is computed over the sealed text, so an
+erasure (deleting the key) never breaks the chain. Every read opens them
+again with one look-up of the keys it needs, or shows the field as erased
+when the key is gone. ``open_sealed=False`` reads what is stored, sealed: the
+relay publishes that (consumers open it with this store's keys, see
+``open_records``), so that the hash and the signature cover what travels.
 """
 
 from __future__ import annotations
@@ -76,7 +87,7 @@ import psycopg2.errors
 from shared.db.database import Connection, Database, fetch_one
 from shared.db.migrations import SCHEMA_NAME
 from shared.errors import ConcurrencyConflict, DuplicateEventId
-from shared.eventstore.appending import already_stored, prepare
+from shared.eventstore.appending import PreparedEvent, already_stored, prepare, seal_prepared, subjects_of
 from shared.eventstore.records import (
     START,
     Cursor,
@@ -89,6 +100,8 @@ from shared.eventstore.records import (
     every_event,
     utc_now,
 )
+from shared.privacy.keys import PostgresKeys
+from shared.privacy.sealing import open_records, seal_fields, sealed_subjects
 
 _KEY_DETAIL = re.compile(r"=\(([0-9a-f-]{36})\)")
 
@@ -109,6 +122,8 @@ class EventStore:
         schema: str,
         service: str | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        *,
+        open_sealed: bool = True,
     ) -> None:
         if not SCHEMA_NAME.match(schema):
             raise ValueError(f"schema name {schema!r} must match {SCHEMA_NAME.pattern}")
@@ -116,6 +131,8 @@ class EventStore:
         self.schema = schema
         self.service = service or schema
         self.clock = clock
+        self.open_sealed = open_sealed
+        self.keys = PostgresKeys(schema)
         # The schema name matches SCHEMA_NAME, so quoting it by hand is safe,
         # and composing the statements once keeps that work off the hot path.
         events = f'"{schema}".events'
@@ -181,30 +198,32 @@ class EventStore:
         prepared = prepare(
             events, expected_version, metadata, service=self.service, recorded_at=self.clock().isoformat()
         )
-        params = [
-            stream_id,
-            expected_version,
-            [p.event_id for p in prepared],
-            [p.type for p in prepared],
-            [p.schema_version for p in prepared],
-            [p.data_json for p in prepared],
-            [p.metadata_json for p in prepared],
-        ]
+        subjects = subjects_of(prepared)
         try:
-            # Alone, the append is one atomic statement: run it in autocommit
-            # (one round trip). Within the caller's transaction, join it.
-            own = self.database.autocommit() if conn is None and self.database else self._transaction(conn)
+            if subjects:
+                # Personal data: the subjects' keys are read (or made) in the
+                # append's own transaction, which is an event writer first.
+                own = self._transaction(conn)
+            else:
+                # Alone, the append is one atomic statement: run it in autocommit
+                # (one round trip). Within the caller's transaction, join it.
+                own = self.database.autocommit() if conn is None and self.database else self._transaction(conn)
             with own as tx, tx.cursor() as cur:
-                cur.execute(self._sql_append, params)
+                stored = prepared
+                if subjects:
+                    cur.execute(self.sql_begin_writing)
+                    keys = self.keys.ensure(cur, subjects)
+                    stored = seal_prepared(prepared, lambda *args: seal_fields(keys, *args))
+                cur.execute(self._sql_append, self._append_params(stream_id, expected_version, stored))
                 rows = cur.fetchall()
         except psycopg2.Error as exc:
             error = self._translate(exc, stream_id, expected_version)
             if error is None:
                 raise
             if conn is None:
-                stored = already_stored(prepared, self.events_by_id([p.event_id for p in prepared]), stream_id)
-                if stored is not None:
-                    return stored
+                found = already_stored(prepared, self.events_by_id([p.event_id for p in prepared]), stream_id)
+                if found is not None:
+                    return found
             raise error from exc
         return [
             RecordedEvent(
@@ -221,6 +240,18 @@ class EventStore:
                 hash=bytes(digest),
             )
             for p, (position, version, tx_id, prev_hash, digest) in zip(prepared, rows, strict=False)
+        ]
+
+    @staticmethod
+    def _append_params(stream_id: str, expected_version: int, prepared: Sequence[PreparedEvent]) -> list[Any]:
+        return [
+            stream_id,
+            expected_version,
+            [p.event_id for p in prepared],
+            [p.type for p in prepared],
+            [p.schema_version for p in prepared],
+            [p.data_json for p in prepared],
+            [p.metadata_json for p in prepared],
         ]
 
     def _translate(self, exc: psycopg2.Error, stream_id: str, expected: int) -> Exception | None:
@@ -257,7 +288,7 @@ class EventStore:
         upper = to_version if to_version is not None else 2**62
         with self._transaction(conn) as tx, tx.cursor() as cur:
             cur.execute(self._sql_stream, [stream_id, from_version, upper])
-            return [_record(row) for row in cur.fetchall()]
+            return self._opened(cur, [_record(row) for row in cur.fetchall()])
 
     def stream_version(self, stream_id: str, *, conn: Connection | None = None) -> int:
         """The stream's current version (0 when it does not exist)."""
@@ -274,7 +305,7 @@ class EventStore:
         """
         with self._transaction(conn) as tx, tx.cursor() as cur:
             cur.execute(self._sql_all, [after.tx_id, after.position, limit])
-            events = [_record(row) for row in cur.fetchall()]
+            events = self._opened(cur, [_record(row) for row in cur.fetchall()])
         return Page(events, events[-1].cursor if events else after)
 
     def iter_all(self, after: Cursor = START, page_size: int = 1000) -> Iterator[RecordedEvent]:
@@ -287,12 +318,12 @@ class EventStore:
         """Events by position, for audits of what is stored (not for following)."""
         with self._transaction(conn) as tx, tx.cursor() as cur:
             cur.execute(self._sql_by_position, [after_position, limit])
-            return [_record(row) for row in cur.fetchall()]
+            return self._opened(cur, [_record(row) for row in cur.fetchall()])
 
     def events_by_id(self, event_ids: Sequence[str], *, conn: Connection | None = None) -> list[RecordedEvent]:
         with self._transaction(conn) as tx, tx.cursor() as cur:
             cur.execute(self._sql_by_ids, [list(event_ids)])
-            return [_record(row) for row in cur.fetchall()]
+            return self._opened(cur, [_record(row) for row in cur.fetchall()])
 
     def origin_correlation(self, stream_id: str, *, conn: Connection | None = None) -> str | None:
         """The correlation id of a stream's first event: the story it belongs to."""
@@ -305,7 +336,31 @@ class EventStore:
         """Every event of the story ``correlation_id`` names, by position."""
         with self._transaction(conn) as tx, tx.cursor() as cur:
             cur.execute(self._sql_correlated, [correlation_id])
-            return [_record(row) for row in cur.fetchall()]
+            return self._opened(cur, [_record(row) for row in cur.fetchall()])
+
+    # -- personal data -------------------------------------------------------
+
+    def _opened(self, cur: Any, records: list[RecordedEvent]) -> list[RecordedEvent]:
+        """``records`` with their sealed fields opened: one look-up of the keys they need, none when nothing is sealed."""
+        if not self.open_sealed:
+            return records
+        subjects = sealed_subjects(records)
+        if not subjects:
+            return records
+        return open_records(records, self.keys.fetch(cur, subjects))
+
+    def open_records(self, records: Sequence[RecordedEvent], *, conn: Connection | None = None) -> list[RecordedEvent]:
+        """Records of this store that came another way (over the broker, sealed): opened with its keys."""
+        records = list(records)
+        if not sealed_subjects(records):
+            return records
+        with self._transaction(conn) as tx, tx.cursor() as cur:
+            return open_records(records, self.keys.fetch(cur, sealed_subjects(records)))
+
+    def forget_subject(self, subject: str, *, conn: Connection | None = None) -> bool:
+        """Delete ``subject``'s key: everything sealed under it reads as erased from now on. True when it had one."""
+        with self._transaction(conn) as tx, tx.cursor() as cur:
+            return self.keys.delete(cur, subject)
 
     def begin_writing(self, conn: Connection) -> None:
         """Make ``conn``'s transaction an event writer of this store, before it writes anything.

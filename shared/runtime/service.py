@@ -116,7 +116,9 @@ _SIZE = validate.Range(min=1, max=2**62)
 class ProofQuery:
     """An event to prove; ``tree_size``: against that head (default the latest); ``since``: a saved head's size."""
 
-    event_id: str = field(metadata={"validate": validate.Regexp(r"^[0-9a-fA-F-]{36}$")})
+    event_id: str = field(
+        metadata={"validate": validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")}
+    )
     tree_size: int | None = field(default=None, metadata={"validate": _SIZE})
     since: int | None = field(default=None, metadata={"validate": _SIZE})
 

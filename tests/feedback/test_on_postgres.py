@@ -17,13 +17,14 @@ import pytest
 
 from services.feedback.entrypoint import FeedbackService
 from services.feedback.inbound import OpenedNotice, PublishedNotice, SupervisionCase, SupervisionOutcome
-from services.feedback.protection import IdentitySeal, generate_key
+from services.feedback.protection import generate_key
 from services.feedback.service_layer import loop
 from services.feedback.service_layer import notices as notice_work
 from shared.db.database import fetch_one
 from shared.domain import schemas
 from shared.errors import NotFound, RateLimited, RuleViolation, ValidationFailed
 from shared.eventstore.records import record_from_envelope
+from shared.eventstore.store import EventStore
 from tests.support import foreign
 from tests.support.environment import RunEnvironment
 from tests.support.identities import public_at, staff
@@ -103,7 +104,11 @@ def test_complaints_and_training_suggestions_are_routed_by_the_events_they_recor
         (f"submission-{complaint['submission_id']}", "ComplaintRoutedToSupervision"),
         (f"submission-{suggestion['submission_id']}", "SuggestionRoutedToTraining"),
     ]
-    assert routed[0][2]["cadre_id"] == "c-42" and routed[1][2]["text"] == "More courses online"
+    assert routed[0][2]["cadre_id"] == "c-42"
+    # the text is the submitter's: stored sealed under their key, read back in clear through the store
+    assert routed[1][2]["text"]["sealed"]["subject"] == f"submitter:{suggestion['submission_id']}"
+    (stored,) = EventStore(feedback.database, "feedback").read_stream(f"submission-{suggestion['submission_id']}")[1:]
+    assert stored.data["text"] == "More courses online"
 
 
 def test_an_identity_is_kept_only_sealed_never_in_clear(feedback: OnPostgres) -> None:
@@ -112,10 +117,13 @@ def test_an_identity_is_kept_only_sealed_never_in_clear(feedback: OnPostgres) ->
     assert receipt["identity_kept"] is True
     stored = stored_events(feedback)
     assert name not in stored and contact not in stored
+    stream = f"submission-{receipt['submission_id']}"
     with feedback.database.transaction() as conn, conn.cursor() as cur:
-        cur.execute("SELECT data->>'identity_sealed' FROM feedback.events WHERE data ? 'identity_sealed'")
-        sealed = next(value for (value,) in cur.fetchall() if value)
-    assert IdentitySeal(KEY).open(sealed) == {"name": name, "contact": contact}
+        cur.execute("SELECT data->'identity' FROM feedback.events WHERE stream_id = %s AND version = 1", [stream])
+        (sealed,) = fetch_one(cur)
+    assert sealed["sealed"]["subject"] == f"submitter:{receipt['submission_id']}"  # under the submitter's own key
+    (received,) = EventStore(feedback.database, "feedback").read_stream(stream)
+    assert received.data["identity"] == {"name": name, "contact": contact} and received.data["identity_sealed"] is None
 
 
 def test_the_deadline_sweep_finds_what_is_due_and_records_each_breach_once(feedback: OnPostgres) -> None:

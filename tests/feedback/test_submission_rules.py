@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from services.feedback.domain.events import ComplaintRoutedToSupervision, DeadlineBreached, SuggestionRoutedToTraining
+from services.feedback.domain.events import (
+    ComplaintRoutedToSupervision,
+    DeadlineBreached,
+    SubmitterIdentity,
+    SuggestionRoutedToTraining,
+)
 from services.feedback.domain.policy import Category, Channel
 from services.feedback.domain.submission import NoticeWindow, Submission
 from shared.domain.calendar import CalendarYear, OrganisationCalendar
@@ -99,7 +104,8 @@ def test_a_comment_on_a_notice_is_refused_once_it_has_closed() -> None:
 
 def test_an_anonymous_submission_keeps_no_identity() -> None:
     with broken("submission.anonymous"):
-        Submission("s").receive(Channel.MAILBOX, Category.GENERAL, "t", "h", True, "sealed-identity", MONDAY, CALENDAR)
+        identity = SubmitterIdentity("Chen", "+86 139")
+        Submission("s").receive(Channel.MAILBOX, Category.GENERAL, "t", "h", True, identity, MONDAY, CALENDAR)
 
 
 def test_breaches_are_raised_once_each_and_a_reply_meets_the_first_deadline() -> None:

@@ -12,6 +12,7 @@ from werkzeug.test import Client
 from services.gateway.app import Gateway
 from services.gateway.openapi import component_name
 from services.gateway.problems import KINDS
+from services.gateway.routes import DOCUMENT_ROUTES, EVENT_ID_PATTERN
 from shared.domain.schemas import schema_for
 from shared.runtime.messaging.rpc import contract_of
 from shared.runtime.process.catalog import existing_services, load_service
@@ -36,6 +37,9 @@ def test_every_rpc_method_of_every_service_has_its_staff_operation(client: Clien
             assert operation["security"] == [{"bearer": []}]
 
 
+AUDIT_METHODS = ("audit_heads", "audit_proof", "audit_consistency")
+
+
 def test_the_public_operations_need_no_token_and_are_granted_to_the_public(gateway: Gateway) -> None:
     public = [route for route in gateway.routes if route.public]
     assert {(r.service, r.method) for r in public} >= {
@@ -45,7 +49,7 @@ def test_the_public_operations_need_no_token_and_are_granted_to_the_public(gatew
         ("feedback", "close"),
         ("cadre", "open_notices"),
         ("cadre", "published_results"),
-        *((name, "audit_checkpoints") for name in existing_services()),
+        *((name, method) for name in existing_services() for method in AUDIT_METHODS),
     }
     for route in public:
         assert allows([PUBLIC], route.service, route.method, query=route.contract.query)
@@ -106,3 +110,33 @@ def test_health_answers_on_the_same_port(client: Client) -> None:
     assert client.get("/health/live").json == {"alive": True}
     ready = client.get("/health/ready")
     assert ready.status_code == 200 and ready.json == {"ready": True}
+
+
+def test_the_audit_operations_take_the_event_in_the_path_and_the_sizes_in_the_query(client: Client) -> None:
+    paths = document(client)["paths"]
+    for name in existing_services():
+        proof = paths[f"/api/v1/public/audit/{name}/proofs/{{event_id}}"]["get"]
+        (event_id,) = [p for p in proof["parameters"] if p["in"] == "path"]
+        assert event_id["name"] == "event_id" and event_id["required"] is True
+        assert event_id["schema"]["pattern"] == EVENT_ID_PATTERN
+        assert {p["name"] for p in proof["parameters"] if p["in"] == "query"} == {"tree_size", "since"}
+        consistency = paths[f"/api/v1/public/audit/{name}/consistency"]["get"]
+        assert {(p["name"], p["required"]) for p in consistency["parameters"]} == {
+            ("old_size", True),
+            ("new_size", True),
+        }
+        assert "Retry-After" in document(client)["components"]["responses"]["409"]["headers"]
+
+
+def test_the_verifier_and_the_key_are_documented_public_operations(client: Client) -> None:
+    doc = document(client)
+    for route in DOCUMENT_ROUTES:
+        operation = doc["paths"][route.path]["get"]
+        assert operation["security"] == [] and operation["tags"] == ["public"]
+        assert list(operation["responses"]["200"]["content"]) == [route.media_type]
+    assert doc["paths"]["/api/v1/public/audit/verifier.py"]["get"]["responses"]["200"]["content"] == {
+        "text/x-python": {"schema": {"type": "string"}}
+    }
+    html = client.get("/docs").get_data(as_text=True)
+    assert "/api/v1/public/audit/verifier.py" in html and "independent channel" in html
+    assert "Path parameters:" in html

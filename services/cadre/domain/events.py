@@ -3,6 +3,10 @@
 Each event is a frozen dataclass; its fields are its payload and its schema
 (validated before anything is stored). Times are aware UTC datetimes,
 scores and hours are decimals (exact, stored as strings).
+
+Personal data (``personal``): a cadre's name and what they write about
+themselves (statements, self-reviews) and their commendations' citations,
+each of the data subject ``cadre:<cadre id>``, stored sealed (``shared.privacy``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from decimal import Decimal
 
 from shared.domain import DomainEvent, EventRegistry
 from shared.domain.notices import NoticeOpened
+from shared.domain.personal import personal
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class SelectionCancelled(DomainEvent):
 @dataclass(frozen=True)
 class CandidateRegistered(DomainEvent):
     cadre_id: str
-    name: str
+    name: str = field(metadata=personal("cadre", of="cadre_id"))
     latest_grade: str | None
     credit_hours: Decimal
 
@@ -109,7 +114,7 @@ class BallotCounted(DomainEvent):
 @dataclass(frozen=True)
 class CandidateStatementMade(DomainEvent):
     cadre_id: str
-    summary: str
+    summary: str = field(metadata=personal("cadre", of="cadre_id"))
 
 
 @dataclass(frozen=True)
@@ -288,7 +293,7 @@ class CaseConcludedOnRecord(DomainEvent):
 
 @dataclass(frozen=True)
 class CadreRegistered(DomainEvent):
-    name: str
+    name: str = field(metadata=personal("cadre"))  # of the cadre record's own id
     unit: str
     post_category: str
     leadership_team: bool
@@ -314,7 +319,7 @@ class LeadershipRolesChanged(DomainEvent):
 class CadreCommended(DomainEvent):
     title: str
     year: int
-    citation: str
+    citation: str = field(metadata=personal("cadre"))
 
 
 @dataclass(frozen=True)
@@ -357,7 +362,7 @@ class CadreEnrolledForAppraisal(DomainEvent):
 @dataclass(frozen=True)
 class SelfReviewSubmitted(DomainEvent):
     cadre_id: str
-    summary: str
+    summary: str = field(metadata=personal("cadre", of="cadre_id"))
 
 
 @dataclass(frozen=True)

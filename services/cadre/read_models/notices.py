@@ -1,4 +1,9 @@
-"""The notices read model: assessment previews and pre-appointment notices, with their windows."""
+"""The notices read model: assessment previews and pre-appointment notices, with their windows.
+
+Each notice names the stored event that opened it (``event_id``): a reader
+asks for that event's inclusion proof (``GET /api/v1/public/audit/cadre/proofs/{event_id}``)
+and checks that the board shows what the signed log holds.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +24,20 @@ class Notices(Projection):
 
     def _insert(self, cur: Any, record: RecordedEvent, kind: str, e: Any) -> None:
         cur.execute(
-            "INSERT INTO public_notices (notice_id, process_id, kind, title, unit, cadre_ids, opens_at, closes_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s) ON CONFLICT DO NOTHING",
-            [e.notice_id, record.aggregate_id, kind, e.title, e.unit, json.dumps(e.cadre_ids), e.opens_at, e.closes_at],
+            "INSERT INTO public_notices "
+            "(notice_id, process_id, kind, title, unit, cadre_ids, opens_at, closes_at, event_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s) ON CONFLICT DO NOTHING",
+            [
+                e.notice_id,
+                record.aggregate_id,
+                kind,
+                e.title,
+                e.unit,
+                json.dumps(e.cadre_ids),
+                e.opens_at,
+                e.closes_at,
+                record.event_id,
+            ],
         )
 
     @on(ev.AssessmentPreviewPublished)
@@ -43,12 +59,14 @@ class NoticeView:
     cadre_ids: list[str]
     opens_at: dt.datetime
     closes_at: dt.datetime
+    event_id: str | None  # the event that opened it; None only for a notice older than the column, unmatched
 
 
 def open_notices(reader: Reader, now: dt.datetime) -> list[NoticeView]:
     """Public notices open now: the public may comment on or object to them."""
     rows = reader.query(
-        "SELECT notice_id, process_id, kind, title, unit, cadre_ids, opens_at, closes_at FROM public_notices "
+        "SELECT notice_id, process_id, kind, title, unit, cadre_ids, opens_at, closes_at, event_id::text "
+        "FROM public_notices "
         "WHERE opens_at <= %(now)s AND closes_at > %(now)s ORDER BY closes_at",
         {"now": now},
     )

@@ -1,4 +1,10 @@
-"""The selections read model: processes by phase, and each candidate's journey through one."""
+"""The selections read model: processes by phase, and each candidate's journey through one.
+
+A process keeps the event that moved it into its phase (``phase_event_id``)
+and each journey step the event it records (``event_id``): a published
+result names the event that closed the selection, and each appointment or
+withholding its own, for a reader to ask their inclusion proofs.
+"""
 
 from __future__ import annotations
 
@@ -46,23 +52,32 @@ class Selections(Projection):
     )
     def _phase(self, cur: Any, event: Any, record: RecordedEvent) -> None:
         cur.execute(
-            "UPDATE selection_processes SET phase = %s, updated_at = %s WHERE process_id = %s",
-            [self.PHASES[type(event)], record.metadata["recorded_at"], record.aggregate_id],
+            "UPDATE selection_processes SET phase = %s, updated_at = %s, phase_event_id = %s WHERE process_id = %s",
+            [self.PHASES[type(event)], record.metadata["recorded_at"], record.event_id, record.aggregate_id],
         )
 
     def _step(self, cur: Any, record: RecordedEvent, cadre_id: str, step: str, details: dict[str, Any]) -> None:
         cur.execute(
-            "INSERT INTO candidate_journeys (process_id, cadre_id, position, step, at, details) "
-            "VALUES (%s, %s, %s, %s, %s, %s::jsonb) ON CONFLICT DO NOTHING",
-            [record.aggregate_id, cadre_id, record.position, step, record.metadata["recorded_at"], jsonb(details)],
+            "INSERT INTO candidate_journeys (process_id, cadre_id, position, step, at, details, event_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s) ON CONFLICT DO NOTHING",
+            [
+                record.aggregate_id,
+                cadre_id,
+                record.position,
+                step,
+                record.metadata["recorded_at"],
+                jsonb(details),
+                record.event_id,
+            ],
         )
 
     @on(ev.SelectionAnnounced)
     def _announced(self, cur: Any, e: ev.SelectionAnnounced, record: RecordedEvent) -> None:
         cur.execute(
-            "INSERT INTO selection_processes (process_id, title, unit, kind, variant, phase, updated_at) "
-            "VALUES (%s, %s, %s, %s, %s, 'announced', %s)",
-            [record.aggregate_id, e.title, e.unit, e.kind, e.variant, record.metadata["recorded_at"]],
+            "INSERT INTO selection_processes "
+            "(process_id, title, unit, kind, variant, phase, updated_at, phase_event_id) "
+            "VALUES (%s, %s, %s, %s, %s, 'announced', %s, %s)",
+            [record.aggregate_id, e.title, e.unit, e.kind, e.variant, record.metadata["recorded_at"], record.event_id],
         )
 
     @on(ev.CandidateRegistered)
@@ -210,16 +225,23 @@ def candidate_journey(reader: Reader, query: JourneyQuery) -> Journey:
 
 @dataclass(frozen=True)
 class PublishedOutcome:
+    """One appointment or withholding; ``event_id``: the event that recorded it (for its inclusion proof)."""
+
     cadre_id: str
     name: str | None
     post_id: str
     post_title: str | None
     at: dt.datetime
+    event_id: str | None  # None only for a step older than the column that the migration could not match
 
 
 @dataclass(frozen=True)
 class PublishedResult:
-    """A closed selection as the public sees it: who was appointed, and whose appointment was withheld."""
+    """A closed selection as the public sees it: who was appointed, and whose appointment was withheld.
+
+    ``event_id`` is the event that closed it (``SelectionClosed``, naming both
+    lists): its inclusion proof shows the result is the one the signed log holds.
+    """
 
     process_id: str
     title: str
@@ -228,11 +250,13 @@ class PublishedResult:
     closed_at: dt.datetime
     appointed: list[PublishedOutcome]
     withheld: list[PublishedOutcome]
+    event_id: str | None
 
 
 def published_results(reader: Reader, query: ResultsQuery) -> list[PublishedResult]:
     processes = reader.query(
-        "SELECT process_id, title, unit, kind, updated_at AS closed_at FROM selection_processes "
+        "SELECT process_id, title, unit, kind, updated_at AS closed_at, phase_event_id::text AS event_id "
+        "FROM selection_processes "
         "WHERE phase = 'closed' AND (%(unit)s::text IS NULL OR unit = %(unit)s) "
         "ORDER BY updated_at DESC, process_id LIMIT %(limit)s",
         {"unit": query.unit, "limit": query.limit},
@@ -240,7 +264,7 @@ def published_results(reader: Reader, query: ResultsQuery) -> list[PublishedResu
     if not processes:
         return []
     rows = reader.query(
-        "SELECT o.process_id, o.cadre_id, o.step, o.at, o.details, r.details->>'name' AS name "
+        "SELECT o.process_id, o.cadre_id, o.step, o.at, o.details, o.event_id::text, r.details->>'name' AS name "
         "FROM candidate_journeys o LEFT JOIN candidate_journeys r "
         "ON r.process_id = o.process_id AND r.cadre_id = o.cadre_id AND r.step = 'registered' "
         "WHERE o.process_id = ANY(%(ids)s) AND o.step IN ('appointed', 'withheld') ORDER BY o.position",
@@ -250,7 +274,7 @@ def published_results(reader: Reader, query: ResultsQuery) -> list[PublishedResu
     for row in rows:
         details = row["details"]
         outcome = PublishedOutcome(
-            row["cadre_id"], row["name"], details["post_id"], details.get("post_title"), row["at"]
+            row["cadre_id"], row["name"], details["post_id"], details.get("post_title"), row["at"], row["event_id"]
         )
         outcomes.setdefault((row["process_id"], row["step"]), []).append(outcome)
     return [

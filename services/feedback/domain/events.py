@@ -1,31 +1,54 @@
 """Everything that can happen to a submission from the public, as events.
 
-No event ever carries the submitter's identity in clear: at most a sealed
-(encrypted) form, and a receipt code's hash, never the code itself.
+What a submitter writes and who they are is personal data of the data subject
+``submitter:<submission id>`` (``personal``): the store keeps it sealed under
+that subject's own key, and erasing the subject (on request, or when the
+retention period of its category has passed) makes it unreadable everywhere,
+in supervision's and training's stores too, where the routed text is sealed
+under the same subject. A receipt code is kept only as its hash.
+
+``identity_sealed`` is kept for the submissions recorded before: their
+identity was sealed with the one ``FEEDBACK_IDENTITY_KEY`` (Fernet). New
+submissions leave it empty and keep ``identity`` instead.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.domain import DomainEvent, EventRegistry
+from shared.domain.personal import personal
+from shared.eventstore.records import ERASED
+
+
+@dataclass(frozen=True)
+class SubmitterIdentity:
+    """Who wrote in, when they chose to say: kept only sealed, under the submitter's key."""
+
+    name: str
+    contact: str
+
+
+#: What an erased identity reads as (the fields keep their shape).
+ERASED_IDENTITY = {"name": ERASED, "contact": ERASED}
 
 
 @dataclass(frozen=True)
 class SubmissionReceived(DomainEvent):
     channel: str
     category: str
-    text: str
+    text: str = field(metadata=personal("submitter"))  # of the submission's own id
     anonymous: bool
     receipt_hash: str
-    identity_sealed: str | None
+    identity_sealed: str | None  # legacy: a Fernet token under FEEDBACK_IDENTITY_KEY; None since per-subject keys
     cadre_id: str | None
     process_id: str | None
     notice_id: str | None
     received_at: dt.datetime
     first_reply_due: dt.datetime
     resolution_due: dt.datetime
+    identity: SubmitterIdentity | None = field(default=None, metadata=personal("submitter", erased=ERASED_IDENTITY))
 
 
 @dataclass(frozen=True)
@@ -36,20 +59,20 @@ class ComplaintRoutedToSupervision(DomainEvent):
     cadre_id: str
     process_id: str | None
     notice_id: str | None
-    text: str
+    text: str = field(metadata=personal("submitter", of="submission_id"))
     received_at: dt.datetime
 
 
 @dataclass(frozen=True)
 class SuggestionRoutedToTraining(DomainEvent):
     submission_id: str
-    text: str
+    text: str = field(metadata=personal("submitter", of="submission_id"))
     received_at: dt.datetime
 
 
 @dataclass(frozen=True)
 class FollowUpAdded(DomainEvent):
-    text: str
+    text: str = field(metadata=personal("submitter"))
     added_at: dt.datetime
 
 
@@ -78,7 +101,7 @@ class SubmissionResolved(DomainEvent):
 @dataclass(frozen=True)
 class SubmissionClosed(DomainEvent):
     rating: int
-    comment: str
+    comment: str = field(metadata=personal("submitter"))
     closed_at: dt.datetime
 
 

@@ -33,6 +33,7 @@ from services.feedback.domain.events import (
     SubmissionReopened,
     SubmissionResolved,
     SubmissionTransferred,
+    SubmitterIdentity,
     SuggestionRoutedToTraining,
 )
 from services.feedback.domain.policy import DEADLINES, QUESTIONS, Category, Channel
@@ -118,7 +119,7 @@ class Submission(Aggregate):
         text: str,
         receipt_hash: str,
         anonymous: bool,
-        identity_sealed: str | None,
+        identity: SubmitterIdentity | None,
         now: dt.datetime,
         calendar: OrganisationCalendar,
         cadre_id: str | None = None,
@@ -126,9 +127,7 @@ class Submission(Aggregate):
         process_id: str | None = None,
     ) -> None:
         self.require(not self.state.received, "submission.once", f"submission {self.id} was already received")
-        self.require(
-            not (anonymous and identity_sealed), "submission.anonymous", "an anonymous submission keeps no identity"
-        )
+        self.require(not (anonymous and identity), "submission.anonymous", "an anonymous submission keeps no identity")
         if channel is Channel.NOTICE_COMMENT:
             self.require(
                 notice is not None, "submission.notice_known", "a comment names a notice that has been published"
@@ -163,13 +162,14 @@ class Submission(Aggregate):
                 text,
                 anonymous,
                 receipt_hash,
-                identity_sealed,
+                None,  # identity_sealed: no longer written (the identity is sealed under the submitter's key)
                 cadre_id,
                 process_id,
                 notice.notice_id if notice else None,
                 now,
                 calendar.end_of_working_days(now, deadlines.first_reply_days),
                 calendar.end_of_working_days(now, deadlines.resolution_days),
+                identity,
             )
         )
         if category is Category.COMPLAINT_ABOUT_CADRE:

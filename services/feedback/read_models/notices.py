@@ -5,6 +5,9 @@ written by the handlers of other services' notice events (``remember``), once
 per notice: the generic ``NoticeOpened`` of any service (``shared.domain.notices``)
 and cadre's older ``AssessmentPreviewPublished`` / ``PublicNoticeOpened``.
 A notice's subjects are in its source's own ids (cadre ids for cadre's).
+The public sees which service's notice it is (``source``) and the event of
+that service that opened it (``event_id``): its inclusion proof is at
+``GET /api/v1/public/audit/{source}/proofs/{event_id}``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ class NoticeView:
     cadre_ids: list[str]
     opens_at: dt.datetime
     closes_at: dt.datetime
+    source: str  # the service whose notice it is: its log holds the event
+    event_id: str  # the event of ``source`` that opened it
 
 
 @dataclass(frozen=True)
@@ -107,8 +112,8 @@ def open_notice_naming(
 def open_notices(reader: Reader, now: dt.datetime) -> list[NoticeView]:
     """Notices the public may comment on now."""
     rows = reader.query(
-        "SELECT notice_id, process_id, kind, title, cadre_ids, opens_at, closes_at FROM known_notices "
-        "WHERE opens_at <= %(now)s AND closes_at > %(now)s ORDER BY closes_at",
+        "SELECT notice_id, process_id, kind, title, cadre_ids, opens_at, closes_at, source, event_id "
+        "FROM known_notices WHERE opens_at <= %(now)s AND closes_at > %(now)s ORDER BY closes_at",
         {"now": now},
     )
     return [NoticeView(**row) for row in rows]

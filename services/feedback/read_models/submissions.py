@@ -1,7 +1,8 @@
 """The submissions read model: each submission's status, deadlines and replies.
 
 The public reads their own case by receipt code (``by_receipt``); the staff
-read the queue (``staff_queue``); the deadline sweep asks what is due (``due_for_breach``).
+read the queue (``staff_queue``); the deadline sweep asks what is due (``due_for_breach``),
+and the retention sweep whose personal data is due to be erased (``due_for_erasure``).
 """
 
 from __future__ import annotations
@@ -16,8 +17,12 @@ from services.feedback.messages import StaffQuery
 from shared.application import Reader
 from shared.application.unit_of_work import Writer
 from shared.domain import schemas
+from shared.domain.erasure import PersonalDataErased
 from shared.eventstore.records import RecordedEvent
 from shared.projections import Projection, on
+
+#: The kind of data subject a submitter is: ``submitter:<submission id>``.
+SUBMITTER = "submitter"
 
 
 class Submissions(Projection):
@@ -40,9 +45,19 @@ class Submissions(Projection):
             ],
         )
 
+    @on(PersonalDataErased)
+    def _erased(self, cur: Any, e: PersonalDataErased, record: RecordedEvent) -> None:
+        kind, _, submission_id = e.subject.partition(":")
+        if kind == SUBMITTER:
+            cur.execute(
+                "UPDATE submissions SET personal_data_erased_at = coalesce(personal_data_erased_at, %s) "
+                "WHERE submission_id = %s",
+                [e.erased_at, submission_id],
+            )
+
     @on(ev.ReplySent)
     def _reply(self, cur: Any, e: ev.ReplySent, record: RecordedEvent) -> None:
-        reply = {"by": e.by, "text": e.text, "sent_at": e.sent_at.isoformat()}
+        reply = {"by": e.by, "text": e.text, "sent_at": e.sent_at.isoformat(), "event_id": record.event_id}
         cur.execute(
             "UPDATE submissions SET replies = replies || %s::jsonb WHERE submission_id = %s",
             [json.dumps([reply]), record.aggregate_id],
@@ -80,7 +95,7 @@ class Submissions(Projection):
     @on(ev.SubmissionRejected)
     def _rejected(self, cur: Any, e: ev.SubmissionRejected, record: RecordedEvent) -> None:
         """The reason is the answer the submitter reads."""
-        reply = {"by": e.by, "text": e.reason, "sent_at": e.rejected_at.isoformat()}
+        reply = {"by": e.by, "text": e.reason, "sent_at": e.rejected_at.isoformat(), "event_id": record.event_id}
         cur.execute(
             "UPDATE submissions SET status = 'rejected', replies = replies || %s::jsonb WHERE submission_id = %s",
             [json.dumps([reply]), record.aggregate_id],
@@ -108,9 +123,19 @@ class Submissions(Projection):
 
 @dataclass(frozen=True)
 class ReplyView:
+    """A reply as the submitter reads it.
+
+    ``event_id`` is the event that recorded it, in feedback's log: the
+    submitter may ask its inclusion proof (``GET
+    /api/v1/public/audit/feedback/proofs/{event_id}``) and hold the answer
+    they read to the signed log. None only for a reply recorded before
+    replies kept it, that the migration could not match to its event.
+    """
+
     by: str
     text: str
     sent_at: dt.datetime
+    event_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +235,24 @@ def due_for_breach(reader: Reader, now: dt.datetime) -> list[str]:
         {"now": now},
     )
     return [str(row["submission_id"]) for row in rows]
+
+
+def due_for_erasure(
+    reader: Reader, now: dt.datetime, default_days: int, by_category: dict[str, int], limit: int = 200
+) -> list[tuple[str, str]]:
+    """``(submission id, category)`` of submissions whose retention period has passed, not erased yet.
+
+    The period runs from receipt, ``by_category``'s days for its category or
+    ``default_days``; a submission still open waits until it is concluded.
+    """
+    rows = reader.query(
+        "SELECT submission_id, category FROM submissions WHERE personal_data_erased_at IS NULL "
+        "AND status <> 'open' AND received_at + make_interval(days => "
+        "coalesce((%(periods)s::jsonb ->> category)::integer, %(default)s)) <= %(now)s "
+        "ORDER BY received_at, submission_id LIMIT %(limit)s",
+        {"periods": json.dumps(by_category), "default": default_days, "now": now, "limit": limit},
+    )
+    return [(str(row["submission_id"]), str(row["category"])) for row in rows]
 
 
 def remember_case(writer: Writer, case_id: str, submission_id: str) -> None:

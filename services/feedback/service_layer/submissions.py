@@ -8,8 +8,9 @@ or the process: so the routed complaint carries the process to supervision,
 and the decision waits for its case. Deadlines count on the organisation's
 calendar (``uow.calendar``).
 
-The receipt code is shown once and only its hash is kept; an identity is kept
-only sealed. Every use of the public's channels counts against a rate limit
+The receipt code is shown once and only its hash is kept; an identity, like the
+text, is personal data of ``submitter:<submission id>``, kept only sealed
+under that subject's key by the store (``shared.privacy``). Every use of the public's channels counts against a rate limit
 first, in a transaction of its own, so refused and failing requests count too.
 
 The department replies, resolves, rejects (with a reason), transfers, merges
@@ -23,6 +24,7 @@ import datetime as dt
 import uuid
 
 from services.feedback import messages as m
+from services.feedback.domain.events import SubmitterIdentity
 from services.feedback.domain.policy import Category
 from services.feedback.domain.submission import Submission
 from services.feedback.protection import IdentitySeal, new_receipt_code, receipt_hash
@@ -43,8 +45,8 @@ def submit(request: m.Submit, uow: UnitOfWork, settings: FeedbackSettings) -> Re
     """Take a submission; the reply carries the receipt code, shown this once."""
     now, calendar = uow.clock.now(), uow.calendar
     seal = IdentitySeal(settings.identity_key, settings.source_key)
-    identity = None if request.anonymous or request.identity is None else vars(request.identity)
-    sealed = seal.seal(identity)
+    given = None if request.anonymous else request.identity
+    identity = SubmitterIdentity(given.name, given.contact) if given is not None else None
     code = new_receipt_code()
     ratelimit.hit(uow, "source", seal.source_key(request.source), settings.source_limit, WINDOW_SECONDS, now)
     known = notices.known_notice(uow, request.notice_id) if request.notice_id is not None else None
@@ -61,7 +63,7 @@ def submit(request: m.Submit, uow: UnitOfWork, settings: FeedbackSettings) -> Re
             request.text,
             receipt_hash(code),
             request.anonymous,
-            sealed,
+            identity,
             now,
             calendar,
             cadre_id=request.cadre_id,
@@ -81,7 +83,7 @@ def submit(request: m.Submit, uow: UnitOfWork, settings: FeedbackSettings) -> Re
         state.first_reply_due,
         state.resolution_due,
         ROUTED_TO.get(request.category),
-        sealed is not None,
+        identity is not None,
         state.notice_id,
     )
 

@@ -8,16 +8,22 @@ Published to other services (by the contracts they read):
   and an election's candidate list; feedback takes objections on them;
 - ``WeakBranchIdentified``: supervision opens a follow-up inspection task;
 - ``DualCultivationPaired``.
+
+Personal data (``personal``), of the data subject ``person:<person id>``:
+applicants' names and birth dates, development targets' and entrepreneurs'
+names, the reviews and reasons written about a person in their development,
+why a member left, and a development target's notice title (which names them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shared.domain import DomainEvent, EventRegistry
 from shared.domain.notices import NoticeOpened
+from shared.domain.personal import personal
 
 # -- party organisations ----------------------------------------------------------------
 
@@ -55,7 +61,7 @@ class MemberMadeFull(DomainEvent):
 class MemberLeft(DomainEvent):
     person_id: str
     full: bool  # a full member, or probationary
-    reason: str
+    reason: str = field(metadata=personal("person", of="person_id"))
     left_at: dt.datetime
 
 
@@ -170,8 +176,8 @@ class ApplicationReceived(DomainEvent):
     """入党申请: the applicant, at least 18, to a branch; an entrepreneur of a pairing is tagged as one."""
 
     person_id: str
-    name: str
-    birth_date: dt.date
+    name: str = field(metadata=personal("person", of="person_id"))
+    birth_date: dt.date | None = field(metadata=personal("person", of="person_id", erased=None))  # None: erased
     branch_id: str
     entrepreneur: bool
     applied_at: dt.datetime
@@ -203,7 +209,7 @@ class ActivistDesignated(DomainEvent):
 
 @dataclass(frozen=True)
 class ActivistReviewed(DomainEvent):
-    note: str
+    note: str = field(metadata=personal("person"))  # of the development's own id: the person's
     reviewed_at: dt.datetime
 
 
@@ -212,7 +218,7 @@ class DevelopmentTargetDesignated(DomainEvent):
     """发展对象: the contract training reads to enrol the person in the short course."""
 
     person_id: str
-    name: str
+    name: str = field(metadata=personal("person", of="person_id"))
     branch_id: str
     designated_at: dt.datetime
 
@@ -280,7 +286,7 @@ class FullMembershipGranted(DomainEvent):
 
 @dataclass(frozen=True)
 class DevelopmentCancelled(DomainEvent):
-    reason: str
+    reason: str = field(metadata=personal("person"))
     cancelled_at: dt.datetime
 
 
@@ -294,7 +300,7 @@ class DualCultivationPaired(DomainEvent):
     branch_id: str
     member_id: str
     entrepreneur_id: str
-    entrepreneur_name: str
+    entrepreneur_name: str = field(metadata=personal("person", of="entrepreneur_id"))
     enterprise: str
     goals: list[str]
     paired_at: dt.datetime

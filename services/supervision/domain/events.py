@@ -1,11 +1,17 @@
-"""Everything that happens in supervision, as events."""
+"""Everything that happens in supervision, as events.
+
+Personal data (``personal``): a case's summary, the complaint's text of its
+submitter (``submitter:<submission id>``, as feedback seals it) or, for a
+case the department opened, about the cadre (``cadre:<cadre id>``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shared.domain import DomainEvent, EventRegistry
+from shared.domain.personal import Subject, personal
 
 
 @dataclass(frozen=True)
@@ -20,7 +26,8 @@ class CaseOpened(DomainEvent):
     process_id: str | None
     origin: str  # "complaint" (routed from feedback) or "department"
     submission_id: str | None
-    summary: str
+    # a complaint's text is its submitter's; a case the department opened describes the cadre
+    summary: str = field(metadata=personal("submitter", of="submission_id", otherwise=Subject("cadre", of="cadre_id")))
     opened_at: dt.datetime
 
 

@@ -3,6 +3,9 @@
 Published: a program's selection notice (``NoticeOpened``, kind
 ``program_selection``; feedback takes objections on it), ``SelectionConfirmed``
 and ``IncentiveGranted``.
+
+Personal data (``personal``): a talent's name, sealed under ``cadre:<cadre id>``
+for a cadre, else ``person:<id>`` (the same subjects cadre and grassroots use).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from decimal import Decimal
 
 from shared.domain import DomainEvent, EventRegistry
 from shared.domain.notices import NoticeOpened
+from shared.domain.personal import Subject, personal
 
 # -- talent records ---------------------------------------------------------------------
 
@@ -20,7 +24,10 @@ from shared.domain.notices import NoticeOpened
 @dataclass(frozen=True)
 class TalentRegistered(DomainEvent):
     team: str
-    name: str
+    # a cadre's name is the cadre's (as cadre seals it), a party member's the person's, else the record's person's
+    name: str = field(
+        metadata=personal("cadre", of="cadre_id", otherwise=(Subject("person", of="member_id"), Subject("person")))
+    )
     specialty: str
     level: str
     source: str

@@ -9,6 +9,10 @@ Published to other services (by the contracts they read):
   development-target short course before admission);
 - ``InductionDue``, ``RequirementShortfallFlagged`` and ``RequirementMet``;
 - ``SuggestionAnswered``: feedback gives the answer to the submitter.
+
+Personal data (``personal``), sealed under the same subjects as where it came
+from, so that one erasure reaches every copy: a learner's name (``cadre:<id>``
+for a cadre, else ``person:<id>``) and a suggestion's text (``submitter:<submission id>``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from shared.domain import DomainEvent, EventRegistry
+from shared.domain.personal import Subject, personal
 
 # -- programs ---------------------------------------------------------------------------
 
@@ -156,7 +161,8 @@ class EnrolmentNotCompleted(DomainEvent):
 class LearnerProfiled(DomainEvent):
     """Who the learner is, for audiences, requirements and the unit's shortfalls (latest wins)."""
 
-    name: str
+    # a cadre's name is the cadre's (cadre:<id>, as cadre seals it); anyone else's, the person's
+    name: str = field(metadata=personal("cadre", when=lambda e: e.cadre, otherwise=Subject("person")))
     unit: str
     post_category: str | None
     level: str | None
@@ -273,7 +279,7 @@ class RequirementSet(DomainEvent):
 @dataclass(frozen=True)
 class SuggestionReceived(DomainEvent):
     submission_id: str
-    text: str
+    text: str = field(metadata=personal("submitter", of="submission_id"))
     received_at: dt.datetime
 
 

@@ -9,7 +9,8 @@ from typing import Any
 from services.training.domain import events as ev
 from services.training.messages import SuggestionQuery
 from shared.application import Reader
-from shared.eventstore.records import RecordedEvent
+from shared.domain.erasure import PersonalDataErased
+from shared.eventstore.records import ERASED, RecordedEvent
 from shared.projections import Projection, on
 
 
@@ -23,6 +24,13 @@ class Suggestions(Projection):
             "INSERT INTO suggestions (submission_id, text, received_at, status) VALUES (%s, %s, %s, 'received')",
             [e.submission_id, e.text, e.received_at],
         )
+
+    @on(PersonalDataErased)
+    def _erased(self, cur: Any, e: PersonalDataErased, record: RecordedEvent) -> None:
+        """The submitter erased: their text goes from the read model at once (the event reads as erased already)."""
+        kind, _, submission_id = e.subject.partition(":")
+        if kind == "submitter":
+            cur.execute("UPDATE suggestions SET text = %s WHERE submission_id = %s", [ERASED, submission_id])
 
     @on(ev.SuggestionAnswered)
     def _answered(self, cur: Any, e: ev.SuggestionAnswered, record: RecordedEvent) -> None:

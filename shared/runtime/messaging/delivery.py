@@ -5,6 +5,11 @@ order); this module decides *how*: the inbox claim and the handler's effects
 commit in one transaction, a failure is retried with backoff, an event that
 cannot succeed is kept in ``dead_letters``, and a lost database is waited out.
 A replayed dead letter comes through here too, as an envelope.
+
+Events travel with their personal fields sealed (``shared.privacy``): the
+handler gets them opened with the source store's keys, in its transaction,
+while the inbox and the dead letters only ever keep the sealed form. A
+subject erased at the source reads as erased here too, at once.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from shared.db.database import database_gone
 from shared.errors import RuleViolation, ValidationFailed
 from shared.eventstore.hashing import NotCanonical, normalise
 from shared.eventstore.records import RecordedEvent, record_from_envelope
+from shared.eventstore.store import EventStore
+from shared.privacy.sealing import is_sealed
 from shared.runtime.messaging.inbox import FAILED, DeadLetters, Inbox
 from shared.runtime.messaging.wire import Rejected
 from shared.runtime.observability import metrics
@@ -93,7 +100,7 @@ def deliver(
                     return DUPLICATE
                 if claim.chain_break is not None:
                     raise _OutOfChain(claim.chain_break)
-                run(record)
+                run(_opened(uow, source, record, conn))
             metrics.EVENTS_HANDLED.labels(service, source, event_type, HANDLED).inc()
             return HANDLED
         except _OutOfChain as error:
@@ -133,6 +140,13 @@ def deliver(
             waited += wait
             log.warning("%s: database unavailable (%s); retrying in %.1fs", handler, error, wait)
             eventlet.sleep(wait)
+
+
+def _opened(uow: PostgresUnitOfWork, source: str, record: RecordedEvent, conn: Any) -> RecordedEvent:
+    """The record with its personal fields opened with ``source``'s keys (the record itself when none is sealed)."""
+    if not is_sealed(record):
+        return record
+    return EventStore(uow.database, source).open_records([record], conn=conn)[0]
 
 
 class _OutOfChain(Exception):

@@ -312,7 +312,9 @@ class InboundRouter(SharedExtension, ProviderCollector):
             subscription.low_water = LowWater(state.cursor)
         cursor = max(state.cursor, subscription.low_water.mark)
         read = 0
-        store = EventStore(database, source)
+        # As stored, sealed, like a live delivery: ``deliver`` opens it for the handler, and
+        # a dead letter never keeps a personal field in clear.
+        store = EventStore(database, source, open_sealed=False)
         while exists and not self._stopping:
             page = store.read_all(cursor, 200)
             for record in page.events:

@@ -229,7 +229,9 @@ class OutboxRelay(DependencyProvider):
         return False
 
     def _publish_until_stopped(self, conn: Any, publisher: BatchPublisher, lease: RelayLease) -> None:
-        store = EventStore(None, self.service)
+        # What is stored, sealed: the hash and the signature cover what is published, and
+        # personal data never travels in clear (consumers open it, ``delivery.deliver``).
+        store = EventStore(None, self.service, open_sealed=False)
         checkpoint_table = f'"{self.service}".relay_checkpoint'
         with conn.cursor() as cur:
             cur.execute(f"SELECT tx_id, position FROM {checkpoint_table} WHERE relay = %s", [RELAY_NAME])

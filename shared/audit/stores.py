@@ -1,0 +1,68 @@
+"""Which stores a database holds, and an event exactly as its store keeps it.
+
+Auditors run ``orgctl audit`` against whatever part of the platform a
+database holds: a service whose schema has no store (not migrated here) is
+passed over, not an error. Reads for people and for rebuilding state go
+through ``EventStore`` (which opens sealed personal fields); ``stored`` reads
+the row as it is, sealed, since that is what the hash covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from shared.db.database import Database
+from shared.db.migrations import SCHEMA_NAME
+from shared.eventstore.records import RecordedEvent
+
+#: An event's columns, in ``record``'s order (``tx_id`` as a number, as the store gives it).
+COLUMNS = (
+    "position, tx_id::text::bigint, stream_id, version, event_id::text, type, "
+    "schema_version, data, metadata, prev_hash, hash"
+)
+
+
+def events_table(service: str) -> str:
+    """The quoted name of a service's events table (the name checked first: it goes into SQL)."""
+    if not SCHEMA_NAME.match(service):
+        raise ValueError(f"schema name {service!r} must match {SCHEMA_NAME.pattern}")
+    return f'"{service}".events'
+
+
+def present(database: Database, services: Iterable[str]) -> list[str]:
+    """Those of ``services`` whose store exists in this database, in the order given."""
+    names = list(services)
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT n FROM unnest(%s::text[]) AS n WHERE to_regclass(format('%%I.events', n)) IS NOT NULL",
+            [names],
+        )
+        found = {row[0] for row in cur.fetchall()}
+    return [name for name in names if name in found]
+
+
+def record(row: Any) -> RecordedEvent:
+    """A row of ``COLUMNS`` as a record."""
+    position, tx_id, stream_id, version, event_id, type_, schema_version, data, metadata, prev_hash, digest = row
+    return RecordedEvent(
+        position,
+        tx_id,
+        stream_id,
+        version,
+        event_id,
+        type_,
+        schema_version,
+        data,
+        metadata,
+        bytes(prev_hash),
+        bytes(digest),
+    )
+
+
+def stored(database: Database, service: str, event_id: str) -> RecordedEvent | None:
+    """The event ``event_id`` of ``service``'s store exactly as stored (personal fields sealed), or None."""
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute(f"SELECT {COLUMNS} FROM {events_table(service)} WHERE event_id = %s::uuid", [event_id])
+        row = cur.fetchone()
+    return record(row) if row else None
