@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from shared.audit import proofs
+from shared.eventstore.hashing import event_hash
 
 COMMIT_ORDER = "tx_id, position"
 
@@ -54,19 +55,26 @@ def canonical_text(jsonb_text: str) -> str:
     )
 
 
+def digests_of_row(row: tuple[Any, ...]) -> tuple[bytes, bytes]:
+    """The hash the row's fields give (to compare with its stored ``hash``) and its leaf input.
+
+    One canonicalisation of the payload serves both, which is most of the work.
+    """
+    position, tx_id, stream_id, version, event_id, type_, schema_version, data, metadata, prev, digest = row
+    fields = {
+        "position": position,
+        "stream_id": stream_id,
+        "version": version,
+        "event_id": event_id,
+        "type": type_,
+        "schema_version": schema_version,
+        "data_json": canonical_text(data),
+        "metadata_json": canonical_text(metadata),
+        "prev_hash": bytes(prev),
+    }
+    return event_hash(**fields), proofs.leaf_input(tx_id=tx_id, hash=bytes(digest), **fields)
+
+
 def leaf_input_of_row(row: tuple[Any, ...]) -> bytes:
     """The leaf input of a row read with ``leaf_columns()``."""
-    position, tx_id, stream_id, version, event_id, type_, schema_version, data, metadata, prev, digest = row
-    return proofs.leaf_input(
-        position=position,
-        tx_id=tx_id,
-        stream_id=stream_id,
-        version=version,
-        event_id=event_id,
-        type=type_,
-        schema_version=schema_version,
-        data_json=canonical_text(data),
-        metadata_json=canonical_text(metadata),
-        prev_hash=bytes(prev),
-        hash=bytes(digest),
-    )
+    return digests_of_row(row)[1]

@@ -94,7 +94,9 @@ def replay_projection(
                 differences = [_compare(cur, service, table) for table in projection.tables]
         finally:
             conn.rollback()
-            conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_DEFAULT)
+            # "DEFAULT", not ISOLATION_LEVEL_DEFAULT: that constant is None, which psycopg2 reads as
+            # "leave unchanged", and the pooled connection would stay REPEATABLE READ for its next user.
+            conn.set_session(isolation_level="DEFAULT")
     return ReplayReport(
         service,
         projection.name,

@@ -10,17 +10,11 @@ the row as it is, sealed, since that is what the hash covers.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from shared.db.database import Database
 from shared.db.migrations import SCHEMA_NAME
 from shared.eventstore.records import RecordedEvent
-
-#: An event's columns, in ``record``'s order (``tx_id`` as a number, as the store gives it).
-COLUMNS = (
-    "position, tx_id::text::bigint, stream_id, version, event_id::text, type, "
-    "schema_version, data, metadata, prev_hash, hash"
-)
+from shared.eventstore.store import RECORD_COLUMNS, record_of_row
 
 
 def events_table(service: str) -> str:
@@ -42,27 +36,9 @@ def present(database: Database, services: Iterable[str]) -> list[str]:
     return [name for name in names if name in found]
 
 
-def record(row: Any) -> RecordedEvent:
-    """A row of ``COLUMNS`` as a record."""
-    position, tx_id, stream_id, version, event_id, type_, schema_version, data, metadata, prev_hash, digest = row
-    return RecordedEvent(
-        position,
-        tx_id,
-        stream_id,
-        version,
-        event_id,
-        type_,
-        schema_version,
-        data,
-        metadata,
-        bytes(prev_hash),
-        bytes(digest),
-    )
-
-
 def stored(database: Database, service: str, event_id: str) -> RecordedEvent | None:
     """The event ``event_id`` of ``service``'s store exactly as stored (personal fields sealed), or None."""
     with database.transaction() as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT {COLUMNS} FROM {events_table(service)} WHERE event_id = %s::uuid", [event_id])
+        cur.execute(f"SELECT {RECORD_COLUMNS} FROM {events_table(service)} WHERE event_id = %s::uuid", [event_id])
         row = cur.fetchone()
-    return record(row) if row else None
+    return record_of_row(row) if row else None

@@ -32,12 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.audit import proofs
-from shared.audit.leaves import COMMIT_ORDER, LEAF_COLUMNS, canonical_text
+from shared.audit.leaves import COMMIT_ORDER, LEAF_COLUMNS, canonical_text, digests_of_row
 from shared.audit.proofs import ProofFailed, TreeHead
 from shared.db.database import Database, fetch_one
 from shared.domain.aggregate import Aggregate
 from shared.domain.events import EventRegistry
-from shared.eventstore.hashing import event_hash
 from shared.eventstore.records import ZERO_HASH
 
 PAGE = 5000
@@ -205,43 +204,18 @@ def check_log(database: Database, service: str, report: Report, heads: dict[int,
     chains = _Chains(report)
     rows = _rows(database, service, f'SELECT {LEAF_COLUMNS} FROM "{service}".events ORDER BY {COMMIT_ORDER}')
     for row in rows:
-        position, tx_id, stream_id, version, event_id, type_, schema_version, data, metadata, prev, digest = row
-        prev_hash, stored_hash = bytes(prev), bytes(digest)
+        position, tx_id, stream_id, version = row[:4]
+        prev_hash, stored_hash = bytes(row[9]), bytes(row[10])
         report.events += 1
         where = f"stream {stream_id} v{version}"
-        data_json, metadata_json = canonical_text(data), canonical_text(metadata)
-        expected = event_hash(
-            position=position,
-            stream_id=stream_id,
-            version=version,
-            event_id=event_id,
-            type=type_,
-            schema_version=schema_version,
-            data_json=data_json,
-            metadata_json=metadata_json,
-            prev_hash=prev_hash,
-        )
+        expected, leaf_input = digests_of_row(row)
         if expected != stored_hash:
             report.add(position, "altered", f"{where}: content does not match its hash")
         if tx_id >= next_xid:
             report.add(position, "tx_id", f"{where}: tx_id {tx_id} is past every transaction the server has run")
         chains.see(stream_id, version, position, prev_hash, stored_hash)
 
-        leaf = proofs.leaf_hash(
-            proofs.leaf_input(
-                position=position,
-                tx_id=tx_id,
-                stream_id=stream_id,
-                version=version,
-                event_id=event_id,
-                type=type_,
-                schema_version=schema_version,
-                data_json=data_json,
-                metadata_json=metadata_json,
-                prev_hash=prev_hash,
-                hash=stored_hash,
-            )
-        )
+        leaf = proofs.leaf_hash(leaf_input)
         if stored.aligned:
             entry = stored.next()
             if entry is not None:

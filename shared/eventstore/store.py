@@ -107,7 +107,8 @@ _KEY_DETAIL = re.compile(r"=\(([0-9a-f-]{36})\)")
 
 # tx_id is converted for Python under another name: an ORDER BY tx_id must bind to
 # the column (and its index), not to an output expression of the same name.
-_COLUMNS = (
+#: An event's columns, in ``record_of_row``'s order.
+RECORD_COLUMNS = (
     "position, tx_id::text::bigint AS tx_number, stream_id, version, event_id::text, type, "
     "schema_version, data, metadata, prev_hash, hash"
 )
@@ -141,18 +142,16 @@ class EventStore:
             f'FROM "{schema}".append_events'
             "(%s, %s, %s::uuid[], %s::text[], %s::integer[], %s::text[], %s::text[])"
         )
-        self._sql_stream = (
-            f"SELECT {_COLUMNS} FROM {events} WHERE stream_id = %s AND version >= %s AND version <= %s ORDER BY version"
-        )
+        self._sql_stream = f"SELECT {RECORD_COLUMNS} FROM {events} WHERE stream_id = %s AND version >= %s AND version <= %s ORDER BY version"
         self._sql_stream_version = f"SELECT coalesce(max(version), 0) FROM {events} WHERE stream_id = %s"
         self._sql_all = f'SELECT * FROM "{schema}".read_after(%s, %s, %s)'
         self.sql_begin_writing = f'SELECT "{schema}".begin_writing()'
 
-        self._sql_by_position = f"SELECT {_COLUMNS} FROM {events} WHERE position > %s ORDER BY position LIMIT %s"
-        self._sql_by_ids = f"SELECT {_COLUMNS} FROM {events} WHERE event_id = ANY(%s::uuid[])"
+        self._sql_by_position = f"SELECT {RECORD_COLUMNS} FROM {events} WHERE position > %s ORDER BY position LIMIT %s"
+        self._sql_by_ids = f"SELECT {RECORD_COLUMNS} FROM {events} WHERE event_id = ANY(%s::uuid[])"
         self._sql_origin = f"SELECT metadata->>'correlation_id' FROM {events} WHERE stream_id = %s AND version = 1"
         self._sql_correlated = (
-            f"SELECT {_COLUMNS} FROM {events} WHERE metadata->>'correlation_id' = %s ORDER BY position"
+            f"SELECT {RECORD_COLUMNS} FROM {events} WHERE metadata->>'correlation_id' = %s ORDER BY position"
         )
         self._sql_horizon = (
             f'SELECT (SELECT count(*) FROM {events} WHERE tx_id >= "{schema}".read_horizon()), '
@@ -288,7 +287,7 @@ class EventStore:
         upper = to_version if to_version is not None else 2**62
         with self._transaction(conn) as tx, tx.cursor() as cur:
             cur.execute(self._sql_stream, [stream_id, from_version, upper])
-            return self._opened(cur, [_record(row) for row in cur.fetchall()])
+            return self._opened(cur, [record_of_row(row) for row in cur.fetchall()])
 
     def stream_version(self, stream_id: str, *, conn: Connection | None = None) -> int:
         """The stream's current version (0 when it does not exist)."""
@@ -305,7 +304,7 @@ class EventStore:
         """
         with self._transaction(conn) as tx, tx.cursor() as cur:
             cur.execute(self._sql_all, [after.tx_id, after.position, limit])
-            events = self._opened(cur, [_record(row) for row in cur.fetchall()])
+            events = self._opened(cur, [record_of_row(row) for row in cur.fetchall()])
         return Page(events, events[-1].cursor if events else after)
 
     def iter_all(self, after: Cursor = START, page_size: int = 1000) -> Iterator[RecordedEvent]:
@@ -318,12 +317,12 @@ class EventStore:
         """Events by position, for audits of what is stored (not for following)."""
         with self._transaction(conn) as tx, tx.cursor() as cur:
             cur.execute(self._sql_by_position, [after_position, limit])
-            return self._opened(cur, [_record(row) for row in cur.fetchall()])
+            return self._opened(cur, [record_of_row(row) for row in cur.fetchall()])
 
     def events_by_id(self, event_ids: Sequence[str], *, conn: Connection | None = None) -> list[RecordedEvent]:
         with self._transaction(conn) as tx, tx.cursor() as cur:
             cur.execute(self._sql_by_ids, [list(event_ids)])
-            return self._opened(cur, [_record(row) for row in cur.fetchall()])
+            return self._opened(cur, [record_of_row(row) for row in cur.fetchall()])
 
     def origin_correlation(self, stream_id: str, *, conn: Connection | None = None) -> str | None:
         """The correlation id of a stream's first event: the story it belongs to."""
@@ -336,7 +335,7 @@ class EventStore:
         """Every event of the story ``correlation_id`` names, by position."""
         with self._transaction(conn) as tx, tx.cursor() as cur:
             cur.execute(self._sql_correlated, [correlation_id])
-            return self._opened(cur, [_record(row) for row in cur.fetchall()])
+            return self._opened(cur, [record_of_row(row) for row in cur.fetchall()])
 
     # -- personal data -------------------------------------------------------
 
@@ -380,7 +379,8 @@ class EventStore:
         return Horizon(int(behind), float(seconds))
 
 
-def _record(row: tuple[Any, ...]) -> RecordedEvent:
+def record_of_row(row: tuple[Any, ...]) -> RecordedEvent:
+    """A row read with ``RECORD_COLUMNS``, as a record (as stored: sealed fields still sealed)."""
     position, tx_id, stream_id, version, event_id, type_, schema_version, data, metadata, prev_hash, digest = row
     return RecordedEvent(
         position,
