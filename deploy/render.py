@@ -16,7 +16,11 @@ The Secrets each Deployment reads (operators create them; none is kept here,
                              user (``shared.runtime.process.broker``)
 ``orgwork-<name>-keys``      ``<name>.key`` and every ``<holder>.pub``
                              (``shared.security.keys``), mounted read-only as
-                             ``SECURITY_KEYS_DIR``
+                             ``SECURITY_KEYS_DIR``; feedback's also holds
+                             ``feedback.hpke.key`` and the gateway's
+                             ``feedback.hpke.pub``, the X25519 pair submitters'
+                             identities are sealed to at the gateway
+                             (``shared.security.sealed_identity``)
 ``orgwork-feedback``         ``identity-key``
 ``orgwork-audit``            ``signing-key`` (``AUDIT_SIGNING_KEY``, every service
                              signs its tree heads with it) and ``public-key``
@@ -41,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from shared.config import SERVICES_FILE, load_services_file, service_ports  # noqa: E402
 from shared.runtime.process.catalog import existing_services  # noqa: E402
+from shared.security import sealed_identity  # noqa: E402
 from shared.security.keys import HOLDERS  # noqa: E402
 
 #: Where a pod finds its keys (the Secret ``orgwork-<name>-keys``).
@@ -343,7 +348,8 @@ K8S_GATEWAY = """\
 # deploy/services.toml. It calls the services over RPC as the broker user
 # `gateway` (Secret orgwork-gateway-amqp), which may publish requests and read
 # its own replies only, and signs identity assertions with its key (Secret
-# orgwork-gateway-keys).
+# orgwork-gateway-keys, which also holds feedback.hpke.pub: a submitter's
+# identity is sealed to the feedback service before it crosses the broker).
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -452,6 +458,15 @@ metadata:
 type: Opaque
 stringData:
 {data}"""
+
+#: The X25519 pair identities are sealed to (``shared.security.sealed_identity``), in its holders' keys Secrets:
+#: feedback opens them, the gateway seals them (and holds no key that opens one).
+IDENTITY_KEYS = {
+    "feedback": {
+        sealed_identity.PRIVATE_FILE: "REPLACE: feedback's X25519 private key that opens sealed identities (PKCS#8 PEM)"
+    },
+    "gateway": {sealed_identity.PUBLIC_FILE: "REPLACE: feedback's X25519 public key identities are sealed to (PEM)"},
+}
 
 #: Settings a service needs from a secret of its own.
 SECRETS = {
@@ -567,6 +582,7 @@ def render_secrets_example(names: list[str], gateway: bool) -> str:
         )
         keys = {f"{name}.key": f"REPLACE: the Ed25519 private key of {name} (PEM)"}
         keys.update({f"{holder}.pub": f"REPLACE: the public key of {holder} (PEM)" for holder in HOLDERS})
+        keys.update(IDENTITY_KEYS.get(name, {}))
         documents.append(
             SECRET.format(
                 secret=f"orgwork-{name}-keys",

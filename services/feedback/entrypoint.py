@@ -1,10 +1,18 @@
 """The feedback service on nameko: one line per RPC method, event handler and timer.
 
 Each entrypoint hands its validated request to the service layer with the
-worker's unit of work; queries read the read models directly.
+worker's unit of work; queries read the read models directly. A submission's
+sealed identity is opened first (``_unseal``, with feedback's private key
+from ``SECURITY_KEYS_DIR``), so a repeat of the command is compared by the
+identity, not by a ciphertext that differs on every send.
 """
 
 from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from services.feedback import messages as m
 from services.feedback import read_models
@@ -28,6 +36,16 @@ from shared.runtime.messaging.inbound import handles
 from shared.runtime.messaging.rpc import rpc_method
 from shared.runtime.periodic import every
 from shared.runtime.service import ServiceBase
+from shared.security import sealed_identity
+
+
+def _private_key(service: FeedbackService) -> Callable[[], X25519PrivateKey]:
+    """The key identities are sealed to at the gateway (``feedback.hpke.key``), read only when one is to be opened."""
+    return functools.partial(sealed_identity.load_private, service.settings.security.keys_dir)
+
+
+def _unseal(service: FeedbackService, request: m.Submit) -> m.Submit:
+    return submission_work.unseal(request, _private_key(service))
 
 
 class FeedbackService(ServiceBase):
@@ -38,9 +56,9 @@ class FeedbackService(ServiceBase):
 
     # -- the public ------------------------------------------------------------------------
 
-    @rpc_method(request=m.Submit, response=Receipt)
+    @rpc_method(request=m.Submit, response=Receipt, prepare=_unseal)
     def submit(self, request: m.Submit) -> Receipt:
-        return submission_work.submit(request, self.uow, self.settings.feedback)
+        return submission_work.submit(request, self.uow, self.settings.feedback, _private_key(self))
 
     @rpc_method(request=m.FollowUp, response=SubmissionAck)
     def follow_up(self, request: m.FollowUp) -> SubmissionAck:

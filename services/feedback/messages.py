@@ -8,13 +8,19 @@ Replies are in ``views`` (commands) and ``read_models`` (queries).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from marshmallow import validate
+from marshmallow import ValidationError, validate, validates_schema
 
 from services.feedback.domain.policy import Category, Channel
 from shared.application.commands import FROM_CALLER, FROM_CLIENT, ID, LONG_TEXT, NAME, TEXT_LIMIT, Command, Idempotent
 
 RECEIPT = {"validate": validate.Length(min=16, max=64)}
+
+#: A sealed identity (``shared.security.sealed_identity``) of the largest ``Identity``: 300 characters,
+#: each at most 12 bytes as ASCII JSON, plus the keys and HPKE's 48 bytes, is under 3,700 bytes,
+#: under 5,000 characters of base64url. Anything longer is refused before a key is used on it.
+SEALED_IDENTITY = {"validate": validate.Length(min=1, max=8192)}
 
 
 @dataclass(frozen=True)
@@ -25,15 +31,34 @@ class Identity:
 
 @dataclass(frozen=True, kw_only=True)
 class Submit(Idempotent):
+    """A submission. Its submitter's identity is ``sealed_identity`` when it comes through the gateway.
+
+    The gateway seals the ``identity`` it is given to the feedback service's
+    key, so the name and contact never cross the broker in clear; ``identity``
+    in clear is for trusted callers inside. Either is held to ``Identity``'s rules.
+    """
+
     channel: Channel = field(metadata={"by_value": True})
     category: Category = field(metadata={"by_value": True})
     text: str = field(metadata=LONG_TEXT)
     source: str = field(default="", metadata=FROM_CLIENT)  # where it came from, for the rate limit
     anonymous: bool = True
     identity: Identity | None = None
+    sealed_identity: str | None = field(default=None, metadata=SEALED_IDENTITY)
     cadre_id: str | None = field(default=None, metadata=ID)
     notice_id: str | None = field(default=None, metadata=ID)
     process_id: str | None = field(default=None, metadata=ID)
+
+    @validates_schema
+    def _one_identity(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """An identity comes in clear (a trusted caller inside) or sealed (through the gateway), never both.
+
+        Run wherever the request is checked: the gateway refuses both with a 422
+        before sealing anything, the service again.
+        """
+        if data.get("identity") is not None and data.get("sealed_identity") is not None:
+            both = "give identity or sealed_identity, not both"
+            raise ValidationError({"identity": [both], "sealed_identity": [both]})
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ the bearer of a verified token) and check that one of their roles grants the
 call (deny by default; the service checks again); read and check its
 arguments (the body, or the query string of a public read, and what its
 path holds, such as an event id, held to the route's pattern); call the
-service as that caller, with the request's correlation id and a timeout;
-answer the reply as JSON, or any failure as a problem document. The audit
-verifier and key are answered here, with no service behind them
-(``audit``). ``/openapi.json`` and ``/docs`` describe the same route table;
-``/health/live`` and ``/health/ready`` answer probes, unthrottled.
+service as that caller, with the request's correlation id and a timeout (a
+submitter's identity sealed to feedback first, never forwarded in clear:
+``sealing``); answer the reply as JSON, or any failure as a problem
+document. The audit verifier and key are answered here, with no service
+behind them (``audit``). ``/openapi.json`` and ``/docs`` describe the same
+route table; ``/health/live`` and ``/health/ready`` answer probes, unthrottled.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from services.gateway.ratelimit import STAFF as STAFF_SCOPE
 from services.gateway.ratelimit import RateLimits
 from services.gateway.routes import DOCUMENT_ROUTES, Route, route_table
 from services.gateway.rpc_pool import Caller, RpcPool
+from services.gateway.sealing import IdentitySealing
 from services.gateway.tokens import BearerTokens
 from shared.audit.tree import NotYetCovered
 from shared.config import Settings
@@ -69,6 +71,7 @@ class Gateway:
         max_body_bytes: int = 256 * 1024,
         ready: Callable[[], bool] = lambda: True,
         audit: PublicAudit | None = None,
+        sealing: IdentitySealing | None = None,
     ) -> None:
         self.routes = routes
         self.tokens = tokens
@@ -77,6 +80,7 @@ class Gateway:
         self.max_body_bytes = max_body_bytes
         self.ready = ready
         self.audit = audit or PublicAudit.without_key()
+        self.sealing = sealing or IdentitySealing(None)  # without feedback's key: identities are refused, not sent
         rules = [Rule(route.rule, methods=[route.verb], endpoint=index) for index, route in enumerate(routes)]
         rules += [Rule(document.path, methods=["GET"], endpoint=document.endpoint) for document in DOCUMENT_ROUTES]
         self.documents = {document.endpoint for document in DOCUMENT_ROUTES}
@@ -155,7 +159,7 @@ class Gateway:
     ) -> Response:
         self.limits.check(PUBLIC_SCOPE if route.public else STAFF_SCOPE, address)
         identity = self.identify(route, request, address)
-        arguments = self.arguments(route, request, path_values or {})
+        arguments = self.sealing.apply(route, self.arguments(route, request, path_values or {}))
         try:
             result = self.caller.call(route.service, route.method, arguments, identity, correlation_id)
         except NotYetCovered as error:
@@ -224,6 +228,7 @@ class Gateway:
             max_body_bytes=gateway.max_body_bytes,
             ready=BrokerProbe(settings.amqp_uri),
             audit=PublicAudit.from_settings(settings),
+            sealing=IdentitySealing.from_settings(settings),
         )
 
 

@@ -28,7 +28,7 @@ def keys_init(
     directory: Annotated[Path | None, typer.Argument(help="Default: SECURITY_KEYS_DIR, else .orgwork/keys.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Make every holder's Ed25519 key pair that is missing, and the local issuer's tokens.jwks.json."""
+    """Make the missing key pairs (every holder's Ed25519, feedback's X25519 identity pair) and tokens.jwks.json."""
     from shared.security import keys, tokens
 
     target = _keys_dir(directory)

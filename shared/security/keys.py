@@ -6,6 +6,9 @@ local token issuer that stands in for a real identity provider. Its private key
 is ``<name>.key`` (PKCS#8 PEM, readable by its owner only), its public key
 ``<name>.pub`` (PEM). A deployment mounts each process's own private key and
 everyone's public keys; ``orgctl keys init`` makes a full set for local runs.
+The one key pair here that signs nothing, feedback's X25519 pair that
+submitters' identities are sealed to (``shared.security.sealed_identity``),
+is made with feedback's, so every local run and test sandbox has it too.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from shared.config import SERVICE_NAMES
+from shared.security import sealed_identity
 
 HOLDER = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 
@@ -87,7 +91,12 @@ def _load_public(path: str, mtime: float) -> Ed25519PublicKey | None:
 
 
 def generate(directory: str | Path, names: list[str]) -> list[str]:
-    """Make a key pair for each name that has none yet; return the names made."""
+    """Make a key pair for each name that has none yet; return the names made.
+
+    With ``feedback`` among the names, feedback's identity pair
+    (``feedback.hpke.key``/``.pub``) is made too when missing, and named
+    ``feedback.hpke`` among those made: the gateway seals identities to it.
+    """
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     made = []
@@ -103,4 +112,6 @@ def generate(directory: str | Path, names: list[str]) -> list[str]:
             handle.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
         public_path.write_bytes(key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
         made.append(name)
+    if "feedback" in names and sealed_identity.generate(target):
+        made.append(sealed_identity.HOLDER)
     return made

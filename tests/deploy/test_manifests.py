@@ -245,6 +245,15 @@ def test_every_secret_a_manifest_reads_is_in_the_example() -> None:
                 assert f"{owner}.key" in examples[name] and "gateway.pub" in examples[name]
 
 
+def test_only_feedback_holds_the_key_that_opens_sealed_identities_and_the_gateway_seals_to_it() -> None:
+    """The gateway seals a submitter's identity to feedback's public key; only feedback's Secret opens it."""
+    examples = {d["metadata"]["name"]: set(d["stringData"]) for d in example_secrets()}
+    holders = {name for name, keys in examples.items() if "feedback.hpke.key" in keys}
+    assert holders == {"orgwork-feedback-keys"}
+    assert "feedback.hpke.pub" in examples["orgwork-gateway-keys"]
+    assert "feedback.hpke.key" not in examples["orgwork-gateway-keys"], "the gateway cannot open what it seals"
+
+
 def test_a_gateway_section_adds_the_gateway_everywhere(tmp_path: Path) -> None:
     render = renderer()
     files = render.rendered(services_file(tmp_path, {"http_port": 8080, "health_port": 8110}))

@@ -10,18 +10,22 @@ transport.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from services.feedback.entrypoint import FeedbackService
 from services.feedback.protection import generate_key, receipt_hash
 from shared.db.clock import advance_clock
 from shared.db.database import Database, fetch_one
 from shared.errors import NotFound, ValidationFailed
+from shared.eventstore.store import EventStore
 from shared.runtime.messaging.client import rpc_client
+from shared.security import sealed_identity
 from tests.support import foreign
 from tests.support.contracts import (
     Recorder,
@@ -193,6 +197,62 @@ def test_errors_cross_the_wire_with_their_type(feedback: None, rpc: Any) -> None
     with pytest.raises(ValidationFailed) as caught:
         rpc.feedback.submit(channel="mailbox", category="general", text="x" * 4001)
     assert set(caught.value.errors) == {"text"} and "4000" in str(caught.value)
+
+
+def sealed(identity: Any, public_key: X25519PublicKey | None = None) -> str:
+    """``identity`` sealed as the gateway seals it: to feedback's key in the run's key directory, unless another."""
+    key = public_key or sealed_identity.load_public(os.environ["SECURITY_KEYS_DIR"])
+    assert key is not None, "the sandbox has feedback's identity pair"
+    return sealed_identity.seal(key, identity)
+
+
+def test_a_bad_sealed_identity_is_refused_naming_it_and_nothing_is_stored(
+    feedback: None, rpc: Any, database: Database
+) -> None:
+    events = 'SELECT count(*) FROM "feedback".events'
+    before = scalar(database, events)
+    elsewhere = X25519PrivateKey.generate().public_key()
+    good = sealed({"name": "Chen Jing", "contact": "+86 139 0000 0000"})
+    for bad in [
+        "A" * 120,  # opens to nothing
+        good[:-6],  # truncated
+        good[:40] + ("B" if good[40] != "B" else "C") + good[41:],  # tampered
+        sealed({"name": "Chen Jing", "contact": "+86 139"}, elsewhere),  # to another key
+        sealed({"name": "", "contact": "+86 139"}),  # opens, but to no valid identity
+        sealed({"name": "Chen", "contact": "+86 139", "address": "Room 3"}),
+        "x" * 8193,  # too long to try
+    ]:
+        with pytest.raises(ValidationFailed) as caught:
+            rpc.feedback.submit(channel="mailbox", category="general", text="t", anonymous=False, sealed_identity=bad)
+        assert set(caught.value.errors) == {"sealed_identity"}, caught.value.errors
+        assert "Chen" not in str(caught.value), "a refusal never echoes what was sealed"
+    with pytest.raises(ValidationFailed) as caught:
+        rpc.feedback.submit(
+            channel="mailbox",
+            category="general",
+            text="t",
+            identity={"name": "Chen", "contact": "+86 139"},
+            sealed_identity=good,
+        )
+    assert set(caught.value.errors) == {"identity", "sealed_identity"}
+    assert scalar(database, events) == before
+
+
+def test_a_sealed_identity_is_kept_as_one_in_clear_is_and_a_repeat_is_known_by_it(
+    feedback: None, rpc: Any, database: Database
+) -> None:
+    identity = {"name": f"Chen {uuid.uuid4().hex[:6]}", "contact": "+86 139 0000 0000"}
+    command_id = str(uuid.uuid4())
+    request = {"channel": "mailbox", "category": "general", "text": "t", "anonymous": False, "command_id": command_id}
+    receipt = rpc.feedback.submit(**request, sealed_identity=sealed(identity))
+    assert receipt["identity_kept"] is True
+    (received,) = EventStore(database, "feedback").read_stream(f"submission-{receipt['submission_id']}")[:1]
+    assert received.data["identity"] == identity
+    # every send is sealed afresh: the same identity under the same command id is a repeat, another is not
+    assert rpc.feedback.submit(**request, sealed_identity=sealed(identity)) == receipt
+    with pytest.raises(ValidationFailed) as caught:
+        rpc.feedback.submit(**request, sealed_identity=sealed({**identity, "contact": "someone else"}))
+    assert set(caught.value.errors) == {"command_id"}
 
 
 @pytest.mark.parametrize("method", rpc_method_names(FeedbackService))

@@ -12,15 +12,17 @@ from typer.testing import CliRunner
 from werkzeug.test import Client
 
 from shared.cli.orgctl import app
-from shared.security import keys, tokens
+from shared.security import keys, sealed_identity, tokens
 
 
 def test_keys_init_makes_every_key_and_the_jwks(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["keys", "init", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
     made = json.loads(result.output)
-    assert sorted(made["made"]) == sorted(keys.HOLDERS)
+    assert sorted(made["made"]) == sorted([*keys.HOLDERS, sealed_identity.HOLDER])
     assert (tmp_path / "tokens.key").stat().st_mode & 0o077 == 0, "private keys are the owner's only"
+    assert (tmp_path / sealed_identity.PRIVATE_FILE).stat().st_mode & 0o077 == 0, "feedback's identity key too"
+    assert sealed_identity.load_public(tmp_path) is not None
     jwks = json.loads((tmp_path / tokens.JWKS_FILE).read_text())
     (key,) = jwks["keys"]
     assert (key["kty"], key["crv"], key["kid"], key["alg"]) == ("OKP", "Ed25519", "tokens", "EdDSA")

@@ -10,8 +10,13 @@ calendar (``uow.calendar``).
 
 The receipt code is shown once and only its hash is kept; an identity, like the
 text, is personal data of ``submitter:<submission id>``, kept only sealed
-under that subject's key by the store (``shared.privacy``). Every use of the public's channels counts against a rate limit
-first, in a transaction of its own, so refused and failing requests count too.
+under that subject's key by the store (``shared.privacy``). Through the
+gateway, it arrives sealed to this service's key (``sealed_identity``,
+``shared.security.sealed_identity``), so it crossed the broker unreadable;
+``unseal`` opens it, holds it to the same rules as one given in clear, and
+the submission then proceeds exactly as with ``identity``. Every use of the
+public's channels counts against a rate limit first, in a transaction of its
+own, so refused and failing requests count too.
 
 The department replies, resolves, rejects (with a reason), transfers, merges
 a duplicate into another submission, and reopens; the actor is always the
@@ -20,8 +25,12 @@ verified caller.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from services.feedback import messages as m
 from services.feedback.domain.events import SubmitterIdentity
@@ -34,15 +43,55 @@ from services.feedback.service_layer.notices import CADRE
 from services.feedback.views import Receipt, SubmissionAck, submission_ack
 from shared.application import Author, UnitOfWork, ratelimit
 from shared.config import FeedbackSettings
-from shared.errors import NotFound
+from shared.domain import schemas
+from shared.errors import NotFound, ValidationFailed
+from shared.security import sealed_identity
 
 PUBLIC = "public"
 WINDOW_SECONDS = 3600
 ROUTED_TO = {Category.COMPLAINT_ABOUT_CADRE: "supervision", Category.SUGGESTION_ON_TRAINING: "training"}
 
 
-def submit(request: m.Submit, uow: UnitOfWork, settings: FeedbackSettings) -> Receipt:
-    """Take a submission; the reply carries the receipt code, shown this once."""
+def unseal(request: m.Submit, private_key: Callable[[], X25519PrivateKey]) -> m.Submit:
+    """``request`` with its ``sealed_identity`` opened into ``identity`` (unchanged without one).
+
+    ``private_key`` is asked for only when there is something to open, so
+    anonymous submissions need no key. What does not open, or opens to
+    anything but a valid ``Identity``, is a ``ValidationFailed`` naming
+    ``sealed_identity`` (with the rule broken, never the value).
+    """
+    if request.sealed_identity is None:
+        return request
+    message = "invalid arguments to submit"
+    if request.identity is not None:  # the schema refuses both; a request built in code is held to it too
+        both = ["give identity or sealed_identity, not both"]
+        raise ValidationFailed({"identity": both, "sealed_identity": both}, message)
+    try:
+        opened = sealed_identity.open(private_key(), request.sealed_identity)
+    except ValueError as error:
+        raise ValidationFailed({"sealed_identity": [str(error)]}, message) from None
+    try:
+        identity = schemas.load(m.Identity, opened, message=message, request=True)
+    except ValidationFailed as error:
+        raise ValidationFailed({"sealed_identity": error.errors}, message) from None
+    return dataclasses.replace(request, identity=identity, sealed_identity=None)
+
+
+def submit(
+    request: m.Submit,
+    uow: UnitOfWork,
+    settings: FeedbackSettings,
+    private_key: Callable[[], X25519PrivateKey] | None = None,
+) -> Receipt:
+    """Take a submission; the reply carries the receipt code, shown this once.
+
+    A sealed identity is opened with ``private_key`` (``unseal``) first; the
+    entrypoint has usually done so already, to compare repeats of a command.
+    """
+    if request.sealed_identity is not None:
+        if private_key is None:
+            raise ValueError("a sealed identity needs feedback's private key to open")
+        request = unseal(request, private_key)
     now, calendar = uow.clock.now(), uow.calendar
     seal = IdentitySeal(settings.identity_key, settings.source_key)
     given = None if request.anonymous else request.identity

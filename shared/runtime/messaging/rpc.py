@@ -190,7 +190,12 @@ class Caller(DependencyProvider):
         return CallerCheck(self.trust.assertions, worker_ctx.context_data.get(CONTEXT_KEY))
 
 
-def rpc_method(request: type | None = None, response: type | None = None, many: bool = False) -> Callable[[F], F]:
+def rpc_method(
+    request: type | None = None,
+    response: type | None = None,
+    many: bool = False,
+    prepare: Callable[[Any, Any], Any] | None = None,
+) -> Callable[[F], F]:
     """Expose a method over RPC; validate its arguments and its result.
 
     The method receives the loaded request dataclass (or nothing when there
@@ -201,8 +206,18 @@ def rpc_method(request: type | None = None, response: type | None = None, many: 
     The caller is authenticated and authorized first; a command's ``actor``
     (and any other field marked as the caller's) is then set from the
     verified identity, never from the arguments.
+
+    ``prepare(service, request)``, when given, turns the loaded request into
+    the one the method receives (feedback opens a sealed identity with it),
+    before a repeat of the command is looked for; the repeat is then compared
+    by the prepared request, not by the arguments as sent. That is for a
+    field sealed afresh on every send (``shared.security.sealed_identity``):
+    two sends of one identity differ as ciphertexts, and only what they open
+    to says whether they are the same request.
     """
     query = request is None or not issubclass(request, Idempotent)
+    if prepare is not None and request is None:
+        raise TypeError("prepare needs a request to prepare")
 
     def decorate(fn: F) -> F:
         name = fn.__name__
@@ -227,9 +242,13 @@ def rpc_method(request: type | None = None, response: type | None = None, many: 
                 call = functools.partial(fn, self, loaded)
             command_id = _command_id(self, loaded) if request is not None else None
             try:
+                if prepare is not None:
+                    loaded = prepare(self, loaded)
+                    call = functools.partial(fn, self, loaded)
                 if command_id is not None:
                     # the caller is part of the request: another caller's repeat of an id is refused, never answered
-                    rest = {key: value for key, value in kwargs.items() if key != "command_id"}
+                    sent = kwargs if prepare is None else schemas.dump(loaded)
+                    rest = {key: value for key, value in sent.items() if key != "command_id"}
                     rest["(caller)"] = identity.subject
                     return once(self.uow, name, command_id, rest, lambda: _reply(name, call(), response, many))
                 return _reply(name, call(), response, many)
