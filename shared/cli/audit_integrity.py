@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from shared.audit import proofs
 from shared.audit.heads import (
@@ -143,7 +144,7 @@ def verify(
             )
             for f in r.findings:
                 where = f"position {f.position}: " if f.position is not None else ""
-                console.print(f"  [{f.grade}] {where}{f.kind}: {f.detail}")
+                console.print(escape(f"  [{f.grade}] {where}{f.kind}: {f.detail}"))
     grades = {r.grade for r in reports}
     worst = next((g for g in (MANIPULATION, GAP, NOT_YET_COVERED) if g in grades), None)
     if worst is not None:
