@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from services.cadre.entrypoint import CadreService
@@ -23,7 +24,10 @@ from services.supervision.entrypoint import SupervisionService
 from services.talent.entrypoint import TalentService
 from services.training.entrypoint import TrainingService
 from shared.audit import history
+from shared.audit.proofs import raw_public_key
 from shared.audit.replay import replay_projection
+from shared.audit.tree import MerkleLog
+from shared.audit.verify import verify
 from shared.cli.orgctl import app
 from shared.db.database import Database
 from shared.domain import EventRegistry
@@ -121,6 +125,9 @@ def test_an_erased_cadre_reads_as_erased_everywhere_and_nothing_else_changes(
         assert "Wang Fang" not in stored and "Li Lei" not in stored, f"{name} keeps no name in clear"
     assert "took a bribe" not in str(stored_rows(database, "supervision")) + str(stored_rows(database, "feedback"))
     before = {name: stored_rows(database, name) for name in NAMES}
+    signer = Ed25519PrivateKey.generate()
+    for name in NAMES:
+        MerkleLog(database, name).sign(signer)  # a signed head over every store, before the erasure
 
     reports = erase_everywhere(
         database,
@@ -146,6 +153,12 @@ def test_an_erased_cadre_reads_as_erased_everywhere_and_nothing_else_changes(
         (added,) = [row for k, row in after.items() if k not in before[name]]
         assert (added[2], added[4]) == (erasure_stream("cadre:c-42"), "PersonalDataErased"), "only the erasure is new"
         assert broken_links(database, name) == [], f"{name}: the hash chain still verifies"
+        MerkleLog(database, name).sign(signer)  # refused if the tree signed before no longer held
+        cls = next(c for c in SERVICES if c.name == name)
+        report = verify(
+            database, name, public_key=raw_public_key(signer), aggregates=cls.aggregates, registry=cls.events
+        )
+        assert report.ok, f"{name}: verify still passes after the erasure: {report.findings}"
         (erasure,) = EventStore(database, name).read_stream(erasure_stream("cadre:c-42"))
         assert erasure.metadata["actor"] == "operator:test"
         assert erasure.data["legal_basis"] == "GDPR art. 17(1)(a): no longer necessary"
