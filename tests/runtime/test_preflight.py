@@ -245,3 +245,13 @@ def test_the_gateway_refuses_an_unknown_mode(tmp_path: Path) -> None:
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == REFUSED, stderr.decode()
     assert "gateway refuses to start: PLATFORM_MODE='prod' is not a mode" in stderr.decode()
+
+
+def test_feedback_in_production_needs_the_key_that_opens_sealed_identities(sink: str, keys_dir: str) -> None:
+    keys.generate(keys_dir, ["feedback"])  # its signing pair and its identity pair
+    configured = settings(platform_mode="production", security_keys_dir=keys_dir, audit_head_sink=sink)
+    assert preflight(configured, "feedback") == []
+    (Path(keys_dir) / "feedback.hpke.key").unlink()
+    (problem,) = preflight(configured, "feedback")
+    assert "feedback.hpke.key" in problem
+    assert preflight(configured, "cadre") == [], "only feedback opens identities"

@@ -25,7 +25,10 @@ from pathlib import Path
 from shared.audit.heads import load_signing_key, trusted_public_key
 from shared.audit.proofs import raw_public_key
 from shared.config import Settings
+from shared.security import sealed_identity
 
+#: The one service that opens identities sealed at the gateway (``shared.security.sealed_identity``).
+IDENTITY_RECIPIENT = "feedback"
 DEVELOPMENT = "development"
 PRODUCTION = "production"
 MODES = (DEVELOPMENT, PRODUCTION)
@@ -44,7 +47,20 @@ def preflight(settings: Settings, service_name: str, *, signs_heads: bool = True
     problems = [] if mode in MODES else [f"PLATFORM_MODE={mode!r} is not a mode: use {' or '.join(MODES)}"]
     if mode != DEVELOPMENT and signs_heads:
         problems += audit_problems(settings, service_name)
+    if mode != DEVELOPMENT and service_name == IDENTITY_RECIPIENT:
+        problems += identity_key_problems(settings)
     return problems
+
+
+def identity_key_problems(settings: Settings) -> list[str]:
+    """Feedback opens the identities the gateway seals for it: without its private key every such submission fails."""
+    try:
+        sealed_identity.load_private(settings.security.keys_dir)
+    except (LookupError, ValueError, OSError) as error:  # MissingIdentityKey, or a file that is no X25519 key
+        return [
+            f"feedback's identity key ({sealed_identity.PRIVATE_FILE} in SECURITY_KEYS_DIR) cannot be loaded: {error}"
+        ]
+    return []
 
 
 def audit_problems(settings: Settings, service_name: str) -> list[str]:
