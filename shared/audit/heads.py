@@ -29,6 +29,8 @@ from shared.config import Settings
 from shared.security.keys import KeyRing, MissingKey
 
 AUDIT_HOLDER = "audit"
+#: How much of the end of a heads file ``latest`` reads: a few hundred heads' worth.
+TAIL_BYTES = 64 * 1024
 
 
 class BadKey(ValueError):
@@ -122,21 +124,43 @@ class FileHeadSink:
         return heads
 
     def latest(self, service: str) -> TreeHead | None:
-        heads = self.heads(service)
-        return max(heads, key=lambda h: h.tree_size) if heads else None
+        """The largest head published, from the end of the file only (``publish`` keeps sizes increasing).
+
+        The services ask every few seconds: reading the whole file each time
+        would grow with the log's age.
+        """
+        path = self.path(service)
+        if not path.exists():
+            return None
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, size - TAIL_BYTES))
+            tail = handle.read().decode("utf-8", errors="replace").splitlines()
+        lines = [line for line in (tail[1:] if size > TAIL_BYTES else tail) if line.strip()]
+        if not lines:
+            return None
+        try:
+            return max((TreeHead.from_json(json.loads(line)) for line in lines), key=lambda h: h.tree_size)
+        except ValueError as error:
+            raise ValueError(f"{path}, near its end: {error}") from None
 
     def publish(self, service: str, heads: list[TreeHead]) -> None:
-        """Append the heads the file lacks (replicas racing to publish the same head write it once)."""
+        """Append the heads larger than the last one published (replicas racing to publish a head write it once).
+
+        Sizes in the file only ever increase, so its last line is its latest head.
+        """
         if not heads:
             return
         self.directory.mkdir(parents=True, exist_ok=True)
         with open(self.path(service), "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                present = {(h.tree_size, h.root_hash) for h in self.heads(service)}
-                for head in heads:
-                    if (head.tree_size, head.root_hash) not in present:
+                last = self.latest(service)
+                done = last.tree_size if last else 0
+                for head in sorted(heads, key=lambda h: h.tree_size):
+                    if head.tree_size > done:
                         handle.write(json.dumps(head.as_json(), sort_keys=True) + "\n")
+                        done = head.tree_size
                 handle.flush()
                 os.fsync(handle.fileno())
             finally:

@@ -101,14 +101,32 @@ class MerkleLog:
             return proofs.EMPTY_ROOT
         return self.with_nodes(cur, lambda node: proofs.subtree_hash(0, size, node))
 
-    def heads(self, cur: Any | None = None) -> list[TreeHead]:
-        """The book of signed heads, oldest first."""
+    def heads(self, cur: Any | None = None, *, after: int = 0) -> list[TreeHead]:
+        """The book of signed heads larger than ``after``, oldest first."""
         if cur is None:
             with self.database.transaction() as conn, conn.cursor() as own:
-                return self.heads(own)
+                return self.heads(own, after=after)
+        return self._select_heads(cur, "WHERE tree_size > %s ORDER BY tree_size", [after])
+
+    def latest_heads(self, limit: int) -> list[TreeHead]:
+        """The last ``limit`` heads of the book, oldest first (what anyone may fetch and keep)."""
+        with self.database.transaction() as conn, conn.cursor() as cur:
+            newest = self._select_heads(cur, "ORDER BY tree_size DESC LIMIT %s", [limit])
+        return newest[::-1]
+
+    def head(self, cur: Any, tree_size: int | None = None) -> TreeHead | None:
+        """The head of ``tree_size``, or the latest; None when the book has no such head."""
+        if tree_size is None:
+            found = self._select_heads(cur, "ORDER BY tree_size DESC LIMIT 1", [])
+        else:
+            found = self._select_heads(cur, "WHERE tree_size = %s", [tree_size])
+        return found[0] if found else None
+
+    def _select_heads(self, cur: Any, clause: str, params: list[Any]) -> list[TreeHead]:
         cur.execute(
             f"SELECT tree_size, root_hash, timestamp_ms, key_id, signature FROM {self._schema}.audit_tree_heads "
-            "ORDER BY tree_size"
+            + clause,
+            params,
         )
         return [
             TreeHead(self.service, size, bytes(root), stamp, kid, bytes(sig))
@@ -188,8 +206,7 @@ class MerkleLog:
         head = None
         with self.database.transaction() as conn, conn.cursor() as cur:
             size = self.extend(cur)
-            book = self.heads(cur)
-            latest = book[-1] if book else None
+            latest = self.head(cur)
             if published is not None and (latest is None or latest.tree_size < published.tree_size):
                 raise TamperedLog(
                     f"{self.service}: the book of heads lost the published head of size {published.tree_size}"
@@ -214,10 +231,9 @@ class MerkleLog:
                     "(tree_size, root_hash, timestamp_ms, key_id, signature) VALUES (%s, %s, %s, %s, %s)",
                     [head.tree_size, head.root_hash, head.timestamp, head.key_id, head.signature],
                 )
-                book.append(head)
+            unpublished = self.heads(cur, after=published.tree_size if published else 0) if self.sink else []
         if self.sink is not None:
-            done = published.tree_size if published else 0
-            self.sink.publish(self.service, [h for h in book if h.tree_size > done])
+            self.sink.publish(self.service, unpublished)
         return head
 
     # -- proofs ---------------------------------------------------------------------------
@@ -240,12 +256,7 @@ class MerkleLog:
             if row is None:
                 raise NotFound("event", event_id)
             index, stored_leaf, record = row[0], row[1], row[2:]
-            book = self.heads(cur)
-            head = (
-                next((h for h in book if h.tree_size == tree_size), None)
-                if tree_size is not None
-                else (book[-1] if book else None)
-            )
+            head = self.head(cur, tree_size)
             if tree_size is not None and head is None:
                 raise NotFound("signed tree head of size", str(tree_size))
             if index is None or head is None or head.tree_size <= index:
@@ -273,10 +284,11 @@ class MerkleLog:
     def consistency(self, old_size: int, new_size: int) -> dict[str, Any]:
         """A consistency proof between two signed heads of the book, with both heads."""
         with self.database.transaction() as conn, conn.cursor() as cur:
-            book = {h.tree_size: h for h in self.heads(cur)}
-            for size in (old_size, new_size):
-                if size not in book:
+            old, new = self.head(cur, old_size), self.head(cur, new_size)
+            for size, found in ((old_size, old), (new_size, new)):
+                if found is None:
                     raise NotFound("signed tree head of size", str(size))
+            assert old is not None and new is not None
             if old_size > new_size:
                 raise ValidationFailed(
                     {"old_size": [f"must not be larger than new_size ({new_size})"]}, "no consistency proof backwards"
@@ -288,7 +300,7 @@ class MerkleLog:
             )
         return {
             "log_id": self.service,
-            "old": book[old_size].as_json(),
-            "new": book[new_size].as_json(),
+            "old": old.as_json(),
+            "new": new.as_json(),
             "path": [h.hex() for h in path],
         }

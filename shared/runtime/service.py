@@ -223,7 +223,7 @@ class ServiceBase:
     @rpc_method(request=HeadQuery, response=HeadView, many=True)
     def audit_heads(self, query: HeadQuery) -> list[HeadView]:
         """The store's signed tree heads, latest last: anyone may keep them and hold the record to them."""
-        return [HeadView(**head.as_json()) for head in self._merkle_log().heads()[-query.limit :]]
+        return [HeadView(**head.as_json()) for head in self._merkle_log().latest_heads(query.limit)]
 
     @rpc_method(request=ProofQuery, response=InclusionProof)
     def audit_proof(self, query: ProofQuery) -> InclusionProof:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-from functools import cache
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -25,11 +24,11 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
     load_pem_private_key,
-    load_pem_public_key,
 )
 
 from shared.config import SERVICE_NAMES
 from shared.security import sealed_identity
+from shared.security.pem_files import read_pem
 
 HOLDER = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 
@@ -72,22 +71,8 @@ class KeyRing:
             path = self._path(name, ".pub")
         except MissingKey:
             return None
-        return _load_public(str(path), _mtime(path))
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return -1.0
-
-
-@cache
-def _load_public(path: str, mtime: float) -> Ed25519PublicKey | None:
-    if mtime < 0:
-        return None
-    key = load_pem_public_key(Path(path).read_bytes())
-    return key if isinstance(key, Ed25519PublicKey) else None
+        key = read_pem(path, private=False)
+        return key if isinstance(key, Ed25519PublicKey) else None
 
 
 def generate(directory: str | Path, names: list[str]) -> list[str]:

@@ -26,7 +26,6 @@ import base64
 import binascii
 import json
 import os
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +37,9 @@ from cryptography.hazmat.primitives.serialization import (
     NoEncryption,
     PrivateFormat,
     PublicFormat,
-    load_pem_private_key,
-    load_pem_public_key,
 )
+
+from shared.security.pem_files import read_pem
 
 #: Who holds the pair, and the files it is kept in (beside the signing keys).
 HOLDER = "feedback.hpke"
@@ -118,7 +117,7 @@ def load_private(directory: str | Path | None) -> X25519PrivateKey:
     Read again only when the file changes (a rotated Secret is picked up).
     """
     path = _path(directory, PRIVATE_FILE)
-    key = _load_private(str(path), _mtime(path))
+    key = _private_key(path)
     if key is None:
         raise MissingIdentityKey(f"no {PRIVATE_FILE} in {path.parent}")
     return key
@@ -134,7 +133,7 @@ def load_public(directory: str | Path | None) -> X25519PublicKey | None:
         path = _path(directory, PUBLIC_FILE)
     except MissingIdentityKey:
         return None
-    return _load_public(str(path), _mtime(path))
+    return _public_key(path)
 
 
 def _path(directory: str | Path | None, name: str) -> Path:
@@ -143,28 +142,15 @@ def _path(directory: str | Path | None, name: str) -> Path:
     return Path(directory) / name
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return -1.0
-
-
-@cache
-def _load_private(path: str, mtime: float) -> X25519PrivateKey | None:
-    if mtime < 0:
-        return None
-    key = load_pem_private_key(Path(path).read_bytes(), password=None)
-    if not isinstance(key, X25519PrivateKey):
+def _private_key(path: Path) -> X25519PrivateKey | None:
+    key = read_pem(path, private=True)
+    if key is not None and not isinstance(key, X25519PrivateKey):
         raise ValueError(f"{path} is not an X25519 private key")
     return key
 
 
-@cache
-def _load_public(path: str, mtime: float) -> X25519PublicKey | None:
-    if mtime < 0:
-        return None
-    key = load_pem_public_key(Path(path).read_bytes())
-    if not isinstance(key, X25519PublicKey):
+def _public_key(path: Path) -> X25519PublicKey | None:
+    key = read_pem(path, private=False)
+    if key is not None and not isinstance(key, X25519PublicKey):
         raise ValueError(f"{path} is not an X25519 public key")
     return key
