@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def stop(signum: int, frame: Any) -> None:
         log.info("gateway: signal %d received, stopping", signum)
+        gateway.stopping = True  # /health/ready answers 503 from now on
         eventlet.spawn_n(server.kill)
 
     signal.signal(signal.SIGTERM, stop)

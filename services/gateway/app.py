@@ -11,7 +11,8 @@ submitter's identity sealed to feedback first, never forwarded in clear:
 ``sealing``); answer the reply as JSON, or any failure as a problem
 document. The audit verifier and key are answered here, with no service
 behind them (``audit``). ``/openapi.json`` and ``/docs`` describe the same
-route table; ``/health/live`` and ``/health/ready`` answer probes, unthrottled.
+route table; ``/health/live``, ``/health/ready`` and ``/health/dependencies``
+answer probes, unthrottled (what each means: ``health``).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class Gateway:
         caller: Caller,
         *,
         max_body_bytes: int = 256 * 1024,
-        ready: Callable[[], bool] = lambda: True,
+        broker: Callable[[], str] = lambda: "ok",
         audit: PublicAudit | None = None,
         sealing: IdentitySealing | None = None,
     ) -> None:
@@ -78,7 +79,8 @@ class Gateway:
         self.limits = limits
         self.caller = caller
         self.max_body_bytes = max_body_bytes
-        self.ready = ready
+        self.broker = broker  # "ok", or why not: the shared dependency /health/dependencies reports
+        self.stopping = False  # set when a stop begins: this replica is no longer ready
         self.audit = audit or PublicAudit.without_key()
         self.sealing = sealing or IdentitySealing(None)  # without feedback's key: identities are refused, not sent
         rules = [Rule(route.rule, methods=[route.verb], endpoint=index) for index, route in enumerate(routes)]
@@ -90,6 +92,7 @@ class Gateway:
             ("/docs", "docs"),
             ("/health/live", "live"),
             ("/health/ready", "ready"),
+            ("/health/dependencies", "dependencies"),
         ]:
             rules.append(Rule(path, methods=["GET"], endpoint=name))
         self.url_map = Map(rules)
@@ -133,8 +136,11 @@ class Gateway:
         if endpoint == "live":
             return _json({"alive": True})
         if endpoint == "ready":
-            ready = self.ready()
-            return _json({"ready": ready}, 200 if ready else 503)
+            pool = self.pool_state()
+            return _json({"ready": pool == "ok", "rpc_pool": pool}, 200 if pool == "ok" else 503)
+        if endpoint == "dependencies":
+            broker = self.broker()
+            return _json({"healthy": broker == "ok", "broker": broker}, 200 if broker == "ok" else 503)
         if isinstance(endpoint, int):
             return self.call(self.routes[endpoint], request, address, correlation_id, path_values)
         self.limits.check(PUBLIC_SCOPE, address)
@@ -146,6 +152,14 @@ class Gateway:
             headers = {"Content-Security-Policy": DOCS_POLICY, "Cache-Control": "no-cache"}
             return Response(self._docs, mimetype="text/html", headers=headers)
         return Response(status=302, headers={"Location": "/docs"})
+
+    def pool_state(self) -> str:
+        """``"ok"`` when this replica can take calls: not stopping, its RPC pool there and open; else why not."""
+        if self.stopping:
+            return "stopping"
+        if self.caller is None or getattr(self.caller, "closed", False):
+            return "closed"
+        return "ok"
 
     # -- one operation ---------------------------------------------------------------------------
 
@@ -226,7 +240,7 @@ class Gateway:
             RateLimits(gateway.public_rate_limit, gateway.staff_rate_limit),
             caller,
             max_body_bytes=gateway.max_body_bytes,
-            ready=BrokerProbe(settings.amqp_uri),
+            broker=BrokerProbe(settings.amqp_uri, ssl=settings.amqp_ssl()),
             audit=PublicAudit.from_settings(settings),
             sealing=IdentitySealing.from_settings(settings),
         )

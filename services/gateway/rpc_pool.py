@@ -107,6 +107,11 @@ class RpcPool:
                 self._discard(slot)
                 raise Problem(UNAVAILABLE, "the message broker cannot be reached") from None
 
+    @property
+    def closed(self) -> bool:
+        """Whether the pool was closed (the gateway is stopping): the replica is no longer ready."""
+        return self._closed
+
     def warm(self) -> None:
         """Start one proxy now (so that a broken broker shows at start, not at the first request)."""
         with self._lease():

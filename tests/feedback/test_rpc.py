@@ -25,6 +25,7 @@ from shared.db.database import Database, fetch_one
 from shared.errors import NotFound, ValidationFailed
 from shared.eventstore.store import EventStore
 from shared.runtime.messaging.client import rpc_client
+from shared.runtime.observability.metrics import REGISTRY
 from shared.security import sealed_identity
 from tests.support import foreign
 from tests.support.contracts import (
@@ -68,6 +69,12 @@ def fetched(database: Database, statement: str, params: tuple[Any, ...] = ()) ->
         return fetch_one(cur)[0]
 
 
+def first_replies_missed() -> float:
+    """``orgwork_deadlines_missed_total`` of first replies, as the service running in this process counts it."""
+    labels = {"orgwork_service": "feedback", "kind": "first_reply"}
+    return REGISTRY.get_sample_value("orgwork_deadlines_missed_total", labels) or 0.0
+
+
 @pytest.fixture(scope="module")
 def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dict[str, list[Any]]:
     """Every RPC method of the service called at least once, in a walk through its use cases."""
@@ -97,9 +104,11 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
         service.close(receipt_code=code, rating=4, comment="clear")
         wait_until(lambda: service.submissions(status="closed")["items"], what="the closed case")
         wait_until(lambda: service.statistics()["items"], what="statistics")
+        missed_before = first_replies_missed()
         advance_clock(database, dt.timedelta(days=7))  # the comment's first reply is overdue
         service.check_deadlines()
         wait_until(lambda: service.submissions(status="open")["items"][0]["breaches"], what="the breach")
+        missed = first_replies_missed() - missed_before  # by the call, or by the timer: once either way
 
         # the department's other answers: transfer, merge a duplicate, reject, reopen
         road, again, private = (
@@ -116,10 +125,17 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
         walk_the_audit(service, database, "feedback")
         replies = dict(service.replies)
         replies["_comment"] = [comment]
+        replies["_first_replies_missed"] = [missed]
         return replies
 
 
 test_every_rpc_method_answers_what_it_declares = every_method_keeps_its_contract(FeedbackService)
+
+
+def test_the_running_service_counts_the_breach_its_deadline_check_recorded_once(
+    replies: dict[str, list[Any]],
+) -> None:
+    assert replies["_first_replies_missed"] == [1]
 
 
 def test_the_public_and_the_department_see_what_they_should(replies: dict[str, list[Any]], database: Database) -> None:

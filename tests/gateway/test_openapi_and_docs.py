@@ -109,7 +109,9 @@ def test_the_docs_page_is_rendered_here_and_loads_nothing_from_elsewhere(client:
 def test_health_answers_on_the_same_port(client: Client) -> None:
     assert client.get("/health/live").json == {"alive": True}
     ready = client.get("/health/ready")
-    assert ready.status_code == 200 and ready.json == {"ready": True}
+    assert ready.status_code == 200 and ready.json == {"ready": True, "rpc_pool": "ok"}
+    dependencies = client.get("/health/dependencies")
+    assert dependencies.status_code == 200 and dependencies.json == {"healthy": True, "broker": "ok"}
 
 
 def test_the_audit_operations_take_the_event_in_the_path_and_the_sizes_in_the_query(client: Client) -> None:

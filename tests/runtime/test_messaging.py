@@ -50,7 +50,8 @@ def test_an_event_reaches_the_other_service_once_and_a_redelivery_changes_nothin
 def _duplicates() -> float:
     from shared.runtime.observability.metrics import REGISTRY
 
-    return REGISTRY.get_sample_value("orgwork_duplicates_skipped_total", {"service": "tally", "source": "ledger"}) or 0
+    labels = {"orgwork_service": "tally", "source": "ledger"}
+    return REGISTRY.get_sample_value("orgwork_duplicates_skipped_total", labels) or 0
 
 
 def test_a_broker_outage_loses_nothing_and_doubles_nothing(

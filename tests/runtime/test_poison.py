@@ -49,7 +49,7 @@ def still_serving(rpc: Any, database: Database) -> None:
 
 
 def rejected(kind: str, reason: str, service: str) -> float:
-    labels = {"service": service, "kind": kind, "reason": reason}
+    labels = {"orgwork_service": service, "kind": kind, "reason": reason}
     return REGISTRY.get_sample_value("orgwork_messages_rejected_total", labels) or 0.0
 
 
@@ -185,7 +185,7 @@ def test_metric_labels_come_from_a_closed_set(
         sample.labels.get("type")
         for metric in REGISTRY.collect()
         for sample in metric.samples
-        if sample.labels.get("service") == "tally" and "type" in sample.labels
+        if sample.labels.get("orgwork_service") == "tally" and "type" in sample.labels
     }
     assert not any(t and t.startswith("Random") for t in types), types
     still_serving(rpc, database)
@@ -198,7 +198,7 @@ def test_a_redelivered_command_is_carried_out_once(
     the same message, the same correlation id (finding 7 of the hardening issue)."""
 
     def deposits_run() -> float:
-        labels = {"service": "ledger", "method": "deposit"}
+        labels = {"orgwork_service": "ledger", "method": "deposit"}
         return REGISTRY.get_sample_value("orgwork_rpc_duration_seconds_count", labels) or 0.0
 
     before = deposits_run()

@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg2
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.db.database import Database, database_name, dsn_for_database
 from tests.runtime.conftest import LEDGER, TALLY
@@ -39,7 +40,7 @@ def lease_holder(database: Database) -> int | None:
 
 def published(service: ServiceProcess) -> float:
     for line in service.scrape().splitlines():
-        if line.startswith('orgwork_events_published_total{service="ledger"}'):
+        if line.startswith('orgwork_events_published_total{orgwork_service="ledger"}'):
             return float(line.split()[-1])
     return 0.0
 
@@ -177,48 +178,114 @@ def not_ready(service: ServiceProcess) -> tuple[int, Any] | None:
     return answer if answer[0] == 503 else None
 
 
-def test_health_and_metrics_answer_and_readiness_follows_the_broker(
+def unhealthy(service: ServiceProcess) -> tuple[int, Any] | None:
+    """The dependencies' answer when it says 503, else None."""
+    answer = service.get("/health/dependencies")
+    return answer if answer[0] == 503 else None
+
+
+READY = (200, {"service": "ledger", "ready": True, "entrypoints": "ok"})
+
+
+def test_health_and_metrics_answer_and_only_the_dependencies_follow_the_broker_and_the_database(
     processes: Processes, database: Database, test_env: environment.RunEnvironment
 ) -> None:
     ledger = processes.start(LEDGER, "ledger").wait_ready()
     assert ledger.get("/health/live") == (200, {"service": "ledger", "alive": True})
-    status, ready = ledger.get("/health/ready")
-    assert status == 200 and ready["database"] == "ok" and ready["broker"] == "ok"
+    assert ledger.get("/health/ready") == READY
+    status, dependencies = ledger.get("/health/dependencies")
+    assert status == 200 and dependencies["healthy"] is True
+    assert (dependencies["database"], dependencies["broker"]) == ("ok", "ok")
+    assert dependencies["horizon_lag_seconds"] < 30 and dependencies["relay_lag_seconds"] < 60
 
     deposit_directly(database, "m-1", 1, count=3)
-    wait_until(lambda: 'orgwork_events_published_total{service="ledger"} 3.0' in ledger.scrape())
-    scrape: Any = ledger.scrape()
+    wait_until(lambda: 'orgwork_events_published_total{orgwork_service="ledger"} 3.0' in ledger.scrape())
+    families = {family.name: family for family in text_string_to_metric_families(ledger.scrape())}
     for name in (
         "orgwork_relay_lag_events",
         "orgwork_relay_lag_seconds",
         "orgwork_store_horizon_lag_seconds",
         "orgwork_rpc_duration_seconds",
         "orgwork_dead_letters_open",
+        "process_cpu_seconds",  # the parser names a counter without its _total
+        "process_resident_memory_bytes",
+        "python_info",
     ):
-        assert name in scrape, name
+        assert name in families, name
+    assert families["process_cpu_seconds"].samples[0].value > 0
+    ours = [sample for name, family in families.items() if name.startswith("orgwork_") for sample in family.samples]
+    assert ours and all(sample.labels.get("orgwork_service") == "ledger" for sample in ours)
+    assert not [sample for sample in ours if "service" in sample.labels], "never the Operator's own label"
     assert ledger.status()["events_stored"] == 3
 
     environment.set_vhost_max_connections(test_env, 0)
     environment.close_vhost_connections(test_env, "readiness test")
     try:
-        answer = wait_until(partial(not_ready, ledger), what="not ready without the broker")
+        answer = wait_until(partial(unhealthy, ledger), what="the broker to show as down")
         assert answer is not None
-        _, ready = answer
-        assert ready["broker"].startswith("down")
+        _, dependencies = answer
+        assert dependencies["healthy"] is False and dependencies["broker"].startswith("down")
+        assert ledger.get("/health/ready") == READY, "the broker is every replica's: this one stays ready"
         assert ledger.get("/health/live")[0] == 200, "alive all the same"
     finally:
         environment.set_vhost_max_connections(test_env, -1)
-    wait_until(lambda: ledger.get("/health/ready")[0] == 200, timeout=30, what="ready again")
+    wait_until(lambda: ledger.get("/health/dependencies")[0] == 200, timeout=30, what="healthy again")
 
     set_database_connections(test_env, allowed=False)
     try:
-        answer = wait_until(partial(not_ready, ledger), what="not ready without the database")
+        answer = wait_until(partial(unhealthy, ledger), what="the database to show as down")
         assert answer is not None
-        _, ready = answer
-        assert ready["database"].startswith("down")
+        _, dependencies = answer
+        assert dependencies["database"].startswith("down")
+        assert ledger.get("/health/ready") == READY, "the database is every replica's: this one stays ready"
     finally:
         set_database_connections(test_env, allowed=True)
-    wait_until(lambda: ledger.get("/health/ready")[0] == 200, timeout=30, what="ready again")
+    wait_until(lambda: ledger.get("/health/dependencies")[0] == 200, timeout=30, what="healthy again")
+    assert ledger.get("/health/ready") == READY
+
+
+def test_a_replica_stopping_is_no_longer_ready_while_its_last_handler_finishes(
+    processes: Processes, database: Database
+) -> None:
+    processes.start(LEDGER, "ledger").wait_ready()
+    tally = processes.start(TALLY, "tally").wait_ready()
+    wait_until(
+        lambda: scalar(database, "SELECT count(*) FROM tally.subscriptions WHERE caught_up_at IS NOT NULL") == 1,
+        what="tally to catch up with ledger",
+    )
+    deposit_directly(database, "r-1", 3, note="slow:4")
+    wait_until(lambda: backends_sleeping(database, "tally") == 1, what="the handler to be mid-way")
+
+    assert tally.process is not None
+    tally.process.send_signal(signal.SIGTERM)
+    answer = wait_until(partial(not_ready, tally), what="not ready once stopping")
+    assert answer is not None
+    _, ready = answer
+    assert ready["ready"] is False and ready["entrypoints"].startswith("stopping"), ready
+    assert tally.get("/health/live")[0] == 200, "still alive while the handler finishes"
+    assert tally.terminate(timeout=30) == 0
+    assert tally_state(database, "r-1").deposits == 1, "the in-flight handler finished"
+
+
+def test_a_subscription_ages_while_its_handler_is_slow_and_is_zero_once_caught_up(
+    processes: Processes, database: Database
+) -> None:
+    processes.start(LEDGER, "ledger").wait_ready()
+    tally = processes.start(TALLY, "tally").wait_ready()
+
+    def ages() -> dict[str, float]:
+        families = text_string_to_metric_families(tally.scrape())
+        family = next(f for f in families if f.name == "orgwork_checkpoint_age_seconds")
+        return {s.labels["checkpoint"]: s.value for s in family.samples if s.labels["orgwork_service"] == "tally"}
+
+    wait_until(lambda: ages() == {"projection:totals": 0.0, "subscription:ledger": 0.0}, what="nothing owed")
+    deposit_directly(database, "g-1", 2, note="slow:6")
+    wait_until(lambda: ages()["subscription:ledger"] >= 2, timeout=15, what="the slow deposit to show its age")
+    wait_until(lambda: tally_state(database, "g-1").deposits == 1, what="the deposit tallied")
+    wait_until(
+        lambda: ages() == {"projection:totals": 0.0, "subscription:ledger": 0.0}, timeout=30, what="caught up again"
+    )
+    assert tally.status()["checkpoint_ages"] == {"projection:totals": 0.0, "subscription:ledger": 0.0}
 
 
 def set_database_connections(test_env: environment.RunEnvironment, allowed: bool) -> None:

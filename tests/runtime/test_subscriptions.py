@@ -26,7 +26,8 @@ def delete_tally_queue(env: environment.RunEnvironment) -> None:
 
 
 def unroutable() -> float:
-    return REGISTRY.get_sample_value("orgwork_events_unroutable_total", {"service": "ledger", "type": "Deposited"}) or 0
+    labels = {"orgwork_service": "ledger", "type": "Deposited"}
+    return REGISTRY.get_sample_value("orgwork_events_unroutable_total", labels) or 0
 
 
 def all_tallied(database: Database, accounts: dict[str, int]) -> bool:

@@ -2,6 +2,9 @@
 
 The sweep finds open submissions whose deadline passed unmet and records each
 breach once, as the service itself. It runs on a timer and on demand.
+Each breach is reported as a missed deadline of its kind (``first_reply``,
+``resolution``), also when a late reply or resolution records it before the
+sweep came by (``missed``, used by those use cases too).
 """
 
 from __future__ import annotations
@@ -10,6 +13,13 @@ from services.feedback.domain.submission import Submission
 from services.feedback.read_models import submissions
 from services.feedback.views import BreachCount
 from shared.application import Sweep, UnitOfWork
+from shared.eventstore.records import RecordedEvent
+
+
+def missed(record: RecordedEvent) -> str | None:
+    """The deadline a ``DeadlineBreached`` records as missed: ``first_reply`` or ``resolution``."""
+    return str(record.data["deadline"]) if record.type == "DeadlineBreached" else None
+
 
 BREACHES = Sweep(
     name="deadline check",
@@ -17,6 +27,7 @@ BREACHES = Sweep(
     due=submissions.due_for_breach,
     command=Submission.record_breaches,
     reason="deadline check",
+    missed=missed,
 )
 
 

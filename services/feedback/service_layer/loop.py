@@ -17,7 +17,9 @@ import logging
 from services.feedback.domain.submission import Submission
 from services.feedback.inbound import SupervisionCase, SupervisionOutcome, TrainingAnswer
 from services.feedback.read_models import submissions
+from services.feedback.service_layer import deadlines
 from shared.application import UnitOfWork
+from shared.application.sweeps import report_missed
 from shared.eventstore.records import RecordedEvent
 
 log = logging.getLogger(__name__)
@@ -58,12 +60,13 @@ def outcome_recorded(outcome: SupervisionOutcome, record: RecordedEvent, uow: Un
         )
         return
     now = uow.clock.now()
-    uow.update(
+    _, recorded = uow.update(
         Submission,
         submission_id,
         lambda s: s.investigation_concluded(outcome.case_id, outcome.substantiated, outcome.reasons, now),
         uow.system("supervision outcome"),
     )
+    report_missed(uow, recorded, deadlines.missed)  # a resolution past its deadline records its breach
 
 
 def answer_from_training(answer: TrainingAnswer, record: RecordedEvent, uow: UnitOfWork) -> None:
@@ -72,9 +75,10 @@ def answer_from_training(answer: TrainingAnswer, record: RecordedEvent, uow: Uni
         log.warning("training answered submission %s, which feedback does not know", answer.submission_id)
         return
     now = uow.clock.now()
-    uow.update(
+    _, recorded = uow.update(
         Submission,
         answer.submission_id,
         lambda s: s.answer_from(TRAINING, answer.text, now),
         uow.system("training answered"),
     )
+    report_missed(uow, recorded, deadlines.missed)

@@ -39,9 +39,11 @@ from services.feedback.domain.submission import Submission
 from services.feedback.protection import IdentitySeal, new_receipt_code, receipt_hash
 from services.feedback.read_models import notices, submissions
 from services.feedback.read_models.submissions import CaseView
+from services.feedback.service_layer import deadlines
 from services.feedback.service_layer.notices import CADRE
 from services.feedback.views import Receipt, SubmissionAck, submission_ack
 from shared.application import Author, UnitOfWork, ratelimit
+from shared.application.sweeps import report_missed
 from shared.config import FeedbackSettings
 from shared.domain import schemas
 from shared.errors import NotFound, ValidationFailed
@@ -173,18 +175,20 @@ def close(request: m.Close, uow: UnitOfWork, settings: FeedbackSettings) -> Subm
 
 def reply(request: m.ReplyTo, uow: UnitOfWork) -> SubmissionAck:
     now = uow.clock.now()
-    submission, _ = uow.update(
+    submission, recorded = uow.update(
         Submission, request.submission_id, lambda s: s.reply(request.actor, request.text, now), Author(request.actor)
     )
+    report_missed(uow, recorded, deadlines.missed)  # a first reply past its deadline records its breach
     return submission_ack(submission)
 
 
 def resolve(request: m.ReplyTo, uow: UnitOfWork) -> SubmissionAck:
     """The department resolves a case (its text is the resolution); the submitter may rate it later."""
     now = uow.clock.now()
-    submission, _ = uow.update(
+    submission, recorded = uow.update(
         Submission, request.submission_id, lambda s: s.resolve(request.actor, request.text, now), Author(request.actor)
     )
+    report_missed(uow, recorded, deadlines.missed)
     return submission_ack(submission)
 
 

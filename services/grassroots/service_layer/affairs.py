@@ -14,6 +14,18 @@ from services.grassroots.read_models import pipeline as pipeline_queries
 from services.grassroots.service_layer.organisations import branch
 from services.grassroots.views import AffairsView, DeadlineCheck, affairs_view
 from shared.application import Sweep, UnitOfWork
+from shared.eventstore.records import RecordedEvent
+
+
+def missed_step(record: RecordedEvent) -> str | None:
+    """A development step not taken by its date: ``talk`` or ``activist_review``."""
+    return str(record.data["step"]) if record.type == "DevelopmentDeadlineMissed" else None
+
+
+def missed_publication(record: RecordedEvent) -> str | None:
+    """A branch's affairs not published on schedule: ``affairs_publication``."""
+    return "affairs_publication" if record.type == "PublicationMissed" else None
+
 
 MISSED_STEPS = Sweep(
     name="development deadlines",
@@ -21,6 +33,7 @@ MISSED_STEPS = Sweep(
     due=pipeline_queries.overdue,
     command=MemberDevelopment.flag_missed,
     reason="a development step not taken by its date",
+    missed=missed_step,
 )
 MISSED_PUBLICATIONS = Sweep(
     name="affairs publications",
@@ -28,6 +41,7 @@ MISSED_PUBLICATIONS = Sweep(
     due=affairs_queries.overdue,
     command=BranchAffairs.flag_missed,
     reason="a branch's affairs not published on schedule",
+    missed=missed_publication,
 )
 
 

@@ -27,12 +27,19 @@ from shared.eventstore.records import RecordedEvent
 #: How long a weak branch has to rectify, in working days on the organisation's calendar (about three months).
 RECTIFICATION_WORKING_DAYS = 60
 
+
+def missed(record: RecordedEvent) -> str | None:
+    """An escalation is a task's deadline missed (``inspection_task``: a rectification, a follow-up, any task)."""
+    return "inspection_task" if record.type == "InspectionTaskEscalated" else None
+
+
 OVERDUE = Sweep(
     name="overdue check",
     aggregate=InspectionTask,
     due=inspections.overdue,
     command=InspectionTask.escalate,
     reason="overdue check",
+    missed=missed,
 )
 
 

@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 
 from services.training import messages as m
-from services.training.domain.ledger import LearnerLedger
+from services.training.domain.ledger import INDUCTION, LearnerLedger
 from services.training.domain.requirement import YearRequirements
 from services.training.read_models import learners as learner_queries
 from services.training.read_models import programs as program_queries
@@ -20,11 +20,21 @@ from services.training.service_layer.enrolments import FindOpen
 from services.training.service_layer.programs import FindAwaiting, place_awaiting
 from services.training.views import DeadlineCheck, RequirementView
 from shared.application import Sweep, UnitOfWork
+from shared.application.sweeps import report_missed
 from shared.config import TrainingSettings
 from shared.errors import RuleViolation
+from shared.eventstore.records import RecordedEvent
 
 #: Learners of a post category (the read model's answer).
 FindLearners = Callable[[UnitOfWork, str], list[str]]
+
+
+def missed(record: RecordedEvent) -> str | None:
+    """A requirement not met when its time ran out: ``induction``, or ``yearly_requirement`` (hours or kinds)."""
+    if record.type != "RequirementShortfallFlagged":
+        return None
+    return "induction" if record.data["requirement"] == INDUCTION else "yearly_requirement"
+
 
 OVERDUE_INDUCTIONS = Sweep(
     name="induction check",
@@ -32,6 +42,7 @@ OVERDUE_INDUCTIONS = Sweep(
     due=learner_queries.inductions_overdue,
     command=LearnerLedger.flag_overdue_inductions,
     reason="induction not completed within a year of the appointment",
+    missed=missed,
 )
 
 
@@ -78,6 +89,7 @@ def review_years(uow: UnitOfWork, settings: TrainingSettings, find_due: Callable
             )
         except RuleViolation:
             continue
+        report_missed(uow, recorded, missed)
         reviewed += bool(recorded)
     return reviewed
 
