@@ -44,6 +44,7 @@ from shared.db.database import Database, fetch_one
 from shared.runtime.messaging.client import rpc_client
 from shared.runtime.messaging.inbound import subscriptions_of
 from shared.runtime.messaging.publisher import BatchPublisher
+from shared.runtime.messaging.topology import dead_letter_queue, inbound_queue_arguments
 from shared.runtime.process import broker
 from shared.runtime.process.provisioning import declare_queues, nameko_config
 from tests.support.environment import RunEnvironment
@@ -52,7 +53,7 @@ from tests.support.platform import ServiceProcess, service_running, settings_for
 
 SERVICES = (CadreService, FeedbackService, GrassrootsService, SupervisionService, TalentService, TrainingService)
 A_UUID = "0f8e3a52-5d2c-4c1e-9d7b-2f6a1b3c4d5e"
-INBOX = {"x-single-active-consumer": True}  # as the inbound queues are declared
+INBOX = {"inbox": True}  # declared with the arguments the inbound queues are declared with (``declare``)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,11 @@ def refused(uri: str, step: Callable[[Any], Any]) -> bool:
         return False
 
 
-def declare(queue: str, **arguments: Any) -> Callable[[Any], Any]:
+def declare(queue: str, inbox: bool = False, **arguments: Any) -> Callable[[Any], Any]:
+    """Declare ``queue``; an ``inbox`` as the platform does (a quorum queue dead-lettering into its service's)."""
+    if inbox:
+        service = queue.partition(".")[0]
+        arguments = {**inbound_queue_arguments(service, settings_for_tests().inbound_delivery_limit), **arguments}
     return lambda channel: channel.queue_declare(queue=queue, durable=True, auto_delete=False, arguments=arguments)
 
 
@@ -120,6 +125,22 @@ def test_each_service_may_bind_only_the_types_it_handles_from_the_sources_it_sub
     assert re.fullmatch(grant.read, "feedback.events") and not re.fullmatch(grant.read, "cadre.events")
     assert not re.fullmatch(grant.configure, "feedback.events") and not re.fullmatch(grant.write, "feedback.events")
     assert not re.fullmatch(grant.configure, "rpc-cadre") and not re.fullmatch(grant.read, "cadre.inbox.feedback")
+
+
+def test_a_service_may_use_its_own_dead_letters_and_nobody_elses() -> None:
+    """Its dead-letter exchange and queue (one name, fanout: no topic permission); the broker's own
+    dead-lettering into them needs no one's permission."""
+    for service_cls in SERVICES:
+        grant = broker.service_grant(service_cls.name, subscriptions_of(service_cls))
+        mine = f"{service_cls.name}.dead-letters"
+        assert all(re.fullmatch(rights, mine) for rights in (grant.configure, grant.write, grant.read)), mine
+        assert mine not in {t.exchange for t in grant.topics}
+        for other in SERVICES:
+            theirs = f"{other.name}.dead-letters"
+            if other is not service_cls:
+                assert not any(re.fullmatch(r, theirs) for r in (grant.configure, grant.write, grant.read)), theirs
+    gateway = broker.caller_grant("gateway", [cls.name for cls in SERVICES])
+    assert not any(re.fullmatch(r, "cadre.dead-letters") for r in (gateway.configure, gateway.write, gateway.read))
 
 
 def test_training_may_bind_only_the_types_it_handles_from_each_of_its_sources() -> None:
@@ -352,6 +373,18 @@ def test_a_service_cannot_bind_to_another_services_events_nor_touch_its_queues(u
     )
 
 
+def test_a_service_takes_its_own_dead_letters_and_nobody_elses(uris: dict[str, str]) -> None:
+    mine = uris["supervision"]
+    assert not refused(mine, lambda channel: dead_letter_queue("supervision")(channel).declare())
+    assert not refused(mine, lambda channel: channel.basic_consume("supervision.dead-letters"))
+    assert refused(mine, lambda channel: channel.basic_consume("feedback.dead-letters"))
+    assert refused(mine, lambda channel: dead_letter_queue("feedback")(channel).declare())
+    assert refused(mine, publish("feedback.dead-letters", "SubmissionReceived")), "a forged dead letter of another"
+    into_theirs: dict[str, Any] = {"x-dead-letter-exchange": "feedback.dead-letters"}
+    assert refused(mine, declare("supervision.inbox.sneak", **into_theirs)), "dead-lettering into another's"
+    assert refused(uris["gateway"], lambda channel: channel.basic_consume("supervision.dead-letters"))
+
+
 def test_the_consumers_of_grassroots_bind_only_with_what_they_handle(uris: dict[str, str]) -> None:
     for consumer, handled, not_handled in (
         ("training", "DevelopmentTargetDesignated", "WeakBranchIdentified"),
@@ -473,6 +506,15 @@ def test_services_with_their_own_users_answer_publish_and_take_events(
         service_running(database, TalentService, settings_for_tests(amqp_uri=uris["talent"])),
         rpc_client(amqp_uri=uris["gateway"], timeout=20, identity=EVERY_ROLE) as rpc,
     ):
+        # Each service attaches its inbound consumers once it has caught up with its sources.
+        expected = [
+            *("supervision.inbox.feedback", "rpc-feedback", "feedback.inbox.training", "rpc-training"),
+            *("training.inbox.grassroots", "training.inbox.cadre", "grassroots.inbox.training"),
+            *("grassroots.inbox.supervision", "supervision.inbox.grassroots", "feedback.inbox.grassroots"),
+            *("rpc-grassroots", "feedback.inbox.talent", "rpc-talent"),
+            *(f"talent.inbox.{source}" for source in ("cadre", "training", "grassroots", "supervision")),
+        ]
+        wait_until(lambda: all(queue_consumers(test_env).get(queue) == 1 for queue in expected), timeout=30)
         consumers = queue_consumers(test_env)
         assert consumers["supervision.inbox.feedback"] == 1 and consumers["rpc-feedback"] == 1
         assert consumers["feedback.inbox.training"] == 1 and consumers["rpc-training"] == 1

@@ -43,6 +43,13 @@ Never stuck, never killed by a message
     fault: the handler waits and retries without giving up, holding its lane,
     so order survives an outage.
 
+Never looping on a message that kills
+    A message that takes its consumer down before it is acknowledged (again
+    and again) is counted by its quorum queue each time it comes back; past
+    ``Settings.inbound_delivery_limit`` the broker dead-letters it to the
+    service's dead-letter queue, which every service that handles events
+    consumes into its ``dead_letters`` (``dead_lettering``, ``topology``).
+
 Late subscribers, lost queues
     After every (re)connection, each subscription first reads the source's
     store from its cursor (``subscriptions``) and hands each event to its
@@ -76,10 +83,11 @@ from shared.domain import schemas
 from shared.eventstore.hashing import recompute_hash
 from shared.eventstore.records import Cursor, RecordedEvent
 from shared.eventstore.store import EventStore
+from shared.runtime.messaging.dead_lettering import DeadLetterQueue
 from shared.runtime.messaging.delivery import checked_record, deliver
 from shared.runtime.messaging.inbox import DeadLetters
 from shared.runtime.messaging.subscriptions import LowWater, SubscriptionBook, source_store_exists
-from shared.runtime.messaging.topology import inbound_queue
+from shared.runtime.messaging.topology import dead_letter_queue, inbound_queue
 from shared.runtime.messaging.wire import GuardedQueueConsumer, Rejected, count_rejected
 from shared.runtime.observability import metrics
 from shared.runtime.resources import ServiceDatabase, settings_of
@@ -129,7 +137,8 @@ class InboundQueueConsumer(GuardedQueueConsumer):
         """
         super().on_consume_ready(connection, channel, consumers, **kwargs)
         for provider in list(self._providers):
-            provider.router.catch_up(provider)
+            if isinstance(provider, _Subscription):  # not the dead-letter queue: nothing to catch up with
+                provider.router.catch_up(provider)
 
     def let_go(self, providers: list[Any]) -> None:
         """Stop consuming, handing every unacknowledged message back in one step.
@@ -198,6 +207,7 @@ class InboundRouter(SharedExtension, ProviderCollector):
         self._stopping = False
         self._subscriptions: list[_Subscription] = []
         self._saved: dict[str, Cursor] = {}  # each source's mark as last written
+        self._dead_letters: list[DeadLetterQueue] = []  # the service's dead-letter queue, when it subscribes
 
     def setup(self) -> None:
         service = self.container.service_name
@@ -208,10 +218,14 @@ class InboundRouter(SharedExtension, ProviderCollector):
                 by_source.setdefault(entrypoint.source, []).append(entrypoint.event_type)
                 self._handlers[(entrypoint.source, entrypoint.event_type)] = entrypoint
         for source, types in sorted(by_source.items()):
-            subscription = _Subscription(self, source, inbound_queue(service, source, types), frozenset(types))
+            queue = inbound_queue(service, source, types, settings_of(self.container).inbound_delivery_limit)
+            subscription = _Subscription(self, source, queue, frozenset(types))
             self._subscriptions.append(subscription)
             self.queue_consumer.register_provider(subscription)
         self._book = SubscriptionBook(service)
+        if self._subscriptions:  # what the broker dead-letters from them (``dead_lettering``)
+            self._dead_letters = [DeadLetterQueue(self, dead_letter_queue(service))]
+            self.queue_consumer.register_provider(self._dead_letters[0])
 
     def start(self) -> None:
         self._keeper = eventlet.spawn(self._keep_low_water)
@@ -227,7 +241,7 @@ class InboundRouter(SharedExtension, ProviderCollector):
             self._stopping = True
             self._idle.wait()  # in-flight handlers finish and ack on a live channel
             self._lanes.clear()
-            self.queue_consumer.let_go(self._subscriptions)
+            self.queue_consumer.let_go([*self._subscriptions, *self._dead_letters])
             if getattr(self, "_keeper", None) is not None:
                 self._keeper.kill()
             self._save_low_water()

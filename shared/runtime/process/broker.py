@@ -11,7 +11,11 @@ keys a user may publish with (write) and bind with (read).
 principal      may
 =============  ===============================================================
 service ``S``  configure its exchange ``S.events``, its queues ``rpc-S`` and
-               ``S.inbox.*``, and ``nameko-rpc``; publish its events to
+               ``S.inbox.*``, and ``nameko-rpc``; configure, read and write
+               its dead-letter exchange and queue, both ``S.dead-letters``
+               (declare, bind and consume them, and name the exchange as its
+               inboxes' ``x-dead-letter-exchange``, which RabbitMQ allows
+               only with write on it), never another's; publish its events to
                ``S.events`` and, on ``nameko-rpc``, only replies (a uuid as
                routing key), never a request; bind its RPC queue to
                ``nameko-rpc`` only with ``S.*``; bind its inboxes to the
@@ -30,7 +34,9 @@ migrate job) stays the broker's administrator and declares the whole topology
 first: a service then finds its sources' exchanges there and only binds to
 them (``topology.declare_topology``). nameko declares ``nameko-rpc`` with every
 RPC or reply queue, and RabbitMQ asks for configure permission on every
-declaration, so each principal may configure that exchange too.
+declaration, so each principal may configure that exchange too. Moving a
+message past its delivery limit into ``S.dead-letters`` is the broker's own
+doing, which no user's permission governs.
 
 ``make run`` creates the users on the local broker with ``rabbitmqctl
 import_definitions`` (passwords made once, kept in ``.orgwork/broker/``) and
@@ -62,6 +68,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from shared.config import LOCAL_STATE_DIR, Settings
+from shared.runtime.messaging.topology import dead_letter_name
 
 if TYPE_CHECKING:
     from shared.runtime.service import ServiceBase
@@ -118,7 +125,10 @@ def _names(*names: str) -> list[str]:
 
 def service_grant(service: str, subscriptions: Mapping[str, Iterable[str]]) -> Grant:
     """A service's rights, given ``{source: [event types it handles]}``."""
-    own_queues = [*_names(f"rpc-{service}"), re.escape(f"{service}.inbox.") + "[a-z][a-z0-9_]*"]
+    own_queues = [
+        *_names(f"rpc-{service}", dead_letter_name(service)),  # the dead letters' exchange and queue: one name
+        re.escape(f"{service}.inbox.") + "[a-z][a-z0-9_]*",
+    ]
     sources = sorted(subscriptions)
     return Grant(
         principal=service,
