@@ -10,7 +10,8 @@ tests' and benchmarks' sandboxes read ``SANDBOX_*`` when they make one.
 Platform-wide settings are fields of ``Settings`` (variable: the field's name
 in capitals). Each service has a section of its own, and so does the audit
 trail (variable: ``<SECTION>_<FIELD>``, e.g. ``FEEDBACK_SOURCE_LIMIT``). Ports
-live in ``deploy/services.toml``; see ``service_ports``.
+live in ``shared/services.toml`` (``SERVICES_FILE``); see ``service_ports``, and
+``service_address`` for where another process reaches a service.
 """
 
 from __future__ import annotations
@@ -29,11 +30,42 @@ from typing import Any, TypeVar
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/orgwork"
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+#: ``Settings.inbound_delivery_limit``'s default (``topology`` declares queues with it when not told).
+DEFAULT_INBOUND_DELIVERY_LIMIT = 20
 
+#: The directory holding the ``shared`` and ``services`` packages: the checkout when the code runs from one
+#: (``make setup`` installs it editable), site-packages in an installed copy (a wheel, the image). Only the
+#: checkout's own tools (the tests, the benchmarks, ``deploy.manifests``) may take it for the repository:
+#: what runs in production finds what ships with it beside its package (``SERVICES_FILE``).
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SERVICES_FILE = REPO_ROOT / "deploy" / "services.toml"
-#: Where a local platform (``make run``) keeps what it makes for itself: keys, broker passwords.
-LOCAL_STATE_DIR = REPO_ROOT / ".orgwork"
+#: True when the code runs from a checkout (its ``pyproject.toml`` beside the packages), not an installed copy.
+FROM_CHECKOUT = (REPO_ROOT / "pyproject.toml").is_file()
+#: The services and their ports (``service_ports``): package data, so a wheel and the image carry it too.
+SERVICES_FILE = Path(__file__).resolve().parent / "services.toml"
+#: The variable naming the local state directory (``local_state_dir``).
+LOCAL_STATE_VARIABLE = "LOCAL_STATE_DIR"
+
+
+def local_state_dir(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Path:
+    """Where a local platform (``make run``) keeps what it makes for itself: keys, broker passwords.
+
+    ``LOCAL_STATE_DIR`` when set (a relative path is taken from ``cwd``); else
+    ``.orgwork`` in the checkout, so that ``make run``, the demo and orgctl
+    agree wherever they are started; else, in an installed copy, which has no
+    checkout and must not write into site-packages, ``.orgwork`` in ``cwd``
+    (the current directory).
+    """
+    env = os.environ if env is None else env
+    base = Path.cwd() if cwd is None else cwd
+    raw = env.get(LOCAL_STATE_VARIABLE)
+    if raw:
+        return base / Path(raw).expanduser()
+    return (REPO_ROOT if FROM_CHECKOUT else base) / ".orgwork"
+
+
+#: ``local_state_dir()``, read once when this module is first imported, because other modules take
+#: defaults from it: the one setting read at import rather than through ``Settings.from_env``.
+LOCAL_STATE_DIR = local_state_dir()
 LOCAL_KEYS_DIR = LOCAL_STATE_DIR / "keys"
 
 #: The six services of the platform, in the order the design lists them.
@@ -184,7 +216,7 @@ class GatewaySettings:
     address, in the ``limits`` notation (``60/minute``).
     """
 
-    http_port: int = 0  # 0: the [gateway] http_port of deploy/services.toml (``gateway_port``)
+    http_port: int = 0  # 0: the [gateway] http_port of shared/services.toml (``gateway_port``)
     host: str = "0.0.0.0"
     trusted_proxies: int = 0
     jwks_file: str = ""
@@ -223,12 +255,26 @@ class Settings:
     ``amqp_ssl_ca_file``, ``amqp_ssl_cert_file`` and ``amqp_ssl_key_file``
     (PEM) make every AMQP connection TLS, verifying the broker against the CA
     and presenting the client certificate; see ``amqp_ssl``.
+    ``inbound_delivery_limit`` is how many times the broker may hand an
+    inbound event back (its consumer died, lost its connection or gave it back)
+    before it dead-letters it into the service's ``dead_letters``; it is an
+    argument of the inbound quorum queues (``shared.runtime.messaging.topology``).
+    ``migrate_on_start`` (``MIGRATE_ON_START``): a service applies its own
+    migrations when it starts (``make run``, the tests). Set false where a
+    service runs as its own least-privilege role (docs/DATABASE.md), which may
+    not migrate: it waits, up to ``migrate_wait_seconds``, until the migrate
+    Job has brought its schema up to its code, and exits non-zero otherwise.
+    ``db_role_prefix`` names each service's runtime role (``orgwork_cadre``),
+    which ``platform migrate`` creates when missing and grants (``shared.db.roles``).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
     amqp_uri: str = DEFAULT_AMQP_URI
     db_pool_size: int = 16
     max_workers: int = 10
+    migrate_on_start: bool = True
+    migrate_wait_seconds: float = 300.0
+    db_role_prefix: str = "orgwork_"
     amqp_heartbeat: int = 30
     amqp_ssl_ca_file: str = ""
     amqp_ssl_cert_file: str = ""
@@ -239,6 +285,7 @@ class Settings:
     relay_lag_ready_seconds: float = 60.0
     relay_lease_seconds: float = 10.0
     inbound_prefetch: int = 64
+    inbound_delivery_limit: int = DEFAULT_INBOUND_DELIVERY_LIMIT
     max_message_bytes: int = 1024 * 1024
     handler_attempts: int = 5
     handler_backoff: float = 0.2
@@ -307,10 +354,23 @@ def _load(cls: type[T], env: Mapping[str, str], prefix: str) -> T:
     return cls(**values)
 
 
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+
+
+def _boolean(raw: str) -> bool:
+    """A yes or no, spelt any usual way; anything else is refused rather than taken for true."""
+    value = raw.strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ValueError(raw)
+    return value in _TRUE
+
+
 def _parse(variable: str, raw: str, kind: Any) -> Any:
     if isinstance(kind, types.UnionType):  # ``X | None``
         kind = next(k for k in typing.get_args(kind) if k is not type(None))
     try:
+        if kind is bool:
+            return _boolean(raw)
         if kind is int:
             return int(raw)
         if kind is float:
@@ -322,7 +382,7 @@ def _parse(variable: str, raw: str, kind: Any) -> Any:
         raise ValueError(f"environment variable {variable}={raw!r} is not a valid {kind.__name__}") from exc
 
 
-# -- ports ---------------------------------------------------------------------------
+# -- ports and addresses -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -332,7 +392,7 @@ class ServicePorts:
 
 
 def load_services_file(path: Path = SERVICES_FILE) -> dict[str, dict[str, int]]:
-    """The raw contents of ``deploy/services.toml``."""
+    """The raw contents of ``shared/services.toml`` (``SERVICES_FILE``)."""
     with path.open("rb") as handle:
         return tomllib.load(handle)
 
@@ -359,3 +419,45 @@ def gateway_port(settings: Settings, path: Path = SERVICES_FILE) -> int:
     if settings.gateway.http_port:
         return settings.gateway.http_port
     return int(load_services_file(path)["gateway"]["http_port"])
+
+
+#: Where another process reaches a service unless ``<SERVICE>_HOST`` says otherwise: this machine (``make run``).
+DEFAULT_SERVICE_HOST = "127.0.0.1"
+#: Listening addresses that mean "every interface": a process on the same machine reaches them on loopback.
+_EVERY_INTERFACE = frozenset({"", "0.0.0.0", "::", "[::]"})
+
+
+@dataclass(frozen=True)
+class ServiceAddress:
+    """Where another process (orgctl, the demo) reaches a service's HTTP port."""
+
+    host: str
+    port: int
+
+    def url(self, path: str = "") -> str:
+        """``http://host:port`` and ``path``; an IPv6 address in brackets."""
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        return f"http://{host}:{self.port}{path}"
+
+
+def service_address(service: str, env: Mapping[str, str] | None = None, path: Path = SERVICES_FILE) -> ServiceAddress:
+    """Where a service's health port (``/health/*``, ``/status``) is reached from another process.
+
+    The host is ``<SERVICE>_HOST`` (``CADRE_HOST=cadre.orgwork.svc``), else
+    ``DEFAULT_SERVICE_HOST``: a service listens on every interface, so only the
+    one asking needs to know where it runs. The port is ``service_ports``'s.
+    """
+    env = os.environ if env is None else env
+    host = env.get(f"{service.upper()}_HOST") or DEFAULT_SERVICE_HOST
+    return ServiceAddress(host, service_ports(service, env, path).health)
+
+
+def gateway_address(settings: Settings, path: Path = SERVICES_FILE) -> ServiceAddress:
+    """Where the gateway's HTTP port (API, docs, health) is reached from another process.
+
+    ``GATEWAY_HOST`` is where the gateway listens; when that is every
+    interface (the default, ``0.0.0.0``) another process reaches it at
+    ``DEFAULT_SERVICE_HOST``, else at that host. The port is ``gateway_port``'s.
+    """
+    host = settings.gateway.host.strip()
+    return ServiceAddress(DEFAULT_SERVICE_HOST if host in _EVERY_INTERFACE else host, gateway_port(settings, path))

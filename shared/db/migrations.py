@@ -11,6 +11,12 @@ silently ignored.
 
 Two processes migrating the same schema at once (two replicas starting) take
 turns on a transaction-level advisory lock; the second finds everything applied.
+Whatever else changes a schema's objects (``shared.db.roles`` granting on them)
+takes the same lock (``migration_lock``).
+
+A service that does not migrate at start-up (``MIGRATE_ON_START=false``: its
+role may not) asks ``schema_state`` whether its schema has every migration the
+code knows, and nothing more, before it starts.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from psycopg2 import sql
 
@@ -71,7 +78,83 @@ def discover(directory: Path, component: str) -> list[Migration]:
 
 
 def platform_migrations() -> list[Migration]:
-    return discover(PLATFORM_MIGRATIONS, "platform")
+    """The platform's own tables; none found is an install without its data files, never "nothing to do"."""
+    found = discover(PLATFORM_MIGRATIONS, "platform")
+    if not found:
+        raise MigrationError(f"no platform migration in {PLATFORM_MIGRATIONS}: the install lacks its .sql files")
+    return found
+
+
+def migration_lock(cur: Any, schema: str) -> None:
+    """Take ``schema``'s migration lock until the end of ``cur``'s transaction (the migrator's turn)."""
+    cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"orgwork.migrate.{schema}"])
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """How a schema's recorded migrations compare with the code's.
+
+    ``missing``: the code's migrations not applied yet (the migrate Job has not
+    run, or not finished). ``unknown``: applied migrations the code does not
+    have (the schema was migrated by a newer release). ``changed``: applied
+    migrations whose file differs from the code's now.
+    """
+
+    schema: str
+    missing: tuple[Migration, ...] = ()
+    unknown: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    @property
+    def current(self) -> bool:
+        return not (self.missing or self.unknown or self.changed)
+
+    @property
+    def ahead(self) -> bool:
+        """Waiting cannot help: the schema has what this code does not know, or other versions of its files."""
+        return bool(self.unknown or self.changed)
+
+
+def schema_state(database: Database, schema: str, migrations: Iterable[Migration]) -> SchemaState:
+    """Compare ``schema``'s ``schema_migrations`` with ``migrations``, changing nothing.
+
+    A schema (or a migrations table) that does not exist yet has everything
+    missing. Needs only USAGE on the schema and SELECT on the table, which
+    every runtime role has (``shared.db.roles``); without them it raises what
+    PostgreSQL refuses (``InsufficientPrivilege``).
+    """
+    if not SCHEMA_NAME.match(schema):
+        raise MigrationError(f"schema name {schema!r} must match {SCHEMA_NAME.pattern}")
+    known = {(m.component, m.version): m for m in migrations}
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regnamespace(%s) IS NOT NULL", [schema])
+        row = cur.fetchone()
+        applied: list[tuple[str, int, str, str]] = []
+        if row and row[0]:
+            cur.execute("SELECT to_regclass(%s) IS NOT NULL", [f'"{schema}".schema_migrations'])
+            row = cur.fetchone()
+            if row and row[0]:
+                cur.execute(
+                    sql.SQL("SELECT component, version, name, checksum FROM {}.schema_migrations").format(
+                        sql.Identifier(schema)
+                    )
+                )
+                applied = list(cur.fetchall())
+    done = {(component, version) for component, version, _, _ in applied}
+    return SchemaState(
+        schema,
+        missing=tuple(m for key, m in known.items() if key not in done),
+        unknown=tuple(
+            f"{component}/{version:04d}_{name}"
+            for component, version, name, _ in sorted(applied)
+            if (component, version) not in known
+        ),
+        changed=tuple(
+            str(known[(component, version)])
+            for component, version, _, checksum in sorted(applied)
+            if (component, version) in known and known[(component, version)].checksum != checksum
+        ),
+    )
 
 
 def migrate(database: Database, schema: str, migrations: Iterable[Migration]) -> list[Migration]:
@@ -82,7 +165,7 @@ def migrate(database: Database, schema: str, migrations: Iterable[Migration]) ->
     applied_now: list[Migration] = []
     schema_id = sql.Identifier(schema)
     with database.transaction() as conn, conn.cursor() as cur:
-        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"orgwork.migrate.{schema}"])
+        migration_lock(cur, schema)
         cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema_id))
         cur.execute(
             sql.SQL(

@@ -28,7 +28,9 @@ class PostgresKeys:
 
     def __init__(self, schema: str) -> None:
         table = f'"{schema}".privacy_keys'  # the schema name was checked by the store
-        self._sql_fetch = f"SELECT subject, key FROM {table} WHERE subject = ANY(%s)"
+        # Through the table owner's function (``0016_privacy_keys_reader.sql``): a consumer opening
+        # another store's events may call it, and has no right on the table itself (docs/DATABASE.md).
+        self._sql_fetch = f'SELECT subject, key FROM "{schema}".privacy_keys_of(%s::text[])'
         self._sql_create = (
             f"INSERT INTO {table} (subject, key) SELECT * FROM unnest(%s::text[], %s::bytea[]) "
             "ON CONFLICT (subject) DO NOTHING"

@@ -48,3 +48,13 @@ def test_migration_files_must_be_numbered(tmp_path: Path) -> None:
     (tmp_path / "create_things.sql").write_text("SELECT 1")
     with pytest.raises(MigrationError, match="NNNN_"):
         discover(tmp_path, "service")
+
+
+def test_an_install_without_its_sql_files_is_refused_not_taken_for_nothing_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.db import migrations
+
+    monkeypatch.setattr(migrations, "PLATFORM_MIGRATIONS", tmp_path)
+    with pytest.raises(migrations.MigrationError, match=r"lacks its \.sql files"):
+        migrations.platform_migrations()

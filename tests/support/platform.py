@@ -18,6 +18,7 @@ from nameko.runners import ServiceRunner
 from shared.config import SERVICE_NAMES, Settings
 from shared.db.database import Database
 from shared.runtime.messaging.inbound import subscriptions_of
+from shared.runtime.messaging.topology import dead_letter_name
 from shared.runtime.process.control import NotReady, free_port, get_json, launch, wait_ready, wait_until
 from shared.runtime.process.provisioning import declare_queues, migrate_service, nameko_config
 from shared.runtime.service import ServiceBase
@@ -51,6 +52,17 @@ def settings_for_tests(**overrides: Any) -> Settings:
     return base.replace(**{**defaults, **overrides})
 
 
+def forget_service(database: Database, settings: Settings, name: str) -> None:
+    """As if ``name`` had never run: its inbound and dead-letter queues deleted, its schema dropped."""
+    with kombu.Connection(settings.amqp_uri) as connection:
+        channel = connection.channel()
+        for source in SERVICE_NAMES:
+            channel.queue_delete(f"{name}.inbox.{source}")
+        channel.queue_delete(dead_letter_name(name))
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
 def reset_apps(database: Database, settings: Settings, *service_classes: type[ServiceBase]) -> None:
     """Drop the apps' schemas and queues, then migrate and declare them afresh."""
     with kombu.Connection(settings.amqp_uri) as connection:
@@ -58,6 +70,7 @@ def reset_apps(database: Database, settings: Settings, *service_classes: type[Se
         for cls in service_classes:
             for source in sorted({"ledger", "tally", *SERVICE_NAMES, *subscriptions_of(cls)}):
                 channel.queue_delete(f"{cls.name}.inbox.{source}")
+            channel.queue_delete(dead_letter_name(cls.name))
     with database.transaction() as conn, conn.cursor() as cur:
         for cls in service_classes:
             cur.execute(f'DROP SCHEMA IF EXISTS "{cls.name}" CASCADE')

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import kombu
 import pytest
 
 from services.cadre.entrypoint import CadreService
@@ -27,7 +26,14 @@ from shared.runtime.messaging.client import rpc_client
 from shared.runtime.process.provisioning import migrate_service
 from tests.support.environment import RunEnvironment
 from tests.support.identities import THE_PUBLIC
-from tests.support.platform import InProcess, reset_apps, services_running, settings_for_tests, wait_until
+from tests.support.platform import (
+    InProcess,
+    forget_service,
+    reset_apps,
+    services_running,
+    settings_for_tests,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -62,12 +68,7 @@ def feedback_alone(test_env: RunEnvironment, database: Database) -> Iterator[InP
     """feedback running, and training as if it had never run: no schema, no queue."""
     settings = settings_for_tests()
     reset_apps(database, settings, FeedbackService)
-    with kombu.Connection(settings.amqp_uri) as connection:
-        channel = connection.channel()
-        for source in ("cadre", "feedback", "grassroots"):
-            channel.queue_delete(f"training.inbox.{source}")
-    with database.transaction() as conn, conn.cursor() as cur:
-        cur.execute('DROP SCHEMA IF EXISTS "training" CASCADE')
+    forget_service(database, settings, "training")
     runners = InProcess()
     runners.start(FeedbackService, settings=settings)
     try:

@@ -3,7 +3,11 @@
 Green first (eventlet monkey-patching and the psycopg2 wait callback), then
 logs, the preflight check (``preflight``: in production, no start without the
 audit signing key and the head sink, before any connection), migrations and
-queues, then the nameko container. SIGTERM (and Ctrl-C)
+queues, then the nameko container. With ``MIGRATE_ON_START=false`` (a service
+running as its least-privilege role, which may not migrate) it applies no
+migration but waits for the migrate Job to have applied them all, and exits
+non-zero, saying why, when they are still missing at the deadline
+(``MIGRATE_WAIT_SECONDS``) or when its schema is ahead of its code. SIGTERM (and Ctrl-C)
 stops it gracefully: entrypoints stop taking work, in-flight workers finish
 and acknowledge, the relay finishes its batch, and the process exits 0.
 """
@@ -28,7 +32,13 @@ from shared.config import Settings, service_ports  # noqa: E402
 from shared.runtime.observability.logs import configure_logging  # noqa: E402
 from shared.runtime.process.catalog import existing_services, load_service  # noqa: E402
 from shared.runtime.process.preflight import check_or_exit  # noqa: E402
-from shared.runtime.process.provisioning import declare_queues, migrate_service, nameko_config  # noqa: E402
+from shared.runtime.process.provisioning import (  # noqa: E402
+    SchemaNotReady,
+    declare_queues,
+    migrate_service,
+    nameko_config,
+    wait_for_migrations,
+)
 
 log = logging.getLogger("orgwork.launcher")
 
@@ -45,14 +55,22 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(service_cls.name, settings.log_format, settings.log_level)
     check_or_exit(settings, service_cls.name)
 
-    applied = migrate_service(settings, service_cls)
+    if settings.migrate_on_start:
+        migrated = f"{migrate_service(settings, service_cls)} migration(s) applied"
+    else:
+        try:
+            wait_for_migrations(settings, service_cls)
+        except SchemaNotReady as error:
+            log.error("%s: not starting: %s", service_cls.name, error)
+            return 1
+        migrated = "schema up to date (MIGRATE_ON_START=false: migrated by the migrate Job)"
     # Its own queues first, which it must be able to declare; then, where these
     # credentials allow (the provisioning identity's, not a service's own broker
     # user), every other service's, so that no event goes out before its queue.
     queues = declare_queues(settings, [service_cls])
     others = [cls for cls in map(load_service, existing_services()) if cls is not service_cls]
     queues += declare_queues(settings, others, skip_refused=True)
-    log.info("%s: %d migration(s) applied, %d inbound queue(s) declared", service_cls.name, applied, queues)
+    log.info("%s: %s, %d inbound queue(s) declared", service_cls.name, migrated, queues)
 
     ports = None
     if args.health_port is not None or args.metrics_port is not None:

@@ -1,7 +1,11 @@
 """The whole platform from one command: ``python -m shared.runtime.process.platform run|migrate``.
 
 ``migrate`` creates the database when missing, applies every existing service's
-migrations and declares every consumer's queue. ``run`` does that, makes the
+migrations, declares every consumer's queue, and makes each service's runtime
+role exist and hold exactly its rights (``shared.db.roles``; docs/DATABASE.md):
+it is what the migrate Job runs, as the database's owner. ``run`` migrates and
+declares as ``migrate`` does (every service then runs as the one local role, so
+no runtime role is needed or made), makes the
 keys and the audit head sink's directory it lacks, makes each service its own
 user on the local broker (``broker``), then starts each service that exists as
 its own process (``shared.runtime.process.launcher``), connecting as that user,
@@ -23,25 +27,40 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from shared.config import REPO_ROOT, Settings, gateway_port, service_ports
+from shared.config import Settings, gateway_port, service_ports
+from shared.db.roles import RolesError
 from shared.runtime.process import broker
 from shared.runtime.process.catalog import existing_services, load_service
-from shared.runtime.process.control import NotReady, health_url, launch, wait_ready
+from shared.runtime.process.control import CHILD_CWD, NotReady, health_url, launch, wait_ready
 from shared.runtime.process.preflight import key_problems, signing_key_source, trusted_key_source
-from shared.runtime.process.provisioning import declare_queues, migrate_service
+from shared.runtime.process.provisioning import declare_queues, grant_runtime_roles, migrate_service
 from shared.security import keys
 
 READY_TIMEOUT = 120.0
 GATEWAY_MODULE = "services.gateway"
 
 
-def migrate_all(settings: Settings, names: list[str]) -> None:
+def migrate_all(settings: Settings, names: list[str], roles: bool = False) -> None:
+    """Migrate every schema and declare every queue; with ``roles``, then grant each runtime role (``migrate``)."""
     classes = [load_service(name) for name in names]
     for cls in classes:
         applied = migrate_service(settings, cls)
         print(f"  {cls.name:<12} schema {cls.name!r}: {applied} migration(s) applied")
     queues = declare_queues(settings, classes)
     print(f"  {queues} inbound queue(s) declared")
+    if not roles:
+        return
+    # After every schema's migrations, never before: a table added now is granted now.
+    report = grant_runtime_roles(settings, classes)
+    for role in report.roles:
+        reads = f"; reads the events of {', '.join(role.sources)}" if role.sources else ""
+        state = "created NOLOGIN" if role.created else "exists"
+        changes = f"{len(role.granted)} grant(s), {len(role.revoked)} revoke(s)"
+        print(f"  {role.role:<20} {state}, uses schema {role.service!r}{reads}: {changes}")
+        for warning in role.warnings:
+            print(f"  WARNING: {role.role} {warning}", file=sys.stderr)
+    if report.public_revoked:
+        print(f"  revoked from PUBLIC: {len(report.public_revoked)} privilege(s), e.g. {report.public_revoked[0]}")
 
 
 def ensure_keys(settings: Settings) -> None:
@@ -150,7 +169,7 @@ def run(settings: Settings, names: list[str]) -> int:
 
 def launch_gateway(env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
     """The HTTP door (``services.gateway``) as its own process, started once the services it calls are ready."""
-    return subprocess.Popen([sys.executable, "-m", GATEWAY_MODULE], cwd=REPO_ROOT, env=dict(env or os.environ))
+    return subprocess.Popen([sys.executable, "-m", GATEWAY_MODULE], cwd=CHILD_CWD, env=dict(env or os.environ))
 
 
 def _shutdown(children: dict[str, subprocess.Popen[bytes]], status: int) -> int:
@@ -174,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     names = existing_services()
     if args.command == "migrate":
         print(f"Migrating {settings.database_url} ...")
-        migrate_all(settings, names)
+        try:
+            migrate_all(settings, names, roles=True)
+        except RolesError as error:  # the schemas are migrated; what is wrong is the operator's to fix
+            print(f"runtime roles not granted: {error}", file=sys.stderr)
+            return 1
         return 0
     return run(settings, names)
 

@@ -2,20 +2,27 @@
 
 Each gets names of its own, so two runs on one machine never see each other's
 data or trust each other's keys; ``destroy`` removes all three. Needs
-``rabbitmqctl`` (the broker's own tool).
+``rabbitmqctl`` (the broker's own tool). Database roles belong to the server,
+not to a database: a ``platform migrate`` in the sandbox makes its services'
+runtime roles (``shared.db.roles``) under a prefix of the sandbox's own
+(``DB_ROLE_PREFIX``), and ``destroy`` drops them too.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import psycopg2
+from psycopg2 import sql
+
 from shared.config import DEFAULT_AMQP_URI, DEFAULT_DATABASE_URL
-from shared.db.database import drop_database, dsn_for_database, ensure_database
+from shared.db.database import CONNECT_OPTIONS, drop_database, dsn_for_database, ensure_database
 from shared.runtime.process import broker
 from shared.security import keys
 
@@ -31,8 +38,18 @@ class Sandbox:
         """Point this process (and the ones it starts) at the sandbox."""
         os.environ.update(self.environment())
 
+    @property
+    def db_role_prefix(self) -> str:
+        """The prefix of the database roles a migrate in this sandbox makes: its name's, never ``orgwork_``."""
+        return re.sub(r"[^a-z0-9_]", "_", self.vhost.lower()) + "_"
+
     def environment(self) -> dict[str, str]:
-        return {"DATABASE_URL": self.database_url, "AMQP_URI": self.amqp_uri, "SECURITY_KEYS_DIR": self.keys_dir}
+        return {
+            "DATABASE_URL": self.database_url,
+            "AMQP_URI": self.amqp_uri,
+            "SECURITY_KEYS_DIR": self.keys_dir,
+            "DB_ROLE_PREFIX": self.db_role_prefix,
+        }
 
 
 def rabbitmqctl(*args: str) -> None:
@@ -58,9 +75,25 @@ def create(name: str, holders: tuple[str, ...] = ()) -> Sandbox:
     return Sandbox(database_url, f"{base}/{quote(name, safe='')}", name, keys_dir)
 
 
+def drop_roles(dsn: str, prefix: str) -> list[str]:
+    """Drop every role whose name starts with ``prefix`` (after its database: nothing is granted to it then)."""
+    admin = psycopg2.connect(dsn_for_database(dsn, "postgres"), **CONNECT_OPTIONS)
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute("SELECT rolname FROM pg_roles WHERE starts_with(rolname, %s) ORDER BY 1", [prefix])
+            names = [name for (name,) in cur.fetchall()]
+            for name in names:
+                cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+        return names
+    finally:
+        admin.close()
+
+
 def destroy(sandbox: Sandbox) -> None:
     try:
         drop_database(sandbox.database_url)
+        drop_roles(sandbox.database_url, sandbox.db_role_prefix)
     finally:
         shutil.rmtree(sandbox.keys_dir, ignore_errors=True)
         try:
