@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shared.config import REPO_ROOT, SERVICE_NAMES
+from shared.config import SERVICE_NAMES
 
 if TYPE_CHECKING:
     from shared.runtime.service import ServiceBase
@@ -20,9 +22,22 @@ def _service_base() -> type[ServiceBase]:
     return ServiceBase
 
 
+def services_directory() -> Path | None:
+    """The folder of the ``services`` package, wherever it was imported from (a checkout or site-packages).
+
+    Found without importing it, so that listing the services runs none of their code.
+    """
+    spec = importlib.util.find_spec("services")
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    return Path(locations[0]) if locations else None
+
+
 def existing_services() -> list[str]:
-    """The services of the design that exist in this checkout, in design order."""
-    return [name for name in SERVICE_NAMES if (REPO_ROOT / "services" / name / f"{ENTRYPOINT_MODULE}.py").is_file()]
+    """The services of the design that exist in this checkout or installed copy, in design order."""
+    folder = services_directory()
+    if folder is None:
+        return []
+    return [name for name in SERVICE_NAMES if (folder / name / f"{ENTRYPOINT_MODULE}.py").is_file()]
 
 
 def load_service(target: str) -> type[ServiceBase]:

@@ -21,12 +21,16 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import IO, Any, TypeVar
 
-from shared.config import REPO_ROOT
+from shared.config import DEFAULT_SERVICE_HOST, FROM_CHECKOUT, REPO_ROOT, ServiceAddress
 
 T = TypeVar("T")
 
 LAUNCHER = "shared.runtime.process.launcher"
 PLATFORM = "shared.runtime.process.platform"
+#: Where a child starts: from a checkout, the checkout, so that ``python -m`` finds the packages even where
+#: they are not installed; an installed copy finds them anywhere, so the child starts where its parent runs
+#: (relative paths in its settings mean what they meant to the parent).
+CHILD_CWD = REPO_ROOT if FROM_CHECKOUT else None
 
 
 class NotReady(RuntimeError):
@@ -52,7 +56,7 @@ def launch(
     if metrics_port is not None:
         command += ["--metrics-port", str(metrics_port)]
     return subprocess.Popen(
-        command, cwd=REPO_ROOT, env=dict(os.environ if env is None else env), stdout=stdout, stderr=stderr
+        command, cwd=CHILD_CWD, env=dict(os.environ if env is None else env), stdout=stdout, stderr=stderr
     )
 
 
@@ -60,7 +64,7 @@ def launch_platform(env: Mapping[str, str] | None = None) -> subprocess.Popen[by
     """The whole platform (``make run``) in a session of its own, quiet; stop it with ``os.killpg``."""
     return subprocess.Popen(
         [sys.executable, "-m", PLATFORM, "run"],
-        cwd=REPO_ROOT,
+        cwd=CHILD_CWD,
         env=dict(os.environ if env is None else env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -87,21 +91,22 @@ def get_json(url: str, timeout: float = 2.0) -> tuple[int, Any]:
         return error.code, json.loads(error.read().decode() or "{}")
 
 
-def health_url(port: int, path: str = "/health/ready") -> str:
-    return f"http://127.0.0.1:{port}{path}"
+def health_url(port: int, path: str = "/health/ready", host: str = DEFAULT_SERVICE_HOST) -> str:
+    """A URL on a service's health port; ``host`` as ``shared.config.service_address`` gives it."""
+    return ServiceAddress(host, port).url(path)
 
 
-def status(port: int, timeout: float = 2.0) -> dict[str, Any] | None:
-    """A service's ``/status``, or None when nothing answers on ``port``."""
+def status(port: int, timeout: float = 2.0, host: str = DEFAULT_SERVICE_HOST) -> dict[str, Any] | None:
+    """A service's ``/status``, or None when nothing answers on ``host:port`` (refused, unreachable, unknown)."""
     try:
-        return dict(get_json(health_url(port, "/status"), timeout)[1])
+        return dict(get_json(health_url(port, "/status", host), timeout)[1])
     except (OSError, ValueError):
         return None
 
 
-def is_ready(port: int) -> bool:
+def is_ready(port: int, host: str = DEFAULT_SERVICE_HOST) -> bool:
     try:
-        return get_json(health_url(port))[0] == 200
+        return get_json(health_url(port, host=host))[0] == 200
     except (OSError, ValueError):
         return False
 
