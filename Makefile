@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run migrate test faults demo bench lint lock manifests clean
+.PHONY: setup tools run migrate test faults demo bench lint lock manifests clean
 
 setup: $(STAMP)
 
@@ -28,7 +28,8 @@ LOCAL_ENV := SECURITY_KEYS_DIR=$${SECURITY_KEYS_DIR:-$(CURDIR)/.orgwork/keys} \
 run: setup
 	CLOCK=$${CLOCK:-offset} $(LOCAL_ENV) $(BIN)/python -m shared.runtime.process.platform run
 
-## make migrate: apply every service's migrations to DATABASE_URL.
+## make migrate: apply every service's migrations to DATABASE_URL, make each service's runtime role
+## (orgwork_<service>, NOLOGIN when new) and grant it its rights (docs/DATABASE.md); declare the queues.
 migrate: setup
 	$(BIN)/python -m shared.runtime.process.platform migrate
 
@@ -50,8 +51,26 @@ $(BENCH_STAMP): bench/requirements-eventsourcing.lock
 bench: setup $(BENCH_STAMP)
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
+## make tools: what the deployment tests check with, apart from the platform's environment:
+## checkov in .tools-venv (its pins clash with ours), promtool from Debian's prometheus package.
+## (kubectl with kustomize and kubernetes-validate come with requirements-dev.lock.)
+TOOLS_STAMP := .tools-venv/.installed
+
+$(TOOLS_STAMP): deploy/requirements-checkov.lock
+	$(PYTHON) -m venv .tools-venv
+	.tools-venv/bin/python -m pip install --quiet --upgrade pip
+	.tools-venv/bin/python -m pip install --quiet -r deploy/requirements-checkov.lock
+	touch $(TOOLS_STAMP)
+
+tools: $(TOOLS_STAMP)
+	@command -v promtool >/dev/null || { \
+	  echo "promtool is missing: installing Debian's prometheus package (its daemon is not started)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }; }
+
 ## make test: the whole suite, against the real PostgreSQL and RabbitMQ.
-test: setup
+test: setup tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make lint: ruff (lint and format), mypy on every Python file of the repository,
@@ -73,10 +92,10 @@ lock: setup
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock requirements.in
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.lock requirements-dev.in
 
-## make manifests: render k8s/<service>.yaml and docker-compose.yml from deploy/services.toml.
+## make manifests: render k8s/ (kustomize base and overlays) and docker-compose.yml (deploy/manifests).
 manifests: setup
-	$(BIN)/python deploy/render.py
+	$(BIN)/python -m deploy.manifests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .tools-venv .pytest_cache .mypy_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,1 @@
+"""Deployment tooling: the manifests renderer (``deploy.manifests``), the image, the observability files."""
