@@ -7,6 +7,11 @@ named. When a payload changes shape, bump ``schema_version`` and register an
 upcaster from the old version: stored events are never rewritten; they are
 upgraded as they are read.
 
+A stored event is read back (``from_record``) without being validated again:
+it was valid when it was appended (``shared.domain.stored``). ``decode``
+validates, for checking stored history against today's code
+(``shared.audit.upcast_check``).
+
 A field may be personal data (``shared.domain.personal``): the registry says
 which, and whose, with each new event, for the store to seal.
 """
@@ -15,11 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 import marshmallow
 
-from shared.domain import schemas
+from shared.domain import schemas, stored
 from shared.domain.personal import Personal, personal_fields
 from shared.errors import ValidationFailed
 from shared.eventstore.records import ERASED, EVENT_TYPE, NewEvent, RecordedEvent
@@ -48,6 +53,7 @@ class EventRegistry:
     def __init__(self, events: Iterable[type[DomainEvent]] = ()) -> None:
         self._types: dict[str, type[DomainEvent]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._stored: dict[tuple[str, int], Callable[[dict[str, Any]], DomainEvent]] = {}
         for cls in events:
             self.register(cls)
 
@@ -58,9 +64,11 @@ class EventRegistry:
         if name in self._types and self._types[name] is not cls:
             raise ValueError(f"event type {name!r} is registered twice")
         schema = schemas.schema_for(cls)  # fail now, not on the first append
+        stored.builder(cls)  # nor on the first read
         for field, declared in personal_fields(cls).items():
             _check_stand_in(schema, name, field, declared)
         self._types[name] = cls
+        self._stored.clear()
         return cls
 
     def upcaster(self, type_name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
@@ -68,9 +76,14 @@ class EventRegistry:
 
         def decorate(fn: Upcaster) -> Upcaster:
             self._upcasters[(type_name, from_version)] = fn
+            self._stored.clear()
             return fn
 
         return decorate
+
+    def event_classes(self) -> tuple[type[DomainEvent], ...]:
+        """Every registered event class, in the order registered."""
+        return tuple(self._types.values())
 
     def __contains__(self, type_name: str) -> bool:
         return type_name in self._types
@@ -118,13 +131,46 @@ class EventRegistry:
         return data
 
     def decode(self, type_name: str, schema_version: int, data: dict[str, Any]) -> DomainEvent:
+        """A stored payload, upcast and *validated* by today's schema: for checking what is stored."""
         cls = self.event_class(type_name)
         payload = self.upcast(type_name, schema_version, data)
-        event: DomainEvent = schemas.load(cls, payload, prefix=f"{type_name}.", message=f"invalid stored {type_name}")
+        event: DomainEvent = schemas.load(cls, payload, **_load_errors(type_name))
         return event
 
+    def decode_stored(self, type_name: str, schema_version: int, data: dict[str, Any]) -> DomainEvent:
+        """A payload read from the store, upcast and built without validating it again.
+
+        Equal to what ``decode`` returns; one decoder per type and version,
+        made on first use.
+        """
+        key = (type_name, schema_version)
+        decoder = self._stored.get(key)
+        if decoder is None:
+            decoder = self._stored[key] = self._stored_decoder(type_name, schema_version)
+        return decoder(data)
+
+    def _stored_decoder(self, type_name: str, schema_version: int) -> Callable[[dict[str, Any]], DomainEvent]:
+        cls = self.event_class(type_name)
+        if schema_version > cls.schema_version:
+            raise UnknownEvent(f"{type_name} version {schema_version} is newer than this code ({cls.schema_version})")
+        load = stored.trusted_loader(cls, **_load_errors(type_name))
+        if schema_version == cls.schema_version:
+            return load
+        return lambda data: load(self.upcast(type_name, schema_version, data))  # type: ignore[no-any-return]
+
     def from_record(self, record: RecordedEvent) -> DomainEvent:
-        return self.decode(record.type, record.schema_version, record.data)
+        """The event a record of this service's store holds (see ``decode_stored``)."""
+        return self.decode_stored(record.type, record.schema_version, record.data)
+
+
+class _LoadErrors(TypedDict):
+    prefix: str
+    message: str
+
+
+def _load_errors(type_name: str) -> _LoadErrors:
+    """How a stored payload that does not load is reported: the field's path and a message."""
+    return {"prefix": f"{type_name}.", "message": f"invalid stored {type_name}"}
 
 
 def _subjects(

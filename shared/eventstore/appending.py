@@ -12,7 +12,6 @@ sealing is randomised), ``data_json`` the text stored and hashed, in which
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -73,8 +72,7 @@ def prepare(
         raise ValidationFailed(problems, "invalid append")
     meta = {**metadata.as_dict(), "recorded_at": recorded_at, "service": service}
     metadata_json = (
-        f'{metadata.canonical_prefix},"recorded_at":{json.dumps(recorded_at)},'
-        f'"service":{json.dumps(service, ensure_ascii=False)}}}'
+        f'{metadata.canonical_prefix},"recorded_at":{canonical_text(recorded_at)},"service":{canonical_text(service)}}}'
     )
     prepared: list[PreparedEvent] = []
     seen: set[str] = set()

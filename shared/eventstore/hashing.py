@@ -1,8 +1,9 @@
 """Canonical JSON and the event hash, so that anyone can recompute the chain.
 
-The store's SQL function ``append_events`` computes each event's hash from the
-canonical JSON text the client sends; ``event_hash`` below is the same formula
-in Python, which the auditors' verification uses. The two are tested together.
+The store's SQL function ``append_event`` (``append_events`` for several)
+computes each event's hash from the canonical JSON text the client sends;
+``event_hash`` below is the same formula in Python, which the auditors'
+verification uses. The two are tested together.
 
 Canonical JSON: keys sorted, no spaces, UTF-8 (not ``\\u`` escapes), no NaN or
 infinity. One more rule makes the text survive a trip through ``jsonb``:
@@ -19,6 +20,8 @@ import json
 import math
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 HASH_DOMAIN = "orgwork-event-v1"
 
@@ -96,9 +99,43 @@ def _norm(value: Any) -> Any:
     raise _Problem(f"{type(value).__name__} is not a JSON value")
 
 
-def canonical_text(normalised: Any) -> str:
-    """The canonical text of a value ``normalise`` has already checked."""
+#: orjson writes what ``json.dumps`` would, in C, except for what it hands back:
+#: subclasses, dataclasses and dates go to ``reference_text``, which refuses or
+#: writes them as it always did (normalised values have none of them).
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+
+#: Where orjson's text may differ from the reference: a float under 1e-4 in
+#: size (``1e-05`` is ``0.00001`` to orjson, ``1.5e-07`` is ``1.5e-7``). Text
+#: with either mark (a string may have one too) is written again by the reference.
+_MAY_DIFFER = (b"e-", b"0.0000")
+
+
+def reference_text(normalised: Any) -> str:
+    """Canonical JSON as the standard library writes it: the definition ``canonical_text`` must match."""
     return json.dumps(normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def canonical_text(normalised: Any) -> str:
+    """The canonical text of a value ``normalise`` has already checked.
+
+    orjson (C) writes it about ten times faster than the standard library, byte
+    for byte the same (tests/core/test_canonical_json.py checks it over arbitrary
+    values); where it cannot be trusted to (small floats, integers beyond 64 bits,
+    anything unusual) the reference writes it. Only for normalised values: orjson
+    would write NaN as ``null`` and a UUID as text, which ``normalise`` refuses.
+    """
+    try:
+        text = orjson.dumps(normalised, option=_ORJSON_OPTIONS)
+    except TypeError:  # an integer beyond 64 bits; or what the reference refuses too
+        return reference_text(normalised)
+    if _MAY_DIFFER[0] in text or _MAY_DIFFER[1] in text:
+        return reference_text(normalised)
+    return text.decode()
 
 
 def canonical_json(value: Any, path: str = "data") -> str:

@@ -2,8 +2,9 @@
 
 Appending
 ---------
-``append`` calls the SQL function ``append_events`` (see
-``shared/migrations/0001_event_store.sql``): one round trip checks the expected
+``append`` calls the SQL function ``append_event`` for one event, or
+``append_events`` for several (see ``shared/migrations/0001_event_store.sql``
+and ``0017_single_event_append.sql``): one round trip checks the expected
 version, chains the hashes and inserts the rows. Optimistic concurrency comes
 from the unique ``(stream_id, version)``; nothing global is locked.
 
@@ -88,6 +89,7 @@ from shared.db.database import Connection, Database, fetch_one
 from shared.db.migrations import SCHEMA_NAME
 from shared.errors import ConcurrencyConflict, DuplicateEventId
 from shared.eventstore.appending import PreparedEvent, already_stored, prepare, seal_prepared, subjects_of
+from shared.eventstore.jsonb import read_jsonb_quickly
 from shared.eventstore.records import (
     START,
     Cursor,
@@ -137,11 +139,14 @@ class EventStore:
         # The schema name matches SCHEMA_NAME, so quoting it by hand is safe,
         # and composing the statements once keeps that work off the hot path.
         events = f'"{schema}".events'
+        returned = "SELECT out_position, out_version, out_tx_id, out_prev_hash, out_hash "
         self._sql_append = (
-            "SELECT out_position, out_version, out_tx_id, out_prev_hash, out_hash "
-            f'FROM "{schema}".append_events'
+            f'{returned} FROM "{schema}".append_events'
             "(%s, %s, %s::uuid[], %s::text[], %s::integer[], %s::text[], %s::text[])"
         )
+        # One event (most appends) takes scalar arguments: arrays cost the server
+        # more to parse and take apart than the INSERT itself (0017_single_event_append.sql).
+        self._sql_append_one = f'{returned} FROM "{schema}".append_event(%s, %s, %s, %s, %s, %s, %s)'
         self._sql_stream = f"SELECT {RECORD_COLUMNS} FROM {events} WHERE stream_id = %s AND version >= %s AND version <= %s ORDER BY version"
         self._sql_stream_version = f"SELECT coalesce(max(version), 0) FROM {events} WHERE stream_id = %s"
         self._sql_all = f'SELECT * FROM "{schema}".read_after(%s, %s, %s)'
@@ -213,7 +218,7 @@ class EventStore:
                     cur.execute(self.sql_begin_writing)
                     keys = self.keys.ensure(cur, subjects)
                     stored = seal_prepared(prepared, lambda *args: seal_fields(keys, *args))
-                cur.execute(self._sql_append, self._append_params(stream_id, expected_version, stored))
+                cur.execute(*self._append_call(stream_id, expected_version, stored))
                 rows = cur.fetchall()
         except psycopg2.Error as exc:
             error = self._translate(exc, stream_id, expected_version)
@@ -241,9 +246,15 @@ class EventStore:
             for p, (position, version, tx_id, prev_hash, digest) in zip(prepared, rows, strict=False)
         ]
 
-    @staticmethod
-    def _append_params(stream_id: str, expected_version: int, prepared: Sequence[PreparedEvent]) -> list[Any]:
-        return [
+    def _append_call(
+        self, stream_id: str, expected_version: int, prepared: Sequence[PreparedEvent]
+    ) -> tuple[str, list[Any]]:
+        """The statement and parameters of an append: ``append_event`` for one event, ``append_events`` for more."""
+        if len(prepared) == 1:
+            p = prepared[0]
+            params = [stream_id, expected_version, p.event_id, p.type, p.schema_version, p.data_json, p.metadata_json]
+            return self._sql_append_one, params
+        return self._sql_append, [
             stream_id,
             expected_version,
             [p.event_id for p in prepared],
@@ -285,9 +296,7 @@ class EventStore:
         """The events of one stream, by version, ``from_version`` onward."""
         check_stream_id(stream_id)
         upper = to_version if to_version is not None else 2**62
-        with self._transaction(conn) as tx, tx.cursor() as cur:
-            cur.execute(self._sql_stream, [stream_id, from_version, upper])
-            return self._opened(cur, [record_of_row(row) for row in cur.fetchall()])
+        return self._records(conn, self._sql_stream, [stream_id, from_version, upper])
 
     def stream_version(self, stream_id: str, *, conn: Connection | None = None) -> int:
         """The stream's current version (0 when it does not exist)."""
@@ -302,9 +311,7 @@ class EventStore:
         Never skips: see the module's docstring. An empty page means nothing
         more is safely readable yet; ask again later from ``next_cursor``.
         """
-        with self._transaction(conn) as tx, tx.cursor() as cur:
-            cur.execute(self._sql_all, [after.tx_id, after.position, limit])
-            events = self._opened(cur, [record_of_row(row) for row in cur.fetchall()])
+        events = self._records(conn, self._sql_all, [after.tx_id, after.position, limit])
         return Page(events, events[-1].cursor if events else after)
 
     def iter_all(self, after: Cursor = START, page_size: int = 1000) -> Iterator[RecordedEvent]:
@@ -315,14 +322,10 @@ class EventStore:
         self, after_position: int = 0, limit: int = 1000, *, conn: Connection | None = None
     ) -> list[RecordedEvent]:
         """Events by position, for audits of what is stored (not for following)."""
-        with self._transaction(conn) as tx, tx.cursor() as cur:
-            cur.execute(self._sql_by_position, [after_position, limit])
-            return self._opened(cur, [record_of_row(row) for row in cur.fetchall()])
+        return self._records(conn, self._sql_by_position, [after_position, limit])
 
     def events_by_id(self, event_ids: Sequence[str], *, conn: Connection | None = None) -> list[RecordedEvent]:
-        with self._transaction(conn) as tx, tx.cursor() as cur:
-            cur.execute(self._sql_by_ids, [list(event_ids)])
-            return self._opened(cur, [record_of_row(row) for row in cur.fetchall()])
+        return self._records(conn, self._sql_by_ids, [list(event_ids)])
 
     def origin_correlation(self, stream_id: str, *, conn: Connection | None = None) -> str | None:
         """The correlation id of a stream's first event: the story it belongs to."""
@@ -333,8 +336,13 @@ class EventStore:
 
     def by_correlation(self, correlation_id: str, *, conn: Connection | None = None) -> list[RecordedEvent]:
         """Every event of the story ``correlation_id`` names, by position."""
+        return self._records(conn, self._sql_correlated, [correlation_id])
+
+    def _records(self, conn: Connection | None, sql: str, params: list[Any]) -> list[RecordedEvent]:
+        """The events ``sql`` selects (``RECORD_COLUMNS``), their sealed fields opened."""
         with self._transaction(conn) as tx, tx.cursor() as cur:
-            cur.execute(self._sql_correlated, [correlation_id])
+            read_jsonb_quickly(cur)
+            cur.execute(sql, params)
             return self._opened(cur, [record_of_row(row) for row in cur.fetchall()])
 
     # -- personal data -------------------------------------------------------

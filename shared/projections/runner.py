@@ -47,6 +47,7 @@ class ProjectionRunner:
         self.on_applied = on_applied
         self.attempts = attempts
         self._failures: dict[str, int] = {}  # event id -> failed tries so far
+        self._more = False  # the last batch was full: the next one need not look first
         self.schema = schema
         self.projection = projection
         self.registry = registry
@@ -55,18 +56,20 @@ class ProjectionRunner:
         self._parked = f'"{schema}".parked_events'
 
     def _checkpoint(self, conn: Connection, lock: bool) -> Cursor:
+        """Where the projection stands; ``lock``: and hold its row (made on the first batch) until commit."""
+        select = f"SELECT tx_id, position FROM {self._checkpoints} WHERE projection = %s"
+        if lock:
+            select += " FOR UPDATE"
         with conn.cursor() as cur:
-            if lock:
+            cur.execute(select, [self.projection.name])
+            row = cur.fetchone()
+            if row is None and lock:
                 cur.execute(
                     f"INSERT INTO {self._checkpoints} (projection) VALUES (%s) ON CONFLICT DO NOTHING",
                     [self.projection.name],
                 )
-            cur.execute(
-                f"SELECT tx_id, position FROM {self._checkpoints} WHERE projection = %s"
-                + (" FOR UPDATE" if lock else ""),
-                [self.projection.name],
-            )
-            row = cur.fetchone()
+                cur.execute(select, [self.projection.name])
+                row = cur.fetchone()
         return Cursor(*row) if row else Cursor()
 
     def checkpoint(self) -> Cursor:
@@ -78,17 +81,23 @@ class ProjectionRunner:
 
         When the batch fails, its events are applied one at a time, so that the
         one that fails is found, tried again, and parked after ``attempts``.
+        Unless the last batch was full, it first looks without locking
+        anything, so that an idle runner holds no lock and no transaction id.
         """
-        with self.database.transaction() as conn:
-            peek = self.store.read_all(self._checkpoint(conn, lock=False), 1, conn=conn)
-        if not peek.events:
-            return 0
+        if not self._more:
+            with self.database.transaction() as conn:
+                peek = self.store.read_all(self._checkpoint(conn, lock=False), 1, conn=conn)
+            if not peek.events:
+                return 0
+        self._more = False
         try:
-            return self._apply_batch(limit)
+            read = self._apply_batch(limit)
         except Exception as error:
             if database_gone(error):
                 raise
             return self._apply_one(error)
+        self._more = read == limit
+        return read
 
     def _apply_batch(self, limit: int) -> int:
         with self.database.transaction() as conn, conn.cursor() as cur:

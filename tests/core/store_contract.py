@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from shared.errors import ConcurrencyConflict, DuplicateEventId, ValidationFailed
-from shared.eventstore.hashing import recompute_hash
-from shared.eventstore.records import ANY_VERSION, START, ZERO_HASH, Metadata, NewEvent
+from shared.eventstore.hashing import event_hash, normalise, recompute_hash, reference_text
+from shared.eventstore.records import ANY_VERSION, START, ZERO_HASH, Metadata, NewEvent, RecordedEvent
 
 META = Metadata(actor="tester", reason="test")
 
@@ -160,6 +160,32 @@ class EventStoreContract:
             for record in records:
                 assert recompute_hash(record) == record.hash, f"{stream} v{record.version}"
 
+    def test_single_and_batched_appends_chain_alike_and_hash_what_is_stored(self, subject: StoreUnderTest) -> None:
+        """One event goes through its own path (``append_event``), several through another: one chain.
+
+        The payloads include what the fast canonical encoder hands to the
+        standard library (small floats, integers beyond 64 bits): the stored
+        hash must be the one the standard library's text gives, from what is read.
+        """
+        store = subject.log
+        small, huge = {"tiny": 1e-05, "tinier": -1.5e-07}, {"huge": 2**70, "text": "re-do \u2028 \x01"}
+        store.append("ticket-1", [NewEvent("Opened", small)], 0, META)
+        store.append("ticket-1", [NewEvent("Noted", {"i": 2})], 1, META)
+        store.append("ticket-1", [NewEvent("Noted", {"i": 3}), NewEvent("Noted", {"i": 4})], 2, META)
+        store.append("ticket-1", [NewEvent("Noted", {"i": 5})], ANY_VERSION, META)
+        store.append("ticket-2", [NewEvent("Opened", huge), NewEvent("Noted", small)], 0, META)
+        with pytest.raises(ConcurrencyConflict):
+            store.append("ticket-1", [NewEvent("Noted", {"i": 6})], 4, META)
+        for stream, versions in (("ticket-1", [1, 2, 3, 4, 5]), ("ticket-2", [1, 2])):
+            records = store.read_stream(stream)
+            assert [record.version for record in records] == versions
+            assert records[0].prev_hash == ZERO_HASH
+            for previous, record in itertools.pairwise(records):
+                assert record.prev_hash == previous.hash
+            for record in records:
+                assert _reference_hash(record) == record.hash, f"{stream} v{record.version}"
+        assert [record.data for record in store.read_stream("ticket-2")] == [huge, small]
+
     # -- transactions ----------------------------------------------------------------------------
 
     def test_a_transaction_commits_all_its_appends_or_none(self, subject: StoreUnderTest) -> None:
@@ -259,3 +285,18 @@ class EventStoreContract:
             assert subject.snapshots.latest("ticket-1", 1, "shape-a", conn=tx) == (5, {"count": 5})
             raise RuntimeError("rolled back")
         assert subject.snapshots.latest("ticket-1", 1, "shape-a") is None
+
+
+def _reference_hash(record: RecordedEvent) -> bytes:
+    """The record's hash over canonical JSON as the standard library writes it, not the store's fast encoder."""
+    return event_hash(
+        position=record.position,
+        stream_id=record.stream_id,
+        version=record.version,
+        event_id=str(record.event_id),
+        type=record.type,
+        schema_version=record.schema_version,
+        data_json=reference_text(normalise(record.data, "data")),
+        metadata_json=reference_text(normalise(record.metadata, "metadata")),
+        prev_hash=record.prev_hash,
+    )
