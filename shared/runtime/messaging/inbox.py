@@ -62,6 +62,20 @@ class Inbox:
             "AND hash IS NOT NULL) AS n ON true"
         )
 
+        # A batch: one INSERT of every row, then what this inbox had already seen around
+        # each of its events (the claimed rows themselves are not visible yet, nor wanted).
+        self._sql_claim_many = (
+            f"WITH claimed AS (INSERT INTO {table} "
+            "(event_id, handler, source, type, stream_id, version, hash, prev_hash) "
+            "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], "
+            "%s::bytea[], %s::bytea[]) ON CONFLICT DO NOTHING RETURNING event_id::text) "
+            "SELECT event_id, NULL, NULL, NULL, NULL FROM claimed UNION ALL "
+            "SELECT DISTINCT NULL, i.stream_id, i.version, i.hash, i.prev_hash "
+            f"FROM {table} i JOIN unnest(%s::text[], %s::bigint[]) AS b (stream_id, version) "
+            "ON i.stream_id = b.stream_id AND i.version BETWEEN b.version - 1 AND b.version + 1 "
+            "WHERE i.source = %s AND i.hash IS NOT NULL AND NOT i.event_id = ANY (%s::uuid[])"
+        )
+
     def claim(self, conn: Connection, record: RecordedEvent, handler: str, source: str) -> Claim:
         """Record that ``handler`` handles ``record``: new, or already handled (a redelivery).
 
@@ -93,6 +107,53 @@ class Inbox:
         if not rows[0][0]:
             return Claim(new=False)
         return Claim(new=True, chain_break=chain_break(record, [row[1:] for row in rows if row[1] is not None]))
+
+    def claim_many(self, conn: Connection, claims: list[tuple[RecordedEvent, str]], source: str) -> list[Claim]:
+        """``claim`` for several events of ``source`` (each with its handler) in one statement, in their order.
+
+        Each new event is checked against the chain as this inbox had seen it
+        and against the other events of the batch, so a batch is refused
+        (``chain_break``) exactly where claiming its events one by one would be.
+        """
+        records = [record for record, _ in claims]
+        ids = [record.event_id for record in records]
+        with conn.cursor() as cur:
+            cur.execute(
+                self._sql_claim_many,
+                [
+                    ids,
+                    [handler for _, handler in claims],
+                    [source] * len(records),
+                    [record.type for record in records],
+                    [record.stream_id for record in records],
+                    [record.version for record in records],
+                    [record.hash for record in records],
+                    [record.prev_hash for record in records],
+                    [record.stream_id for record in records],
+                    [record.version for record in records],
+                    source,
+                    ids,
+                ],
+            )
+            rows = cur.fetchall()
+        new = {row[0] for row in rows if row[0] is not None}
+        seen: dict[str, list[tuple[Any, ...]]] = {}
+        for row in rows:
+            if row[0] is None:
+                seen.setdefault(row[1], []).append(tuple(row[2:]))
+        result = []
+        for record in records:
+            if record.event_id not in new:
+                result.append(Claim(new=False))
+                continue
+            new.discard(record.event_id)  # the same event twice in a batch is new once
+            around = seen.get(record.stream_id, []) + [
+                (other.version, other.hash, other.prev_hash)
+                for other in records
+                if other.stream_id == record.stream_id and other.event_id != record.event_id
+            ]
+            result.append(Claim(new=True, chain_break=chain_break(record, around)))
+        return result
 
 
 def chain_break(record: RecordedEvent, neighbours: list[tuple[Any, ...]]) -> str | None:
