@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from shared.audit import proofs
+from shared.eventstore.hashing import canonical_text as canonical_text_of
 from shared.eventstore.hashing import event_hash
 
 COMMIT_ORDER = "tx_id, position"
@@ -40,6 +41,10 @@ def _canonical_float(text: str) -> float | int:
     return value
 
 
+#: One decoder for every row (building one per call was a tenth of a verification).
+_DECODER = json.JSONDecoder(parse_float=_canonical_float)
+
+
 def canonical_text(jsonb_text: str) -> str:
     """The canonical JSON of a jsonb value, from PostgreSQL's text of it.
 
@@ -47,12 +52,7 @@ def canonical_text(jsonb_text: str) -> str:
     surrogate, so only numbers need the canonical treatment, which the parser
     applies as it reads them.
     """
-    return json.dumps(
-        json.loads(jsonb_text, parse_float=_canonical_float),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    return canonical_text_of(_DECODER.decode(jsonb_text))
 
 
 def digests_of_row(row: tuple[Any, ...]) -> tuple[bytes, bytes]:

@@ -100,8 +100,7 @@ def leaf_input(
     the whole object, built without decoding the payload again.
     """
 
-    def text(value: str) -> str:
-        return json.dumps(value, ensure_ascii=False)
+    text = json.encoder.encode_basestring  # json.dumps of a string with ensure_ascii=False, without its set-up
 
     return (
         f'{{"data":{data_json},"event_id":{text(event_id)},"hash":"{hash.hex()}","metadata":{metadata_json},'

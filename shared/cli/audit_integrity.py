@@ -28,8 +28,8 @@ from shared.audit.heads import (
     trusted_public_key,
 )
 from shared.audit.proofs import ProofFailed, TreeHead
+from shared.audit.report import GAP, MANIPULATION, NOT_YET_COVERED, Report
 from shared.audit.tree import MerkleLog, NotYetCovered, TamperedLog
-from shared.audit.verify import GAP, MANIPULATION, NOT_YET_COVERED, Report
 from shared.audit.verify import verify as verify_store
 from shared.cli import common as cli
 from shared.cli.audit_commands import audit_app

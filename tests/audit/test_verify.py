@@ -13,8 +13,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared.audit.heads import FileHeadSink
 from shared.audit.proofs import raw_public_key
+from shared.audit.report import GAP, MANIPULATION, NOT_YET_COVERED
 from shared.audit.tree import MerkleLog, TamperedLog
-from shared.audit.verify import GAP, MANIPULATION, NOT_YET_COVERED, verify
+from shared.audit.verify import verify
 from shared.db.database import Database, fetch_one
 from shared.domain import Repository
 from shared.eventstore.hashing import canonical_json, event_hash
