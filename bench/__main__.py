@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from bench import environment
-from bench.figures import audit, store
+from bench.figures import audit, catchup, store
 from shared.config import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "results.json"
 BENCH_PYTHON = REPO_ROOT / ".bench-venv" / "bin" / "python"
-ORDER = ("P1", "P2", "P3", "P4", "P5", "P6", "P7", "P10")
+ORDER = ("P1", "P2", "P3", "P4a", "P4b", "P5", "P6", "P7", "P8", "P9", "P10")
 
 
 def machine() -> dict[str, Any]:
@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(ORDER), help="comma-separated figure ids")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    wanted = {f.strip().upper() for f in args.only.split(",")}
+    asked = {f.strip().upper() for f in args.only.split(",")}
+    # ``P4`` asks for P4a and P4b
+    wanted = {key for key in ORDER if key.upper() in asked or key.upper().rstrip("AB") in asked}
     sizes = store.QUICK if args.quick else store.FULL
     started = time.perf_counter()
     env = environment.create()
@@ -108,10 +110,13 @@ def main(argv: list[str] | None = None) -> int:
             if "P7" in wanted:
                 print(f"P7 growth: filling {sizes.p7_fill:,} events ...", flush=True)
                 results["P7"] = store.p7(appends, sizes, results["P1"]["value"])
+            if wanted & {"P8", "P10"} and "P7" not in wanted:
+                print(f"P8 and P10 need a full store: filling {sizes.p7_fill:,} events ...", flush=True)
+                appends.fill(sizes.p7_fill)
+            if "P8" in wanted:
+                print("P8 catch-up of a new subscription ...", flush=True)
+                results["P8"] = catchup.p8(env, appends.database)
             if "P10" in wanted:
-                if "P7" not in wanted:
-                    print(f"P10 needs a full store: filling {sizes.p7_fill:,} events ...", flush=True)
-                    appends.fill(sizes.p7_fill)
                 print("P10 inclusion proofs: building the tree ...", flush=True)
                 results["P10"] = audit.p10(appends.database)
         finally:
@@ -131,16 +136,25 @@ def main(argv: list[str] | None = None) -> int:
         if "P5" in wanted:
             print("P5 aggregate load ...", flush=True)
             results["P5"] = store.p5(env.database_url, sizes)
-        if wanted & {"P3", "P4"}:
-            from bench.figures import services
+        if wanted & {"P3", "P4a", "P4b"}:
+            from bench.figures import commands, services
 
             with services.Platform(env) as running:
                 if "P3" in wanted:
                     print("P3 relay pipeline ...", flush=True)
                     results["P3"] = services.p3(running, quick=args.quick)
-                if "P4" in wanted:
-                    print("P4 RPC commands ...", flush=True)
-                    results["P4"] = services.p4(running, quick=args.quick)
+                if "P4a" in wanted:
+                    print("P4a RPC command latency, one caller ...", flush=True)
+                    results["P4a"] = commands.p4a(running, quick=args.quick)
+                if "P4b" in wanted:
+                    print("P4b RPC commands at saturation ...", flush=True)
+                    results["P4b"] = commands.p4b(running, quick=args.quick)
+        if "P9" in wanted:
+            from bench.figures import gateway
+
+            with gateway.GatewayPlatform(env) as serving:
+                print("P9 gateway HTTP ...", flush=True)
+                results["P9"] = gateway.p9(serving, quick=args.quick)
     finally:
         environment.destroy(env)
     document = {

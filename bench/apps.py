@@ -3,16 +3,20 @@
 ``bench_source`` keeps counters (an aggregate with one event type) and answers
 an RPC command; ``bench_sink`` handles its events once in effect (the inbox row
 is its only effect). ``plain_source`` and ``plain_sink`` do the same with bare
-nameko: an ``EventDispatcher``, an ``event_handler`` and an RPC echo.
+nameko: an ``EventDispatcher``, an ``event_handler`` and an RPC echo;
+``plain_http`` is a bare ``@http`` entrypoint (the gateway's baseline).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from marshmallow import validate
 from nameko.events import EventDispatcher, event_handler
 from nameko.rpc import rpc
+from nameko.web.handlers import http
+from werkzeug.wrappers import Request, Response
 
 from shared.application import Author
 from shared.application.commands import FROM_CALLER
@@ -119,3 +123,13 @@ class PlainSink:
     @rpc
     def received_count(self) -> int:
         return type(self).received
+
+
+class PlainHttp:
+    """nameko's bare ``@http`` entrypoint answering a small JSON body: P9's baseline for the gateway."""
+
+    name = "plain_http"
+
+    @http("GET", "/hello")
+    def hello(self, request: Request) -> Response:
+        return Response(json.dumps({"hello": "world", "items": []}), mimetype="application/json")

@@ -21,7 +21,10 @@ from nameko.runners import ServiceRunner  # noqa: E402
 def main() -> int:
     module, _, name = sys.argv[1].partition(":")
     cls = getattr(importlib.import_module(module), name)
-    runner = ServiceRunner({"AMQP_URI": os.environ["AMQP_URI"], "max_workers": 10, "serializer": "json"})
+    config = {"AMQP_URI": os.environ["AMQP_URI"], "max_workers": 10, "serializer": "json"}
+    if os.environ.get("WEB_SERVER_ADDRESS"):  # where an ``@http`` service listens (nameko's own setting)
+        config["WEB_SERVER_ADDRESS"] = os.environ["WEB_SERVER_ADDRESS"]
+    runner = ServiceRunner(config)
     runner.add_service(cls)
     signal.signal(signal.SIGTERM, lambda *_: eventlet.spawn_n(runner.stop))
     runner.start()

@@ -1,8 +1,7 @@
-"""P3 and P4: the services running, measured against plain nameko in the same run."""
+"""The services running (P3 here; P4a and P4b in ``commands``), measured against plain nameko in the same run."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from shared.config import REPO_ROOT, Settings
 from shared.db.database import Database, fetch_one
 from shared.eventstore.records import Metadata, NewEvent
 from shared.eventstore.store import EventStore
-from shared.runtime.process.control import free_port, launch, wait_ready
+from shared.runtime.process.control import free_port, launch, stop_all, wait_ready
 from shared.runtime.process.provisioning import declare_queues, migrate_service
 
 META = Metadata(actor="bench")
@@ -73,13 +72,7 @@ class Platform:
             return int(fetch_one(cur)[0])
 
     def __exit__(self, *exc: Any) -> None:
-        for process in self.processes:
-            process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_all(self.processes)
         if hasattr(self, "database"):
             self.database.close()
 
@@ -151,51 +144,4 @@ def p3(platform: Platform, quick: bool) -> dict[str, Any]:
         lag_ms_p50=round(percentile(lags, 50), 1),
         lag_ms_p99=round(p99, 1),
         lag_events=len(lags),
-    )
-
-
-def _rpc_load(service: str, method: str, seconds: float) -> list[float]:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.rpc_load",
-            "--service",
-            service,
-            "--method",
-            method,
-            "--callers",
-            "20",
-            "--seconds",
-            str(seconds),
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=os.environ.copy(),
-    )
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-2000:])
-    return [x * 1000 for x in json.loads(result.stdout)["latencies"]]
-
-
-def p4(platform: Platform, quick: bool) -> dict[str, Any]:
-    seconds = 3 if quick else 8
-    commands = _rpc_load("bench_source", "increment", seconds)
-    echoes = _rpc_load("plain_source", "echo", seconds)
-    p50, p99 = percentile(commands, 50), percentile(commands, 99)
-    rate = len(commands) / seconds
-    echo_p50 = percentile(echoes, 50)
-    return figure(
-        p50,
-        "ms (p50)",
-        "p50 < 5 ms, p99 < 20 ms; >= 500 commands/s with 20 concurrent callers; ratio to an RPC echo reported",
-        p50 < 5 and p99 < 20 and rate >= 500,
-        {"rpc_echo_p50": echo_p50},
-        p99_ms=round(p99, 2),
-        commands_per_second=round(rate),
-        echo_p99_ms=round(percentile(echoes, 99), 2),
-        echo_calls_per_second=round(len(echoes) / seconds),
-        callers=20,
     )
