@@ -78,7 +78,7 @@ import itertools
 import logging
 import socket
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -88,12 +88,12 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 
 from shared.db.database import database_gone
-from shared.domain import schemas
 from shared.eventstore.hashing import recompute_hash
 from shared.eventstore.records import Cursor, RecordedEvent
 from shared.eventstore.store import EventStore
+from shared.runtime.messaging.batches import Batch, Handled, call_handler
 from shared.runtime.messaging.dead_lettering import DeadLetterQueue
-from shared.runtime.messaging.delivery import Delivery, checked_record, deliver, deliver_batch
+from shared.runtime.messaging.delivery import checked_record, deliver, deliver_batch
 from shared.runtime.messaging.inbox import DeadLetters
 from shared.runtime.messaging.subscriptions import LowWater, SubscriptionBook, source_store_exists
 from shared.runtime.messaging.topology import dead_letter_queue, inbound_queue
@@ -565,54 +565,10 @@ def handles(source: str, event_type: str, payload: type | None = None) -> Callab
                 source,
                 event_type,
                 handler,
-                lambda record: _call(fn, self, record, payload),
+                lambda record: call_handler(fn, self, record, payload),
             )
 
-        wrapper.handled = _Handled(source, event_type, handler, fn, payload)  # type: ignore[attr-defined]
+        wrapper.handled = Handled(source, event_type, handler, fn, payload)  # type: ignore[attr-defined]
         return Handles.decorator(source, event_type)(wrapper)  # type: ignore[no-any-return]
 
     return decorate
-
-
-@dataclass(frozen=True)
-class _Handled:
-    """What a ``@handles`` method handles, and how: kept on it so that a batch can run it for its events."""
-
-    source: str
-    event_type: str
-    handler: str
-    fn: Callable[..., Any]
-    payload: type | None
-
-    def delivery(self, service: Any, record: RecordedEvent) -> Delivery:
-        return Delivery(
-            record, self.source, self.event_type, self.handler, lambda r: _call(self.fn, service, r, self.payload)
-        )
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Events of one source for the service's handlers, in order: one worker and one transaction takes them all.
-
-    Each event names its handler method; the worker is spawned for the first
-    one's entrypoint and runs every event's own handler.
-    """
-
-    items: tuple[tuple[str, RecordedEvent], ...]
-
-    @classmethod
-    def of(cls, taken: Sequence[tuple[Any, ...]]) -> Batch:
-        """From ``(entrypoint, record, ...)`` tuples, as a lane or a page holds them."""
-        return cls(tuple((item[0].method_name, item[1]) for item in taken))
-
-    def deliveries(self, service: Any) -> list[Delivery]:
-        return [getattr(type(service), method).handled.delivery(service, record) for method, record in self.items]
-
-
-def _call(fn: Callable[..., Any], service: Any, record: RecordedEvent, payload: type | None) -> Any:
-    event = record.data
-    if payload is not None:
-        event = schemas.load(
-            payload, record.data, prefix=f"{record.type}.", message=f"invalid {record.type} payload", tolerant=True
-        )
-    return fn(service, event, record)
