@@ -87,7 +87,7 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
     )
     with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
         service = Recorder(rpc.feedback)
-        wait_until(lambda: service.open_notices()["items"], what="the notice")
+        wait_until(lambda: any(n["notice_id"] == notice_id for n in service.open_notices()["items"]), what="the notice")
         comment = service.submit(
             channel="notice_comment",
             category="complaint_about_cadre",
@@ -107,7 +107,13 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
         missed_before = first_replies_missed()
         advance_clock(database, dt.timedelta(days=7))  # the comment's first reply is overdue
         service.check_deadlines()
-        wait_until(lambda: service.submissions(status="open")["items"][0]["breaches"], what="the breach")
+        wait_until(
+            lambda: any(
+                s["submission_id"] == comment["submission_id"] and s["breaches"]
+                for s in service.submissions(status="open")["items"]
+            ),
+            what="the breach",
+        )
         missed = first_replies_missed() - missed_before  # by the call, or by the timer: once either way
 
         # the department's other answers: transfer, merge a duplicate, reject, reopen

@@ -87,7 +87,10 @@ def poison_and_replay(service: Recorder, amqp_uri: str, source: str, envelope: d
     as it is, so that nothing the walk counts changes).
     """
     publish(amqp_uri, source, envelope)
-    letter = wait_until(lambda: service.dead_letters()["items"], what="the dead letter")[0]
+    letter = wait_until(
+        lambda: [item for item in service.dead_letters()["items"] if item["event_id"] == envelope["event_id"]],
+        what="the dead letter",
+    )[0]
     service.replay_dead_letter(id=letter["id"])
     shipped = OrganisationCalendar.shipped().years[2026]
     service.load_calendar(**shipped.as_data())
@@ -96,7 +99,10 @@ def poison_and_replay(service: Recorder, amqp_uri: str, source: str, envelope: d
 
 def assert_dead_lettered_then_replayed(replies: dict[str, list[Any]], handler: str, event_type: str) -> None:
     """What ``poison_and_replay`` left: one dead letter naming the handler, and a replay that says it failed again."""
-    letter = replies["dead_letters"][-1]["items"][0]
+    replayed = replies["replay_dead_letter"][0][
+        "id"
+    ]  # the run's database is shared: other modules' letters are listed too
+    letter = next(item for item in replies["dead_letters"][-1]["items"] if item["id"] == replayed)
     assert (letter["handler"], letter["type"], letter["error_type"]) == (handler, event_type, "ValidationFailed")
     assert replies["replay_dead_letter"] == [{"id": letter["id"], "outcome": "dead_lettered"}]
 
