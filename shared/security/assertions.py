@@ -15,6 +15,7 @@ PyJWT does the token work; nothing of JSON Web Signatures is written by hand.
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Iterable
@@ -33,6 +34,10 @@ CONTEXT_KEY = "identity"
 #: The longest life an assertion may claim, whatever its issuer says.
 MAX_LIFETIME = 300.0
 MAX_ASSERTION_BYTES = 8192
+#: A signer hands out the same assertion for an audience until this share of its life is gone.
+REUSE_SHARE = 0.5
+#: How many verified assertions a verifier remembers (each one until it expires).
+VERIFIED_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -64,13 +69,32 @@ class AssertionSigner:
         self.issuer = issuer
         self._key = key
         self.lifetime = min(lifetime, MAX_LIFETIME)
+        self._issued: dict[tuple[Identity, str], tuple[str, float]] = {}
 
     @classmethod
     def from_keys(cls, keys: KeyRing, issuer: str, lifetime: float = 60.0) -> AssertionSigner:
         return cls(issuer, keys.private(issuer), lifetime)
 
     def assertion(self, identity: Identity, audience: str) -> str:
-        """A token vouching for ``identity``, good for ``audience`` only, for ``lifetime`` seconds."""
+        """A token vouching for ``identity``, good for ``audience`` only, for ``lifetime`` seconds.
+
+        The same token is handed out again for the same identity and audience
+        until half its life is gone: it is a bearer token for its whole life
+        either way, and a reused one costs neither side a signature (the
+        verifier remembers it).
+        """
+        key = (identity, audience)
+        kept = self._issued.get(key)
+        now = time.time()
+        if kept is not None and now < kept[1]:
+            return kept[0]
+        token = self._mint(identity, audience)
+        if len(self._issued) >= VERIFIED_KEPT:
+            self._issued.clear()
+        self._issued[key] = (token, now + self.lifetime * REUSE_SHARE)
+        return token
+
+    def _mint(self, identity: Identity, audience: str) -> str:
         now = int(time.time())
         claims: dict[str, object] = {
             "iss": self.issuer,
@@ -94,13 +118,31 @@ class AssertionVerifier:
         self.audience = audience
         self.services = tuple(services)
         self.leeway = leeway
+        # A verified token is remembered with its expiry and the key that verified it;
+        # a refusal is never remembered (exceptions are not cached).
+        self._verified = functools.lru_cache(maxsize=VERIFIED_KEPT)(self._verify_signed)
 
     def verify(self, token: object) -> Identity:
-        """The identity ``token`` vouches for, or ``Unauthorized`` saying why not."""
+        """The identity ``token`` vouches for, or ``Unauthorized`` saying why not.
+
+        A token verified before is not verified again while it lives and its
+        issuer's key is still the one that verified it: the expiry is checked
+        on every call, and a key withdrawn or rotated refuses it at once.
+        """
         if not isinstance(token, str) or not token:
             raise Unauthorized("the call carries no identity assertion")
         if len(token) > MAX_ASSERTION_BYTES:
             raise Unauthorized("the identity assertion is too large")
+        identity, expires, key = self._verified(token)
+        if time.time() > expires + self.leeway:
+            raise Unauthorized("the identity assertion has expired")
+        if self.keys.public(identity.issuer) is not key:
+            self._verified.cache_clear()
+            return self._verify_signed(token)[0]
+        return identity
+
+    def _verify_signed(self, token: str) -> tuple[Identity, float, object]:
+        """The identity, its expiry and the issuer's key, from the token's signature and claims."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -138,4 +180,5 @@ class AssertionVerifier:
             raise Unauthorized("the identity assertion lives too long")
         if not may_assert(issuer, roles, self.services):
             raise Unauthorized(f"issuer {issuer!r} may not vouch for roles {sorted(roles)}")
-        return Identity(subject, tuple(roles), issuer, client if isinstance(client, str) else None)
+        identity = Identity(subject, tuple(roles), issuer, client if isinstance(client, str) else None)
+        return identity, float(claims["exp"]), key
