@@ -77,6 +77,7 @@ import functools
 import itertools
 import logging
 import socket
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -111,7 +112,9 @@ LOW_WATER_SAVE_SECONDS = 2.0
 #: At most this many of a lane's queued events are handled in one transaction.
 BATCH_MAX = 100
 #: Events read from a source's store per page while catching up (one transaction each).
-CATCH_UP_PAGE = 200
+CATCH_UP_PAGE = 500
+#: While catching up, the subscription's cursor is saved at most this often (and at the end).
+CATCH_UP_MOVE_SECONDS = 1.0
 #: Refused messages kept only as their raw body: nothing to replay.
 NOT_REPLAYABLE = ("unstorable", "unauthenticated")
 
@@ -338,27 +341,38 @@ class InboundRouter(SharedExtension, ProviderCollector):
         if subscription.low_water is None:
             subscription.low_water = LowWater(state.cursor)
         cursor = max(state.cursor, subscription.low_water.mark)
-        read = 0
+        read, moved = 0, time.monotonic()
         # As stored, sealed, like a live delivery: ``deliver`` opens it for the handler, and
         # a dead letter never keeps a personal field in clear.
         store = EventStore(database, source, open_sealed=False)
-        while exists and not self._stopping:
-            page = store.read_all(cursor, CATCH_UP_PAGE)
-            taken = [
-                (self._handlers[(source, record.type)], record)
-                for record in page.events
-                if (source, record.type) in self._handlers
-            ]
-            if taken:
-                self._handle_now(taken)
-                read += len(taken)
-            if not page.events:
-                break
-            cursor = page.next_cursor
-            subscription.low_water.caught_up_to(cursor)
-            with database.transaction() as conn:
-                self._book.move(conn, source, cursor)
+        # The next page is read (on a connection of its own) while this one is handled.
+        ahead = eventlet.spawn(store.read_all, cursor, CATCH_UP_PAGE) if exists else None
+        try:
+            while ahead is not None and not self._stopping:
+                page = ahead.wait()
+                ahead = eventlet.spawn(store.read_all, page.next_cursor, CATCH_UP_PAGE) if page.events else None
+                taken = [
+                    (self._handlers[(source, record.type)], record)
+                    for record in page.events
+                    if (source, record.type) in self._handlers
+                ]
+                if taken:
+                    self._handle_now(taken)
+                    read += len(taken)
+                if not page.events:
+                    break
+                cursor = page.next_cursor
+                subscription.low_water.caught_up_to(cursor)
+                # The inbox absorbs what a restart reads again: the cursor need not move with every page.
+                if time.monotonic() - moved >= CATCH_UP_MOVE_SECONDS:
+                    with database.transaction() as conn:
+                        self._book.move(conn, source, cursor)
+                    moved = time.monotonic()
+        finally:
+            if ahead is not None:
+                ahead.kill()
         with database.transaction() as conn:
+            self._book.move(conn, source, cursor)
             self._book.caught_up(conn, source)
         return read
 

@@ -141,6 +141,9 @@ class Inbox:
         for row in rows:
             if row[0] is None:
                 seen.setdefault(row[1], []).append(tuple(row[2:]))
+        by_stream: dict[str, list[RecordedEvent]] = {}
+        for record in records:
+            by_stream.setdefault(record.stream_id, []).append(record)
         result = []
         for record in records:
             if record.event_id not in new:
@@ -149,8 +152,8 @@ class Inbox:
             new.discard(record.event_id)  # the same event twice in a batch is new once
             around = seen.get(record.stream_id, []) + [
                 (other.version, other.hash, other.prev_hash)
-                for other in records
-                if other.stream_id == record.stream_id and other.event_id != record.event_id
+                for other in by_stream[record.stream_id]
+                if other.event_id != record.event_id
             ]
             result.append(Claim(new=True, chain_break=chain_break(record, around)))
         return result
