@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup tools run migrate test faults demo bench lint lock manifests clean
+.PHONY: setup tools browser-tools run migrate test faults demo bench lint lock manifests clean
 
 setup: $(STAMP)
 
@@ -69,8 +69,25 @@ tools: $(TOOLS_STAMP)
 	  apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
 	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }; }
 
-## make test: the whole suite, against the real PostgreSQL and RabbitMQ.
-test: setup tools
+## The browser tests' tools: Debian's chromium and chromedriver (never a downloaded browser), and
+## axe-core from the npm registry, pinned in tests/browser/package-lock.json.
+BROWSER_STAMP := tests/browser/node_modules/.installed
+
+$(BROWSER_STAMP): tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	touch $(BROWSER_STAMP)
+
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-zenhei
+
+browser-tools: $(BROWSER_STAMP)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=zh | grep -q . || { \
+	  echo "installing Debian's $(BROWSER_PACKAGES) (a Chinese font, so that pages render as readers see them)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(BROWSER_PACKAGES) >/dev/null; }; }
+
+## make test: the whole suite, against the real PostgreSQL and RabbitMQ, the browser tests in Chromium.
+test: setup tools browser-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make lint: ruff (lint and format), mypy on every Python file of the repository,

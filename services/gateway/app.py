@@ -41,6 +41,7 @@ from services.gateway.ratelimit import RateLimits
 from services.gateway.routes import DOCUMENT_ROUTES, Route, route_table
 from services.gateway.rpc_pool import Caller, RpcPool
 from services.gateway.sealing import IdentitySealing
+from services.gateway.site import Site
 from services.gateway.tokens import BearerTokens
 from shared.audit.tree import NotYetCovered
 from shared.config import Settings
@@ -87,7 +88,6 @@ class Gateway:
         rules += [Rule(document.path, methods=["GET"], endpoint=document.endpoint) for document in DOCUMENT_ROUTES]
         self.documents = {document.endpoint for document in DOCUMENT_ROUTES}
         for path, name in [
-            ("/", "root"),
             ("/openapi.json", "openapi"),
             ("/docs", "docs"),
             ("/health/live", "live"),
@@ -99,6 +99,7 @@ class Gateway:
         self.document = openapi_document(routes, DOCUMENT_ROUTES)
         self._document = json.dumps(self.document, ensure_ascii=False).encode()
         self._docs = docs.render(self.document).encode()
+        self.site = Site(self)
 
     # -- WSGI ----------------------------------------------------------------------------------
 
@@ -109,6 +110,13 @@ class Gateway:
         """The answer to one request: never an exception, never a traceback."""
         request_id = str(uuid.uuid4())
         correlation_id = _correlation_id(request.headers.get("X-Correlation-Id")) or request_id
+        if self.site.owns(request):  # a page: answered as HTML, failures too
+            response = self.site.respond(request, correlation_id)
+            response.headers["X-Correlation-Id"] = correlation_id
+            response.headers["X-Request-Id"] = request_id
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            response.headers.setdefault("Cache-Control", "no-store")
+            return response
         try:
             response = self.dispatch(request, correlation_id)
         except Problem as problem:
@@ -151,7 +159,7 @@ class Gateway:
         if endpoint == "docs":
             headers = {"Content-Security-Policy": DOCS_POLICY, "Cache-Control": "no-cache"}
             return Response(self._docs, mimetype="text/html", headers=headers)
-        return Response(status=302, headers={"Location": "/docs"})
+        raise AssertionError(f"no answer for endpoint {endpoint!r}")
 
     def pool_state(self) -> str:
         """``"ok"`` when this replica can take calls: not stopping, its RPC pool there and open; else why not."""
@@ -173,14 +181,23 @@ class Gateway:
     ) -> Response:
         self.limits.check(PUBLIC_SCOPE if route.public else STAFF_SCOPE, address)
         identity = self.identify(route, request, address)
-        arguments = self.sealing.apply(route, self.arguments(route, request, path_values or {}))
-        try:
-            result = self.caller.call(route.service, route.method, arguments, identity, correlation_id)
-        except NotYetCovered as error:
-            raise self.audit.not_yet_covered(error) from None
+        result = self.forward(route, self.arguments(route, request, path_values or {}), identity, correlation_id)
         if route.contract.response is None:
             return Response(status=204)
         return _json(result)
+
+    def forward(self, route: Route, arguments: Mapping[str, Any], identity: Identity, correlation_id: str) -> Any:
+        """Call the route's service with checked ``arguments`` as ``identity`` (an identity sealed first)."""
+        try:
+            return self.caller.call(
+                route.service, route.method, self.sealing.apply(route, arguments), identity, correlation_id
+            )
+        except NotYetCovered as error:
+            raise self.audit.not_yet_covered(error) from None
+
+    def public_route(self, service: str, method: str) -> Route:
+        """The public route to ``service.method`` (the site's pages reach the services through these only)."""
+        return next(r for r in self.routes if r.public and (r.service, r.method) == (service, method))
 
     def identify(self, route: Route, request: Request, address: str) -> Identity:
         """The public, or the token's bearer if one of their roles grants the call (403 otherwise)."""
@@ -198,6 +215,10 @@ class Gateway:
         check (one argument against another) runs once each is valid.
         """
         data = body.json_object(request, self.max_body_bytes) if route.takes_body else _query_arguments(request)
+        return self.checked(route, data, path_values)
+
+    def checked(self, route: Route, data: dict[str, Any], path_values: Mapping[str, str]) -> dict[str, Any]:
+        """``data`` as the route's arguments, or a 422 naming each bad field (``arguments``)."""
         request_type = route.contract.request
         if request_type is None:
             if data:

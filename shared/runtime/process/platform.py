@@ -155,7 +155,8 @@ def run(settings: Settings, names: list[str]) -> int:
             health = health_url(ports[name].health)
             print(f"  {name:<12} {health:<44} http://127.0.0.1:{ports[name].metrics}/metrics")
         print(f"  {'gateway':<12} {health_url(http_port):<44} (the HTTP API, below)")
-        print(f"\nThe gateway: http://127.0.0.1:{http_port}/api/v1 (docs: http://127.0.0.1:{http_port}/docs)")
+        print(f"\nThe public site: http://127.0.0.1:{http_port}/ (the notice board, feedback, one's case)")
+        print(f"The gateway: http://127.0.0.1:{http_port}/api/v1 (docs: http://127.0.0.1:{http_port}/docs)")
         print("\n" + "\n".join(audit_summary(settings)))
         print("\nCtrl-C stops every service.", flush=True)
     while not stopping:

@@ -1,0 +1,336 @@
+"""The site's pages: each one a public route of the gateway's, called as the public, shown as HTML.
+
+A page never reaches a service another way than the JSON API would: the
+gateway's rate limit, argument checks and identity sealing apply to it
+(``Gateway.checked`` and ``Gateway.forward``). A form whose fields are
+refused comes back with what was typed and each problem beside its field; any
+other failure is a page that says what happened in the reader's language,
+never a traceback. A receipt code travels in a posted form only, never in a
+URL, and is never written to a cookie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import jinja2
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, RequestRedirect, Rule
+from werkzeug.utils import send_from_directory
+from werkzeug.wrappers import Request, Response
+
+from services.gateway import problems
+from services.gateway.problems import Problem
+from services.gateway.ratelimit import PUBLIC as PUBLIC_SCOPE
+from services.gateway.ratelimit import RateLimits
+from services.gateway.routes import Route
+from services.gateway.site import forms, i18n
+from shared.domain.calendar import OrganisationCalendar
+from shared.errors import OrgWorkError
+from shared.security.assertions import Identity
+from shared.security.policy import PUBLIC
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+#: No inline script or style, nothing from another origin; forms post here only.
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+CHANNELS = ("mailbox", "hotline", "suggestion_box", "consultation", "notice_comment")
+CATEGORIES = (
+    "general",
+    "consultation",
+    "complaint_about_cadre",
+    "suggestion_on_training",
+    "talent_policy_consultation",
+)
+TEXT_LIMIT = 4000
+RATINGS = ((5, "Very satisfied"), (4, "Satisfied"), (3, "Neither"), (2, "Dissatisfied"), (1, "Very dissatisfied"))
+
+
+class PublicCalls(Protocol):
+    """What a page needs of the gateway: its rate limits and its public routes, checked and forwarded."""
+
+    limits: RateLimits
+
+    def public_route(self, service: str, method: str) -> Route: ...
+
+    def checked(self, route: Route, data: dict[str, Any], path_values: Mapping[str, str]) -> dict[str, Any]: ...
+
+    def forward(self, route: Route, arguments: Mapping[str, Any], identity: Identity, correlation_id: str) -> Any: ...
+
+
+class Site:
+    """The pages under ``/`` that are not the API's: the notice board, feedback, one's case."""
+
+    def __init__(self, gateway: PublicCalls, calendar: OrganisationCalendar | None = None) -> None:
+        self.gateway = gateway
+        self.calendar = calendar or OrganisationCalendar.shipped()
+        self.url_map = Map(
+            [
+                Rule("/", methods=["GET"], endpoint="board"),
+                Rule("/feedback", methods=["GET", "POST"], endpoint="feedback"),
+                Rule("/case", methods=["GET", "POST"], endpoint="case"),
+                Rule("/language/<code>", methods=["GET"], endpoint="language"),
+                Rule("/static/<path:name>", methods=["GET"], endpoint="static"),
+            ]
+        )
+        self.templates = {language: _environment(language) for language in i18n.LANGUAGES}
+        self.pages: dict[str, Callable[[Page], Response]] = {
+            "board": self.board,
+            "feedback": self.feedback,
+            "case": self.case,
+            "language": self.language,
+            "static": self.static,
+        }
+
+    def owns(self, request: Request) -> bool:
+        """Whether ``request`` is for one of the site's pages (the gateway answers the rest)."""
+        try:
+            self.url_map.bind_to_environ(request.environ).match(method=request.method)
+        except RequestRedirect:
+            return True
+        except HTTPException:
+            return False
+        return True
+
+    def respond(self, request: Request, correlation_id: str) -> Response:
+        """The page for ``request``: never an exception."""
+        page = Page(self, request, correlation_id)
+        try:
+            endpoint, values = self.url_map.bind_to_environ(request.environ).match()
+            page.values = values
+            return self.pages[endpoint](page)
+        except RequestRedirect as redirect:
+            return Response(status=redirect.code, headers={"Location": redirect.new_url})
+        except NotFound:
+            return page.failure(404, "This page does not exist.")
+        except HTTPException as error:
+            return page.failure(error.code or 400, "This page cannot be served this way.")
+        except Problem as problem:
+            return page.problem(problem)
+        except OrgWorkError as error:
+            return page.problem(problems.from_error(error))
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def board(self, page: Page) -> Response:
+        """Every notice open now, with its window and the working days it still has."""
+        notices = page.call("cadre", "open_notices", {})
+        today = dt.datetime.now(dt.UTC).date()
+        shown = [
+            {
+                **notice,
+                "working_days_left": self.calendar.working_days_between(today, _date(notice["closes_at"])),
+            }
+            for notice in sorted(notices["items"], key=lambda n: n["closes_at"])
+        ]
+        return page.render("board.html", notices=shown)
+
+    def feedback(self, page: Page) -> Response:
+        """The form, and on a good post the receipt, shown once."""
+        request = page.request
+        if request.method == "GET":
+            chosen = {"channel": request.args.get("channel", "mailbox"), "notice_id": request.args.get("notice", "")}
+            if chosen["notice_id"]:
+                chosen["channel"] = "notice_comment"
+            return page.render("feedback.html", typed=chosen, errors={}, command_id=str(uuid.uuid4()))
+        page.require_genuine_form()
+        typed = {key: request.form.get(key, "").strip() for key in _FEEDBACK_FIELDS}
+        data: dict[str, Any] = {
+            "channel": typed["channel"],
+            "category": typed["category"],
+            "text": typed["text"],
+            "command_id": typed["command_id"] or None,
+        }
+        if typed["notice_id"]:
+            data["notice_id"] = typed["notice_id"]
+        if typed["name"] or typed["contact"]:
+            data["identity"] = {"name": typed["name"], "contact": typed["contact"]}
+            data["anonymous"] = False
+        try:
+            receipt = page.call("feedback", "submit", data)
+        except (Problem, OrgWorkError) as failure:
+            problem = failure if isinstance(failure, Problem) else problems.from_error(failure)
+            if problem.kind is not problems.VALIDATION_FAILED:
+                raise problem from None
+            errors = _by_field(problem)
+            return page.render("feedback.html", status=422, typed=typed, errors=errors, command_id=typed["command_id"])
+        return page.render("receipt.html", receipt=receipt)
+
+    def case(self, page: Page) -> Response:
+        """Looking one's case up by its code; a follow-up, or closing it with a rating, from the same page."""
+        request = page.request
+        if request.method == "GET":
+            return page.render("case_lookup.html", errors={})
+        page.require_genuine_form()
+        code = request.form.get("receipt_code", "").strip()
+        action = request.form.get("action", "look_up")
+        errors: dict[str, list[str]] = {}
+        done, changed = "", {}
+        try:
+            command = {"receipt_code": code, "command_id": _command(request)}
+            if action == "follow_up":
+                ack = page.call("feedback", "follow_up", {**command, "text": request.form.get("text", "").strip()})
+                done, changed = "Your follow-up is added to the case.", {"status": ack["status"]}
+            elif action == "close":
+                rating = request.form.get("rating", "")
+                comment = request.form.get("comment", "").strip()
+                ack = page.call("feedback", "close", {**command, "rating": rating, "comment": comment})
+                done, changed = "The case is closed. Thank you for your rating.", {"status": ack["status"]}
+                changed["rating"] = int(rating)
+            # The case as its read model has it, with what this post changed as the command answered
+            # it: the read model follows the record a moment later, and the reader sees their own change now.
+            case = {**page.call("feedback", "my_case", {"receipt_code": code}), **changed}
+        except (Problem, OrgWorkError) as failure:
+            problem = failure if isinstance(failure, Problem) else problems.from_error(failure)
+            if problem.kind is problems.VALIDATION_FAILED and action != "look_up":
+                errors = _by_field(problem)
+                case = page.call("feedback", "my_case", {"receipt_code": code})
+            elif problem.kind in (problems.VALIDATION_FAILED, problems.NOT_FOUND):
+                # one neutral answer for a code that is malformed, unknown or someone else's
+                return page.render("case_lookup.html", status=404, errors={"receipt_code": [_NO_CASE]})
+            else:
+                raise problem from None
+        return page.render("case.html", case=case, code=code, errors=errors, done=done, command_id=str(uuid.uuid4()))
+
+    def language(self, page: Page) -> Response:
+        """Switch the language and go back to the page the reader was on (on this site only)."""
+        code = page.values["code"]
+        back = page.request.args.get("next", "/")
+        if not back.startswith("/") or back.startswith("//") or "\\" in back:
+            back = "/"
+        response = Response(status=303, headers={"Location": back})
+        if code in i18n.LANGUAGES:
+            response.set_cookie(
+                i18n.COOKIE, code, max_age=365 * 86400, samesite="Lax", secure=page.request.is_secure, path="/"
+            )
+        return response
+
+    def static(self, page: Page) -> Response:
+        response = send_from_directory(STATIC, page.values["name"], page.request.environ, max_age=3600)
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+
+class Page:
+    """One request to the site: the reader's language and CSRF token, and the calls it makes as the public."""
+
+    def __init__(self, site: Site, request: Request, correlation_id: str) -> None:
+        self.site = site
+        self.request = request
+        self.correlation_id = correlation_id
+        self.language = i18n.chosen(request.cookies.get(i18n.COOKIE))
+        self.token = forms.token_for(request)
+        self.values: Mapping[str, Any] = {}
+
+    def call(self, service: str, method: str, data: dict[str, Any]) -> Any:
+        """The public route to ``service.method`` with ``data``, as the API would call it for this client."""
+        gateway = self.site.gateway
+        address = self.request.remote_addr or "unknown"
+        gateway.limits.check(PUBLIC_SCOPE, address)
+        route = gateway.public_route(service, method)
+        arguments = gateway.checked(route, data, {})
+        identity = Identity(PUBLIC, (PUBLIC,), "gateway", client=address)
+        return gateway.forward(route, arguments, identity, self.correlation_id)
+
+    def require_genuine_form(self) -> None:
+        if not forms.is_genuine(self.request):
+            raise Problem(problems.FORBIDDEN, "This form has expired. Go back, reload the page and send it again.")
+
+    def render(self, template: str, status: int = 200, **context: Any) -> Response:
+        html = (
+            self.site.templates[self.language]
+            .get_template(template)
+            .render(
+                language=self.language,
+                path=self.request.path,
+                csrf_field=forms.FIELD,
+                csrf_token=self.token,
+                channels=CHANNELS,
+                categories=CATEGORIES,
+                ratings=RATINGS,
+                text_limit=TEXT_LIMIT,
+                **context,
+            )
+        )
+        response = Response(html, status=status, mimetype="text/html")
+        response.headers["Content-Security-Policy"] = POLICY
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        forms.keep(self.request, response, self.token)
+        return response
+
+    def problem(self, problem: Problem) -> Response:
+        status = problem.kind.status
+        if status == 429:
+            message = "Too many requests from your address. Wait a minute and try again."
+        elif status == 403:
+            message = problem.detail
+        elif status == 404:
+            message = "Nothing was found."
+        elif status >= 500:
+            message = "The service is not available just now. Try again in a few minutes."
+        else:
+            message = "The request could not be carried out."
+        response = self.failure(status, message)
+        response.headers.update(problem.headers)
+        return response
+
+    def failure(self, status: int, message: str) -> Response:
+        return self.render("failure.html", status=status, message=message)
+
+
+_FEEDBACK_FIELDS = ("channel", "category", "text", "name", "contact", "notice_id", "command_id")
+_NO_CASE = "No case matches this code. Check it and try again."
+
+
+def _environment(language: str) -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+    )
+    table = i18n.catalog(language)
+
+    def gettext(message: str, **variables: Any) -> str:
+        text = table.get(message, message)
+        return text % variables if variables else text
+
+    def ngettext(singular: str, plural: str, n: int, **variables: Any) -> str:
+        return gettext(singular if n == 1 else plural, n=n, **variables)
+
+    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    environment.filters["when"] = _when
+    return environment
+
+
+def _date(value: str) -> dt.date:
+    return dt.datetime.fromisoformat(value).date()
+
+
+def _when(value: str) -> str:
+    """An ISO timestamp as a reader's date and minute (UTC+8, the organisation's time)."""
+    moment = dt.datetime.fromisoformat(value).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _by_field(problem: Problem) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for error in problem.extra.get("errors", []):
+        found.setdefault(error["field"].split(".")[-1], []).append(error["detail"])
+    return found
+
+
+def _command(request: Request) -> str:
+    sent = request.form.get("command_id", "")
+    try:
+        return str(uuid.UUID(sent))
+    except ValueError:
+        return str(uuid.uuid4())

@@ -1,0 +1,195 @@
+"""The site's pages over HTTP, without a browser: what each answers, refuses and never lets through.
+
+The browser tests (``tests/site``) walk the same pages in Chromium; these
+check the server's side where a browser would hide it: the headers, the CSRF
+refusal, the neutral answer to a wrong code, the language switch that only
+goes back to this site, and a catalog with every message translated.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from werkzeug.test import Client, TestResponse
+
+from services.gateway.site import i18n, pages
+from services.scenarios.appointment import run_selection
+from shared.db.clock import advance_clock
+from shared.db.database import Database
+from shared.runtime.messaging.client import rpc_client
+from tests.support.identities import EVERY_ROLE
+from tests.support.platform import wait_until
+
+FORM_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+COMMAND_FIELD = re.compile(r'name="command_id" value="([^"]+)"')
+CODE = re.compile(r'<output id="receipt-code"[^>]*>([^<]+)</output>')
+
+
+def token_of(page: TestResponse) -> str:
+    found = FORM_FIELD.search(page.text)
+    assert found, "the page has a form with a CSRF token"
+    return found.group(1)
+
+
+def submitted(client: Client, **fields: str) -> TestResponse:
+    form = client.get("/feedback")
+    data = {"channel": "mailbox", "category": "general", "csrf_token": token_of(form), **fields}
+    found = COMMAND_FIELD.search(form.text)
+    assert found
+    data.setdefault("command_id", found.group(1))
+    return client.post("/feedback", data=data)
+
+
+def test_every_page_is_html_under_a_strict_policy_in_chinese_first(client: Client) -> None:
+    for path in ("/", "/feedback", "/case"):
+        page = client.get(path)
+        assert page.status_code == 200 and page.mimetype == "text/html", path
+        policy = page.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy and "default-src 'none'" in policy
+        assert '<html lang="zh-CN">' in page.text
+        assert "X-Correlation-Id" in page.headers
+        cookie = page.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert client.get("/static/site.css").status_code == 200
+    assert client.get("/static/../pages.py").status_code == 404
+    assert client.get("/docs").mimetype == "text/html", "the API's documentation is where it was"
+
+
+def test_feedback_gives_a_receipt_code_once_and_the_case_is_found_by_it(client: Client) -> None:
+    page = submitted(client, text="The lights on the village road are out.", name="Chen Jing", contact="138 0000 0000")
+    assert page.status_code == 200, page.text
+    found = CODE.search(page.text)
+    assert found, "the receipt shows the code"
+    code = html.unescape(found.group(1))
+    assert "已加密封存" in page.text, "the page says the identity is kept sealed"
+    assert "Chen Jing" not in page.text
+    token = token_of(client.get("/case"))
+
+    def looked_up() -> TestResponse | None:  # the case's read model follows its record a moment later
+        answer = client.post("/case", data={"csrf_token": token, "receipt_code": code})
+        return answer if answer.status_code == 200 else None
+
+    case = wait_until(looked_up, what="the case by its code")
+    assert case is not None
+    assert 'id="case-status">办理中<' in case.text
+    assert "The lights on the village road" not in case.text, "the case page shows replies, not the text again"
+
+
+def test_a_bad_form_comes_back_with_what_was_typed_and_the_problem_beside_its_field(client: Client) -> None:
+    page = submitted(client, text="", name="Chen Jing")
+    assert page.status_code == 422
+    assert 'id="text-error"' in page.text and 'aria-invalid="true"' in page.text
+    assert 'value="Chen Jing"' in page.text, "what was typed is kept"
+    unknown = submitted(client, text="hello", channel="carrier_pigeon")
+    assert unknown.status_code == 422 and 'id="channel-error"' in unknown.text
+
+
+def test_a_post_without_its_token_is_refused_and_nothing_is_sent(client: Client, database: Database) -> None:
+    before = _submissions(database)
+    client.get("/feedback")
+    refused = client.post("/feedback", data={"channel": "mailbox", "category": "general", "text": "forged"})
+    assert refused.status_code == 403
+    assert "此表单已失效" in refused.text
+    forged = client.post(
+        "/feedback", data={"channel": "mailbox", "category": "general", "text": "forged", "csrf_token": "x" * 43}
+    )
+    assert forged.status_code == 403
+    assert _submissions(database) == before
+
+
+def test_a_wrong_code_gets_one_neutral_answer(client: Client) -> None:
+    token = token_of(client.get("/case"))
+    answers = [
+        client.post("/case", data={"csrf_token": token, "receipt_code": code})
+        for code in ("short", "A" * 32, "<script>alert(1)</script>" * 2)
+    ]
+    assert {a.status_code for a in answers} == {404}
+    assert all("没有与此查询码对应的件" in a.text for a in answers)
+    assert all("<script>alert" not in a.text for a in answers)
+
+
+def test_the_language_switch_goes_back_to_this_site_only(client: Client) -> None:
+    switched = client.get("/language/en?next=/case")
+    assert switched.status_code == 303 and switched.headers["Location"] == "/case"
+    assert '<html lang="en">' in client.get("/case").text
+    assert "My case" in client.get("/case").text
+    for away in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+        assert client.get("/language/zh-CN", query_string={"next": away}).headers["Location"] == "/"
+    assert '<html lang="zh-CN">' in client.get("/").text
+
+
+def test_the_board_shows_an_open_notice_with_its_days_left_and_a_way_to_object(
+    client: Client, database: Database
+) -> None:
+    seen: list[str] = []
+
+    def read_the_board(view: dict[str, Any]) -> None:
+        def board() -> str | None:  # the board's read model follows the record a moment later
+            page = client.get("/")
+            assert page.status_code == 200
+            return page.text if f'data-process="{view["process_id"]}"' in page.text else None
+
+        text = wait_until(board, what="the notice on the board")
+        assert text is not None
+        seen.append(text)
+
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
+        run_selection(rpc.cadre, _mover(database), "site-board", during_notice=read_the_board)
+    (board,) = seen
+    notice = re.search(
+        r'<li class="notice" id="notice-([^"]+)" data-process="site-board-selection">(.*?)</li>', board, re.S
+    )
+    assert notice, "the notice is on the board"
+    assert "Deputy head of Qingshan township" in notice.group(2)
+    assert re.search(r'class="days-left">\d+<', notice.group(2))
+    assert f'href="/feedback?notice={notice.group(1)}"' in notice.group(2)
+    form = client.get(f"/feedback?notice={notice.group(1)}")
+    assert f'name="notice_id" value="{notice.group(1)}"' in form.text
+    assert re.search(r'<option value="notice_comment" selected>', form.text)
+
+
+def test_every_message_of_the_site_has_its_chinese() -> None:
+    environment = jinja2.Environment(extensions=["jinja2.ext.i18n"])
+    ids: set[str] = set()
+    for template in sorted((pages.HERE / "templates").glob("*.html")):
+        for _, _, message in environment.extract_translations(template.read_text(encoding="utf-8")):  # type: ignore[attr-defined]
+            if isinstance(message, str):
+                ids.add(message)
+    ids |= set(pages.CHANNELS) | set(pages.CATEGORIES) | {label for _, label in pages.RATINGS}
+    ids |= {"pre_appointment", "assessment_preview", "open", "resolved", "closed", "rejected", "merged"}
+    ids |= set(_messages_in(pages))
+    catalog = i18n.catalog(i18n.ZH)
+    missing = sorted(ids - set(catalog))
+    assert not missing, f"no Chinese for: {missing}"
+    assert len(ids) > 60
+
+
+def _messages_in(module: Any) -> list[str]:
+    """The English sentences a page shows from Python (failures, confirmations): its sentences, not its docstrings."""
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and re.fullmatch(r"[A-Z][^`]* [^`]*\.", node.value)
+    ]
+
+
+def _submissions(database: Database) -> int:
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM feedback.events WHERE type = 'SubmissionReceived'")
+        row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _mover(database: Database) -> Callable[[Any], float]:
+    return lambda delta: advance_clock(database, delta)

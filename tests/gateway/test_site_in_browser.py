@@ -1,0 +1,173 @@
+"""The public's pages in a real browser: Debian's Chromium, driven by Selenium through Debian's chromedriver.
+
+Nothing here downloads a browser or a driver (``make browser-tools`` installs
+Debian's, and axe-core from the npm registry, pinned in
+``tests/browser/package-lock.json``). Each step waits for what it needs on
+the page, never for a fixed time. On every page visited, axe-core runs in
+the page and the test fails on any serious or critical violation; the counts
+per page, and a screenshot of each, are written to ``SITE_REPORT_DIR``
+(default ``/tmp/orgwork-site``), which is not part of the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as seen
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
+
+from shared.config import REPO_ROOT
+from shared.errors import NotFound
+from shared.runtime.messaging.client import rpc_client
+from tests.support.identities import EVERY_ROLE
+from tests.support.platform import wait_until
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+AXE = REPO_ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+REPORT = Path(os.environ.get("SITE_REPORT_DIR", "/tmp/orgwork-site"))
+#: The flags that keep Chromium off the network it cannot reach here, on a phone-sized window.
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=412,915",
+)
+RUN_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ["violations"]})
+  .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))))
+  .catch(e => done({error: String(e)}));
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER, AXE) if not p.exists()]
+    if missing:
+        pytest.fail(f"missing {', '.join(missing)}: run `make browser-tools` (Debian's chromium, axe-core)")
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for flag in FLAGS:
+        options.add_argument(flag)
+    with tempfile.TemporaryDirectory(prefix="orgwork-chromium-") as profile:
+        options.add_argument(f"--user-data-dir={profile}")
+        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+        driver.set_script_timeout(30)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+@pytest.fixture(scope="module")
+def audit() -> Iterator[dict[str, Any]]:
+    """axe-core's violations per page, written out for the record when the module is done."""
+    found: dict[str, Any] = {}
+    yield found
+    REPORT.mkdir(parents=True, exist_ok=True)
+    (REPORT / "axe.json").write_text(json.dumps(found, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def wait(driver: WebDriver) -> WebDriverWait:
+    return WebDriverWait(driver, 20)
+
+
+def checked(driver: WebDriver, audit: dict[str, Any], name: str) -> None:
+    """Run axe-core on the page as it is, keep a screenshot, and fail on a serious or critical violation."""
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    violations = driver.execute_async_script(RUN_AXE)
+    assert isinstance(violations, list), violations
+    audit[name] = {
+        "url": driver.current_url,
+        "violations": violations,
+        "serious_or_critical": sum(1 for v in violations if v["impact"] in ("serious", "critical")),
+    }
+    REPORT.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(REPORT / f"{name}.png"))
+    bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{name}: {bad}"
+
+
+def test_the_public_gives_feedback_follows_the_case_and_closes_it_with_a_rating(
+    browser: WebDriver, live_gateway: str, audit: dict[str, Any]
+) -> None:
+    browser.get(f"{live_gateway}/")
+    wait(browser).until(seen.presence_of_element_located((By.CSS_SELECTOR, "main h1")))
+    checked(browser, audit, "board")
+
+    browser.find_element(By.CSS_SELECTOR, 'nav a[href="/feedback"]').click()
+    text = wait(browser).until(seen.presence_of_element_located((By.ID, "text")))
+    Select(browser.find_element(By.ID, "category")).select_by_value("consultation")
+    Select(browser.find_element(By.ID, "channel")).select_by_value("consultation")
+    text.send_keys("How are township cadres appraised each year?")
+    wait(browser).until(lambda d: "3956" in d.find_element(By.ID, "text-count").text)  # the counter, as typed
+    checked(browser, audit, "feedback-form")
+    browser.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
+
+    code_field = wait(browser).until(seen.presence_of_element_located((By.ID, "receipt-code")))
+    code = code_field.text.strip()
+    assert len(code) >= 16
+    assert browser.find_element(By.CSS_SELECTOR, "[data-copy]").is_displayed(), "copy works with JavaScript on"
+    checked(browser, audit, "receipt")
+
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:  # the department answers
+        case = wait_until(lambda: _case(rpc, code), what="the case in its read model")
+        assert case is not None
+        rpc.feedback.reply(submission_id=case["submission_id"], text="By the yearly review, published in March.")
+        wait_until(lambda: (_case(rpc, code) or {}).get("replies"), what="the reply in the case's read model")
+
+    browser.find_element(By.CSS_SELECTOR, 'nav a[href="/case"]').click()
+    wait(browser).until(seen.presence_of_element_located((By.ID, "receipt_code"))).send_keys(code)
+    checked(browser, audit, "case-lookup")
+    browser.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
+    reply = wait(browser).until(seen.presence_of_element_located((By.CSS_SELECTOR, ".reply .text")))
+    assert reply.text == "By the yearly review, published in March."
+    checked(browser, audit, "case")
+
+    browser.find_element(By.CSS_SELECTOR, 'label[for="rating-4"]').click()
+    browser.find_element(By.ID, "comment").send_keys("Clear and on time.")
+    browser.find_element(By.CSS_SELECTOR, 'input[name="action"][value="close"]').find_element(
+        By.XPATH, "ancestor::form"
+    ).submit()
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "case-status"), "已关闭"))
+    assert "4 / 5" in browser.find_element(By.CSS_SELECTOR, "dl.case").text
+    checked(browser, audit, "case-closed")
+
+
+def _case(rpc: Any, code: str) -> dict[str, Any] | None:
+    try:
+        return dict(rpc.feedback.my_case(receipt_code=code))
+    except NotFound:
+        return None
+
+
+def test_a_wrong_code_in_the_browser_gets_the_neutral_answer_and_english_on_request(
+    browser: WebDriver, live_gateway: str, audit: dict[str, Any]
+) -> None:
+    browser.get(f"{live_gateway}/case")
+    browser.find_element(By.CSS_SELECTOR, 'header a[lang="en"]').click()
+    field = wait(browser).until(seen.presence_of_element_located((By.ID, "receipt_code")))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    field.send_keys("NOT-A-REAL-CODE-0000")
+    browser.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
+    error = wait(browser).until(seen.presence_of_element_located((By.ID, "receipt_code-error")))
+    assert error.text == "No case matches this code. Check it and try again."
+    checked(browser, audit, "case-not-found")
