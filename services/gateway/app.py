@@ -199,6 +199,10 @@ class Gateway:
         """The public route to ``service.method`` (the site's pages reach the services through these only)."""
         return next(r for r in self.routes if r.public and (r.service, r.method) == (service, method))
 
+    def staff_route(self, service: str, method: str) -> Route:
+        """The staff route to ``service.method`` (the work queue's pages call these, as the signed-in bearer)."""
+        return next(r for r in self.routes if not r.public and (r.service, r.method) == (service, method))
+
     def identify(self, route: Route, request: Request, address: str) -> Identity:
         """The public, or the token's bearer if one of their roles grants the call (403 otherwise)."""
         if route.public:

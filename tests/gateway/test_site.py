@@ -23,6 +23,7 @@ from services.scenarios.appointment import run_selection
 from shared.db.clock import advance_clock
 from shared.db.database import Database
 from shared.runtime.messaging.client import rpc_client
+from tests.gateway.conftest import token
 from tests.support.identities import EVERY_ROLE
 from tests.support.platform import wait_until
 
@@ -153,6 +154,38 @@ def test_the_board_shows_an_open_notice_with_its_days_left_and_a_way_to_object(
     assert f'name="notice_id" value="{notice.group(1)}"' in form.text
     assert re.search(r'<option value="notice_comment" selected>', form.text)
 
+    def published() -> str | None:
+        page = client.get("/results", query_string={"unit": "Qingshan township"})
+        found = re.search(r'data-process="site-board-selection">(.*?)</li>\s*</ul>\s*</li>', page.text, re.S)
+        return found.group(1) if found else None
+
+    result = wait_until(published, what="the result on the results page")
+    assert result is not None and 'class="appointed"' in result and "Li Ming" in result
+
+
+def test_the_queue_needs_a_valid_token_and_offers_only_what_the_roles_grant(client: Client) -> None:
+    assert client.get("/staff").headers["Location"] == "/staff/sign-in"
+    form = client.get("/staff/sign-in")
+    refused = client.post("/staff/sign-in", data={"csrf_token": token_of(form), "token": "not.a.jwt"})
+    assert refused.status_code == 401 and 'id="token-error"' in refused.text
+    assert client.get("/staff").status_code == 303, "a refused token opens no session"
+    submitted(client, text="A question for the queue.")
+
+    signed = client.post("/staff/sign-in", data={"csrf_token": token_of(form), "token": token("auditor")})
+    assert signed.status_code == 303 and "Path=/staff" in signed.headers["Set-Cookie"]
+    page = client.get("/staff")
+    assert page.status_code == 200 and 'class="work-item' in page.text
+    assert 'value="reply"' not in page.text, "an auditor reads the queue and is offered no answer"
+    forged = client.post(
+        "/staff", data={"csrf_token": token_of(page), "action": "reply", "submission_id": "x", "text": "t"}
+    )
+    assert forged.status_code == 403
+
+    client.post("/staff/sign-in", data={"csrf_token": token_of(form), "token": token("department_staff")})
+    assert 'value="reply"' in client.get("/staff").text
+    client.post("/staff/sign-out", data={"csrf_token": token_of(form)})
+    assert client.get("/staff").status_code == 303
+
 
 def test_every_message_of_the_site_has_its_chinese() -> None:
     environment = jinja2.Environment(extensions=["jinja2.ext.i18n"])
@@ -163,11 +196,14 @@ def test_every_message_of_the_site_has_its_chinese() -> None:
                 ids.add(message)
     ids |= set(pages.CHANNELS) | set(pages.CATEGORIES) | {label for _, label in pages.RATINGS}
     ids |= {"pre_appointment", "assessment_preview", "open", "resolved", "closed", "rejected", "merged"}
+    ids |= {"first_reply", "resolution", "substantiated", "not_substantiated"}
     ids |= set(_messages_in(pages))
     catalog = i18n.catalog(i18n.ZH)
     missing = sorted(ids - set(catalog))
     assert not missing, f"no Chinese for: {missing}"
     assert len(ids) > 60
+    codes = {message for message in ids if re.fullmatch(r"[a-z_]+", message)}
+    assert not sorted(codes - set(i18n.catalog(i18n.EN))), "every code has its English too"
 
 
 def _messages_in(module: Any) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from shared.config import REPO_ROOT
 from shared.errors import NotFound
 from shared.runtime.messaging.client import rpc_client
+from tests.gateway.conftest import token
 from tests.support.identities import EVERY_ROLE
 from tests.support.platform import wait_until
 
@@ -171,3 +173,36 @@ def test_a_wrong_code_in_the_browser_gets_the_neutral_answer_and_english_on_requ
     error = wait(browser).until(seen.presence_of_element_located((By.ID, "receipt_code-error")))
     assert error.text == "No case matches this code. Check it and try again."
     checked(browser, audit, "case-not-found")
+
+
+def test_staff_sign_in_and_answer_from_the_queue_before_the_deadline(
+    browser: WebDriver, live_gateway: str, audit: dict[str, Any]
+) -> None:
+    browser.get(f"{live_gateway}/feedback")
+    text = wait(browser).until(seen.presence_of_element_located((By.ID, "text")))
+    text.send_keys("When does the township hall open on Saturdays?")
+    browser.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
+    code = wait(browser).until(seen.presence_of_element_located((By.ID, "receipt-code"))).text.strip()
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
+        case = wait_until(lambda: _case(rpc, code), what="the case in its read model")
+        assert case is not None
+    submission_id = case["submission_id"]
+
+    browser.get(f"{live_gateway}/staff")
+    field = wait(browser).until(seen.presence_of_element_located((By.ID, "token")))
+    checked(browser, audit, "staff-sign-in")
+    field.send_keys(token("department_staff", subject="staff:zhou-min"))
+    browser.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
+    item = wait(browser).until(seen.presence_of_element_located((By.ID, f"work-{submission_id}")))
+    assert browser.find_element(By.ID, "staff-subject").text == "staff:zhou-min"
+    left = item.find_element(By.CLASS_NAME, "time-left").text
+    assert re.fullmatch(r"\d+ (hours|小时)", left), f"before the deadline, hours are left: {left!r}"
+    checked(browser, audit, "staff-queue")
+    item.find_element(By.TAG_NAME, "textarea").send_keys("Nine to noon, from next month.")
+    item.find_element(By.CSS_SELECTOR, 'button[value="reply"]').click()
+    wait(browser).until(seen.presence_of_element_located((By.CSS_SELECTOR, ".alert.success")))
+
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
+        answered = wait_until(lambda: (_case(rpc, code) or {}).get("replies"), what="the reply on the case")
+        assert answered is not None and answered[0]["text"] == "Nine to noon, from next month."
+        assert not (_case(rpc, code) or {}).get("breaches"), "answered before the deadline"

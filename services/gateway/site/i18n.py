@@ -1,8 +1,10 @@
 """The site's two languages: Chinese (zh-CN), the default, and English.
 
 Templates and pages write English message ids; ``catalog/zh-CN.json`` gives
-each its Chinese. A message missing from the catalog shows in English rather
-than not at all (``tests/gateway/test_site.py`` checks that none is missing).
+each its Chinese, and ``catalog/en.json`` the English of the ids that are
+codes (``complaint_about_cadre``). A message missing from a catalog shows as
+written rather than not at all (``tests/gateway/test_site.py`` checks that
+none is missing).
 The reader's choice is kept in a cookie, set by the switch on every page.
 """
 
@@ -21,9 +23,7 @@ CATALOGS = Path(__file__).parent / "catalog"
 
 @cache
 def catalog(language: str) -> dict[str, str]:
-    """Message id to text in ``language`` (English is the ids themselves)."""
-    if language == EN:
-        return {}
+    """Message id to text in ``language`` (an English sentence is its own id)."""
     with open(CATALOGS / f"{language}.json", encoding="utf-8") as file:
         return dict(json.load(file))
 

@@ -12,6 +12,7 @@ URL, and is never written to a cookie.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -28,11 +29,14 @@ from services.gateway.problems import Problem
 from services.gateway.ratelimit import PUBLIC as PUBLIC_SCOPE
 from services.gateway.ratelimit import RateLimits
 from services.gateway.routes import Route
-from services.gateway.site import forms, i18n
+from services.gateway.site import forms, i18n, staff
+from services.gateway.tokens import BearerTokens
 from shared.domain.calendar import OrganisationCalendar
 from shared.errors import OrgWorkError
 from shared.security.assertions import Identity
 from shared.security.policy import PUBLIC
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -57,8 +61,11 @@ class PublicCalls(Protocol):
     """What a page needs of the gateway: its rate limits and its public routes, checked and forwarded."""
 
     limits: RateLimits
+    tokens: BearerTokens
 
     def public_route(self, service: str, method: str) -> Route: ...
+
+    def staff_route(self, service: str, method: str) -> Route: ...
 
     def checked(self, route: Route, data: dict[str, Any], path_values: Mapping[str, str]) -> dict[str, Any]: ...
 
@@ -76,6 +83,10 @@ class Site:
                 Rule("/", methods=["GET"], endpoint="board"),
                 Rule("/feedback", methods=["GET", "POST"], endpoint="feedback"),
                 Rule("/case", methods=["GET", "POST"], endpoint="case"),
+                Rule("/results", methods=["GET"], endpoint="results"),
+                Rule("/staff", methods=["GET", "POST"], endpoint="staff"),
+                Rule("/staff/sign-in", methods=["GET", "POST"], endpoint="sign_in"),
+                Rule("/staff/sign-out", methods=["POST"], endpoint="sign_out"),
                 Rule("/language/<code>", methods=["GET"], endpoint="language"),
                 Rule("/static/<path:name>", methods=["GET"], endpoint="static"),
             ]
@@ -85,6 +96,10 @@ class Site:
             "board": self.board,
             "feedback": self.feedback,
             "case": self.case,
+            "results": self.results,
+            "staff": staff.queue,
+            "sign_in": staff.sign_in,
+            "sign_out": staff.sign_out,
             "language": self.language,
             "static": self.static,
         }
@@ -116,6 +131,10 @@ class Site:
             return page.problem(problem)
         except OrgWorkError as error:
             return page.problem(problems.from_error(error))
+        except Exception:
+            error_id = str(uuid.uuid4())
+            log.exception("unexpected error on page %s %s (error id %s)", request.method, request.path, error_id)
+            return page.failure(500, "The service is not available just now. Try again in a few minutes.")
 
     # -- pages -----------------------------------------------------------------------------
 
@@ -199,6 +218,12 @@ class Site:
                 raise problem from None
         return page.render("case.html", case=case, code=code, errors=errors, done=done, command_id=str(uuid.uuid4()))
 
+    def results(self, page: Page) -> Response:
+        """Closed selections as published: who was appointed, and whose appointment was withheld."""
+        unit = page.request.args.get("unit", "").strip()
+        found = page.call("cadre", "published_results", {"unit": unit} if unit else {})
+        return page.render("results.html", results=found["items"], unit=unit)
+
     def language(self, page: Page) -> Response:
         """Switch the language and go back to the page the reader was on (on this site only)."""
         code = page.values["code"]
@@ -256,6 +281,7 @@ class Page:
                 categories=CATEGORIES,
                 ratings=RATINGS,
                 text_limit=TEXT_LIMIT,
+                new_id=lambda: str(uuid.uuid4()),
                 **context,
             )
         )
