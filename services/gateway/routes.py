@@ -133,7 +133,13 @@ PUBLIC_ROUTES: tuple[PublicRoute, ...] = (
     PublicRoute("POST", "/public/feedback/close", "feedback", "close", "Close one's case by its receipt code, rated"),
     PublicRoute("GET", "/public/feedback/notices", "feedback", "open_notices", "Notices open for comment"),
     PublicRoute("GET", "/public/notices", "cadre", "open_notices", "The board of open notices"),
-    PublicRoute("GET", "/public/results", "cadre", "published_results", "Published results of closed selections"),
+    PublicRoute(
+        "GET",
+        "/public/results",
+        "cadre",
+        "published_results",
+        "Published results of closed selections, and of those an open case postponed",
+    ),
 )
 
 

@@ -9,7 +9,7 @@ withholding its own, for a reader to ask their inclusion proofs.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from services.cadre.domain import events as ev
@@ -251,13 +251,17 @@ class PublishedResult:
     appointed: list[PublishedOutcome]
     withheld: list[PublishedOutcome]
     event_id: str | None
+    #: ``closed``, or ``postponed``: the notice ended with a case about a nominee still open
+    phase: str = "closed"
+    #: nominees whose appointment waits for a supervision case (until it concludes, one way or the other)
+    postponed: list[PublishedOutcome] = field(default_factory=list)
 
 
 def published_results(reader: Reader, query: ResultsQuery) -> list[PublishedResult]:
     processes = reader.query(
-        "SELECT process_id, title, unit, kind, updated_at AS closed_at, phase_event_id::text AS event_id "
+        "SELECT process_id, title, unit, kind, phase, updated_at AS closed_at, phase_event_id::text AS event_id "
         "FROM selection_processes "
-        "WHERE phase = 'closed' AND (%(unit)s::text IS NULL OR unit = %(unit)s) "
+        "WHERE phase IN ('closed', 'postponed') AND (%(unit)s::text IS NULL OR unit = %(unit)s) "
         "ORDER BY updated_at DESC, process_id LIMIT %(limit)s",
         {"unit": query.unit, "limit": query.limit},
     )
@@ -267,7 +271,7 @@ def published_results(reader: Reader, query: ResultsQuery) -> list[PublishedResu
         "SELECT o.process_id, o.cadre_id, o.step, o.at, o.details, o.event_id::text, r.details->>'name' AS name "
         "FROM candidate_journeys o LEFT JOIN candidate_journeys r "
         "ON r.process_id = o.process_id AND r.cadre_id = o.cadre_id AND r.step = 'registered' "
-        "WHERE o.process_id = ANY(%(ids)s) AND o.step IN ('appointed', 'withheld') ORDER BY o.position",
+        "WHERE o.process_id = ANY(%(ids)s) AND o.step IN ('appointed', 'withheld', 'postponed') ORDER BY o.position",
         {"ids": [p["process_id"] for p in processes]},
     )
     outcomes: dict[tuple[str, str], list[PublishedOutcome]] = {}
@@ -277,11 +281,13 @@ def published_results(reader: Reader, query: ResultsQuery) -> list[PublishedResu
             row["cadre_id"], row["name"], details["post_id"], details.get("post_title"), row["at"], row["event_id"]
         )
         outcomes.setdefault((row["process_id"], row["step"]), []).append(outcome)
-    return [
-        PublishedResult(
-            **p,
-            appointed=outcomes.get((p["process_id"], "appointed"), []),
-            withheld=outcomes.get((p["process_id"], "withheld"), []),
-        )
-        for p in processes
-    ]
+    return [_published(p, outcomes) for p in processes]
+
+
+def _published(process: dict[str, Any], outcomes: dict[tuple[str, str], list[PublishedOutcome]]) -> PublishedResult:
+    """One result; a postponed appointment that has since been decided shows as decided only."""
+    appointed = outcomes.get((process["process_id"], "appointed"), [])
+    withheld = outcomes.get((process["process_id"], "withheld"), [])
+    decided = {o.cadre_id for o in appointed + withheld}
+    waiting = [o for o in outcomes.get((process["process_id"], "postponed"), []) if o.cadre_id not in decided]
+    return PublishedResult(**process, appointed=appointed, withheld=withheld, postponed=waiting)
