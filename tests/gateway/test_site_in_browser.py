@@ -29,7 +29,10 @@ from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
+from services.scenarios.appointment import run_selection
 from shared.config import REPO_ROOT
+from shared.db.clock import advance_clock
+from shared.db.database import Database
 from shared.errors import NotFound
 from shared.runtime.messaging.client import rpc_client
 from tests.gateway.conftest import token
@@ -206,3 +209,102 @@ def test_staff_sign_in_and_answer_from_the_queue_before_the_deadline(
         answered = wait_until(lambda: (_case(rpc, code) or {}).get("replies"), what="the reply on the case")
         assert answered is not None and answered[0]["text"] == "Nine to noon, from next month."
         assert not (_case(rpc, code) or {}).get("breaches"), "answered before the deadline"
+
+
+def test_an_objection_from_the_board_holds_the_appointment_on_the_results_page(
+    browser: WebDriver, live_gateway: str, audit: dict[str, Any], database: Database
+) -> None:
+    browser.get(f"{live_gateway}/language/zh-CN?next=/")
+    objected: list[str] = []
+
+    def object_from_the_board(view: dict[str, Any]) -> None:
+        process_id = view["process_id"]
+        nominee = next(c["cadre_id"] for c in view["candidates"] if c["nominated_post"])
+        with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:  # feedback has heard of the notice
+            wait_until(
+                lambda: [n for n in rpc.feedback.open_notices()["items"] if n["process_id"] == process_id],
+                what="the notice in feedback",
+            )
+
+        def objection_link() -> list[Any] | None:
+            browser.get(f"{live_gateway}/")
+            return browser.find_elements(By.CSS_SELECTOR, f'li[data-process="{process_id}"] a.button') or None
+
+        links = wait_until(objection_link, what="the notice on the board")
+        assert links is not None
+        links[0].click()
+        Select(wait(browser).until(seen.presence_of_element_located((By.ID, "cadre_id")))).select_by_value(nominee)
+        Select(browser.find_element(By.ID, "category")).select_by_value("complaint_about_cadre")
+        browser.find_element(By.ID, "text").send_keys("The nominee took gifts from a contractor.")
+        checked(browser, audit, "objection-form")
+        browser.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
+        wait(browser).until(seen.presence_of_element_located((By.ID, "receipt-code")))
+        with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:  # supervision opened a case; cadre noted it
+            wait_until(
+                lambda: any(
+                    step["step"] == "supervision_case"
+                    for step in rpc.cadre.candidate_journey(process_id=process_id, cadre_id=nominee)["steps"]
+                ),
+                what="the case noted on the selection",
+            )
+        objected.append(nominee)
+
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
+        view = run_selection(
+            rpc.cadre,
+            lambda delta: advance_clock(database, delta),
+            "site-objection",
+            during_notice=object_from_the_board,
+        )
+    assert view["phase"] == "postponed"
+    (nominee,) = objected
+
+    def postponed_on_results() -> list[Any] | None:
+        browser.get(f"{live_gateway}/results")
+        return (
+            browser.find_elements(By.CSS_SELECTOR, f'li[data-process="{view["process_id"]}"] ul.postponed li') or None
+        )
+
+    held = wait_until(postponed_on_results, what="the postponed appointment on the results page")
+    assert held is not None and [item.text.split(" · ")[0] for item in held] == ["Li Ming"]
+    assert nominee == "site-objection-c1"
+    result = browser.find_element(By.CSS_SELECTOR, f'li[data-process="{view["process_id"]}"]')
+    assert not result.find_elements(By.CSS_SELECTOR, "ul.appointed"), "nobody is appointed while the case is open"
+    checked(browser, audit, "results")
+
+
+def test_a_result_is_verified_in_the_browser_and_a_tampered_one_is_not(
+    browser: WebDriver, live_gateway: str, audit: dict[str, Any], database: Database
+) -> None:
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
+        view = run_selection(rpc.cadre, lambda delta: advance_clock(database, delta), "site-verify")
+    selector = f'li[data-process="{view["process_id"]}"] a.verify'
+
+    def verify_link() -> list[Any] | None:
+        browser.get(f"{live_gateway}/results")
+        return browser.find_elements(By.CSS_SELECTOR, selector) or None
+
+    links = wait_until(verify_link, what="the result's verify link")
+    assert links is not None
+    page = links[0].get_attribute("href")
+    assert page is not None
+
+    def covered() -> bool:  # a signed head covers the closing event within a few seconds
+        browser.get(page)
+        return bool(browser.find_elements(By.ID, "check"))
+
+    wait_until(covered, timeout=60, interval=1.0, what="a signed head covering the result")
+    checked(browser, audit, "verify")
+    browser.find_element(By.ID, "check").click()
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "verdict"), "核验通过"))
+    assert "ok" in (browser.find_element(By.ID, "verdict").get_attribute("class") or "")
+    REPORT.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(REPORT / "verify-verified.png"))
+
+    browser.execute_script(  # the record shown is changed: the proof must no longer hold
+        "const d = document.getElementById('proof-bundle'); const b = JSON.parse(d.textContent);"
+        "b.leaf_input = b.leaf_input.replace('site-verify', 'site-forged'); d.textContent = JSON.stringify(b);"
+    )
+    browser.find_element(By.ID, "check").click()
+    wait(browser).until(seen.text_to_be_present_in_element((By.ID, "verdict"), "核验未通过"))
+    assert "does not lead to the signed root" in browser.find_element(By.ID, "verdict").text

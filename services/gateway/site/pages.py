@@ -12,6 +12,7 @@ URL, and is never written to a cookie.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -25,12 +26,14 @@ from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 
 from services.gateway import problems
+from services.gateway.audit import PublicAudit
 from services.gateway.problems import Problem
 from services.gateway.ratelimit import PUBLIC as PUBLIC_SCOPE
 from services.gateway.ratelimit import RateLimits
 from services.gateway.routes import Route
 from services.gateway.site import forms, i18n, staff
 from services.gateway.tokens import BearerTokens
+from shared.audit.proofs import HEAD_DOMAIN
 from shared.domain.calendar import OrganisationCalendar
 from shared.errors import OrgWorkError
 from shared.security.assertions import Identity
@@ -60,8 +63,10 @@ RATINGS = ((5, "Very satisfied"), (4, "Satisfied"), (3, "Neither"), (2, "Dissati
 class PublicCalls(Protocol):
     """What a page needs of the gateway: its rate limits and its public routes, checked and forwarded."""
 
+    routes: list[Route]
     limits: RateLimits
     tokens: BearerTokens
+    audit: PublicAudit
 
     def public_route(self, service: str, method: str) -> Route: ...
 
@@ -84,6 +89,7 @@ class Site:
                 Rule("/feedback", methods=["GET", "POST"], endpoint="feedback"),
                 Rule("/case", methods=["GET", "POST"], endpoint="case"),
                 Rule("/results", methods=["GET"], endpoint="results"),
+                Rule("/verify", methods=["GET"], endpoint="verify"),
                 Rule("/staff", methods=["GET", "POST"], endpoint="staff"),
                 Rule("/staff/sign-in", methods=["GET", "POST"], endpoint="sign_in"),
                 Rule("/staff/sign-out", methods=["POST"], endpoint="sign_out"),
@@ -92,11 +98,14 @@ class Site:
             ]
         )
         self.templates = {language: _environment(language) for language in i18n.LANGUAGES}
+        #: the stores whose events a page may prove (each has its public audit routes)
+        self.services = {route.service for route in gateway.routes if route.method == "audit_proof"}
         self.pages: dict[str, Callable[[Page], Response]] = {
             "board": self.board,
             "feedback": self.feedback,
             "case": self.case,
             "results": self.results,
+            "verify": self.verify,
             "staff": staff.queue,
             "sign_in": staff.sign_in,
             "sign_out": staff.sign_out,
@@ -158,7 +167,8 @@ class Site:
             chosen = {"channel": request.args.get("channel", "mailbox"), "notice_id": request.args.get("notice", "")}
             if chosen["notice_id"]:
                 chosen["channel"] = "notice_comment"
-            return page.render("feedback.html", typed=chosen, errors={}, command_id=str(uuid.uuid4()))
+            notice = self._open_notice(page, chosen["notice_id"])
+            return page.render("feedback.html", typed=chosen, errors={}, command_id=str(uuid.uuid4()), notice=notice)
         page.require_genuine_form()
         typed = {key: request.form.get(key, "").strip() for key in _FEEDBACK_FIELDS}
         data: dict[str, Any] = {
@@ -167,8 +177,9 @@ class Site:
             "text": typed["text"],
             "command_id": typed["command_id"] or None,
         }
-        if typed["notice_id"]:
-            data["notice_id"] = typed["notice_id"]
+        for optional in ("notice_id", "cadre_id"):
+            if typed[optional]:
+                data[optional] = typed[optional]
         if typed["name"] or typed["contact"]:
             data["identity"] = {"name": typed["name"], "contact": typed["contact"]}
             data["anonymous"] = False
@@ -179,8 +190,18 @@ class Site:
             if problem.kind is not problems.VALIDATION_FAILED:
                 raise problem from None
             errors = _by_field(problem)
-            return page.render("feedback.html", status=422, typed=typed, errors=errors, command_id=typed["command_id"])
+            notice = self._open_notice(page, typed["notice_id"])
+            return page.render(
+                "feedback.html", status=422, typed=typed, errors=errors, command_id=typed["command_id"], notice=notice
+            )
         return page.render("receipt.html", receipt=receipt)
+
+    def _open_notice(self, page: Page, notice_id: str) -> dict[str, Any] | None:
+        """The open notice a comment is about (its title, and the cadres it names), or None."""
+        if not notice_id:
+            return None
+        notices = page.call("cadre", "open_notices", {})["items"]
+        return next((n for n in notices if n["notice_id"] == notice_id), None)
 
     def case(self, page: Page) -> Response:
         """Looking one's case up by its code; a follow-up, or closing it with a rating, from the same page."""
@@ -224,6 +245,28 @@ class Site:
         found = page.call("cadre", "published_results", {"unit": unit} if unit else {})
         return page.render("results.html", results=found["items"], unit=unit)
 
+    def verify(self, page: Page) -> Response:
+        """A published notice, result or reply, proven: its event's inclusion proof against a signed tree head.
+
+        The page shows the head and the event the proof names; the reader's
+        browser checks the signature and the path itself (``static/verify.js``,
+        WebCrypto), and the proof and the standalone verifier are a download away.
+        """
+        service, event_id = page.request.args.get("service", ""), page.request.args.get("event", "")
+        if service not in self.services:
+            return page.failure(404, "Nothing was found.")
+        bundle = page.call(service, "audit_proof", {}, path={"event_id": event_id})
+        event = json.loads(bundle["leaf_input"])
+        key = self.gateway.audit.public_key
+        return page.render(
+            "verify.html",
+            service=service,
+            bundle=bundle,
+            event=event,
+            public_key=key.hex() if key else "",
+            head_domain=HEAD_DOMAIN,
+        )
+
     def language(self, page: Page) -> Response:
         """Switch the language and go back to the page the reader was on (on this site only)."""
         code = page.values["code"]
@@ -254,13 +297,13 @@ class Page:
         self.token = forms.token_for(request)
         self.values: Mapping[str, Any] = {}
 
-    def call(self, service: str, method: str, data: dict[str, Any]) -> Any:
-        """The public route to ``service.method`` with ``data``, as the API would call it for this client."""
+    def call(self, service: str, method: str, data: dict[str, Any], path: Mapping[str, str] | None = None) -> Any:
+        """The public route to ``service.method`` with ``data`` (and what its path holds), as the API would call it."""
         gateway = self.site.gateway
         address = self.request.remote_addr or "unknown"
         gateway.limits.check(PUBLIC_SCOPE, address)
         route = gateway.public_route(service, method)
-        arguments = gateway.checked(route, data, {})
+        arguments = gateway.checked(route, data, path or {})
         identity = Identity(PUBLIC, (PUBLIC,), "gateway", client=address)
         return gateway.forward(route, arguments, identity, self.correlation_id)
 
@@ -294,7 +337,9 @@ class Page:
 
     def problem(self, problem: Problem) -> Response:
         status = problem.kind.status
-        if status == 429:
+        if problem.kind is problems.NOT_YET_COVERED:
+            message = "No signed tree head covers this yet. Try again in a minute."
+        elif status == 429:
             message = "Too many requests from your address. Wait a minute and try again."
         elif status == 403:
             message = problem.detail
@@ -312,7 +357,7 @@ class Page:
         return self.render("failure.html", status=status, message=message)
 
 
-_FEEDBACK_FIELDS = ("channel", "category", "text", "name", "contact", "notice_id", "command_id")
+_FEEDBACK_FIELDS = ("channel", "category", "text", "name", "contact", "notice_id", "cadre_id", "command_id")
 _NO_CASE = "No case matches this code. Check it and try again."
 
 
