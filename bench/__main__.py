@@ -24,7 +24,7 @@ from shared.config import REPO_ROOT
 
 RESULTS = REPO_ROOT / "bench" / "results.json"
 BENCH_PYTHON = REPO_ROOT / ".bench-venv" / "bin" / "python"
-ORDER = ("P1", "P2", "P3", "P4a", "P4b", "P5", "P6", "P7", "P8", "P9", "P10")
+ORDER = ("P1", "P2", "P3", "P4a", "P4b", "P5", "P6", "P7", "P8", "P9", "P10", "P11")
 
 
 def machine() -> dict[str, Any]:
@@ -149,12 +149,16 @@ def main(argv: list[str] | None = None) -> int:
                 if "P4b" in wanted:
                     print("P4b RPC commands at saturation ...", flush=True)
                     results["P4b"] = commands.p4b(running, quick=args.quick)
-        if "P9" in wanted:
+        if wanted & {"P9", "P11"}:
             from bench.figures import gateway
 
             with gateway.GatewayPlatform(env) as serving:
-                print("P9 gateway HTTP ...", flush=True)
-                results["P9"] = gateway.p9(serving, quick=args.quick)
+                if "P9" in wanted:
+                    print("P9 gateway HTTP ...", flush=True)
+                    results["P9"] = gateway.p9(serving, quick=args.quick)
+                if "P11" in wanted:
+                    print("P11 the notice board page under load ...", flush=True)
+                    results["P11"] = gateway.p11(serving, quick=args.quick)
     finally:
         environment.destroy(env)
     document = {

@@ -37,6 +37,7 @@ from shared.security.keys import KeyRing
 #: Limits no benchmark reaches: every client is 127.0.0.1, and the limiter still counts every request.
 UNLIMITED = "100000000/minute"
 NOTICES = "/api/v1/public/notices"
+BOARD_PAGE = "/"
 COMMAND = "/api/v1/cadre/change_roles"
 CLIENTS = 16
 
@@ -172,6 +173,39 @@ def p9(platform: GatewayPlatform, quick: bool) -> dict[str, Any]:
         command_p99_ms=round(p99["command"], 2),
         command_ratio_nameko_http=round(rate["command"] / rate["plain"], 3) if rate["plain"] else None,
         nameko_http_p99_ms=round(p99["plain"], 2),
+        errors=errors,
+        clients=CLIENTS,
+        load_generator_cpu_share_max=max(load.cpu_share for loads in runs.values() for load in loads),
+    )
+
+
+def p11(platform: GatewayPlatform, quick: bool) -> dict[str, Any]:
+    """The public site's notice board page (HTML), against the JSON board it is drawn from, in turns.
+
+    Both are the same RPC call and read-model query behind the gateway; the
+    page adds the template, the reader's language and the CSRF cookie. The
+    load is bounded: ``CLIENTS`` keep-alive clients on 127.0.0.1, each waiting
+    for its answer before it asks again.
+    """
+    seconds, rounds = (3.0, 1) if quick else (5.0, 3)
+    runs: dict[str, list[HttpLoad]] = {"page": [], "json": []}
+    for _ in range(rounds):
+        runs["page"].append(http_load(platform.gateway + BOARD_PAGE, seconds))
+        runs["json"].append(http_load(platform.gateway + NOTICES, seconds))
+    rate = {name: statistics.median(load.rate for load in loads) for name, loads in runs.items()}
+    latencies = {name: [ms for load in loads for ms in load.latencies_ms] for name, loads in runs.items()}
+    errors = sum(load.errors for loads in runs.values() for load in loads)
+    return figure(
+        percentile(latencies["page"], 50),
+        "ms (p50)",
+        "the notice board page's p50 and p99 under a bounded load, reported beside the JSON board's; "
+        "met when every request was answered as expected",
+        errors == 0 and all(rate.values()),
+        {"json_board_p50_ms": percentile(latencies["json"], 50)},
+        p99_ms=round(percentile(latencies["page"], 99), 2),
+        json_board_p99_ms=round(percentile(latencies["json"], 99), 2),
+        requests_per_second=round(rate["page"], 1),
+        json_board_requests_per_second=round(rate["json"], 1),
         errors=errors,
         clients=CLIENTS,
         load_generator_cpu_share_max=max(load.cpu_share for loads in runs.values() for load in loads),
