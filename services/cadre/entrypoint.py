@@ -162,7 +162,12 @@ class CadreService(ServiceBase):
 
     @rpc_method(response=NoticeView, many=True)
     def open_notices(self) -> list[NoticeView]:
-        return notice_queries.open_notices(self.uow, self.uow.clock.now())
+        return notice_queries.open_notices(self.uow, self.uow.clock.now(), self.uow.calendar)
+
+    @rpc_method(request=m.NoticeArchiveQuery, response=NoticeView, many=True)
+    def notice_archive(self, query: m.NoticeArchiveQuery) -> list[NoticeView]:
+        """Notices whose window has closed: the board's archive, by unit and date."""
+        return notice_queries.notice_archive(self.uow, self.uow.clock.now(), query)
 
     @rpc_method(request=m.ResultsQuery, response=PublishedResult, many=True)
     def published_results(self, query: m.ResultsQuery) -> list[PublishedResult]:
