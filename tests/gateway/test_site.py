@@ -162,6 +162,18 @@ def test_the_board_shows_an_open_notice_with_its_days_left_and_a_way_to_object(
     result = wait_until(published, what="the result on the results page")
     assert result is not None and 'class="appointed"' in result and "Li Ming" in result
 
+    def archived() -> bool:
+        page = client.get("/archive", query_string={"unit": "Qingshan township"})
+        return 'data-process="site-board-selection"' in page.text
+
+    wait_until(archived, what="the closed notice in the archive")
+    elsewhere = client.get("/archive", query_string={"unit": "Another township"})
+    assert 'data-process="site-board-selection"' not in elsewhere.text
+    before = client.get("/archive", query_string={"closed_to": "2000-01-01"})
+    assert 'data-process="site-board-selection"' not in before.text
+    bad = client.get("/archive", query_string={"closed_from": "not-a-date"})
+    assert bad.status_code == 422 and 'id="closed_from-error"' in bad.text
+
 
 def test_the_queue_needs_a_valid_token_and_offers_only_what_the_roles_grant(client: Client) -> None:
     assert client.get("/staff").headers["Location"] == "/staff/sign-in"

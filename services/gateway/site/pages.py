@@ -34,7 +34,6 @@ from services.gateway.routes import Route
 from services.gateway.site import forms, i18n, staff
 from services.gateway.tokens import BearerTokens
 from shared.audit.proofs import HEAD_DOMAIN
-from shared.domain.calendar import OrganisationCalendar
 from shared.errors import OrgWorkError
 from shared.security.assertions import Identity
 from shared.security.policy import PUBLIC
@@ -80,12 +79,12 @@ class PublicCalls(Protocol):
 class Site:
     """The pages under ``/`` that are not the API's: the notice board, feedback, one's case."""
 
-    def __init__(self, gateway: PublicCalls, calendar: OrganisationCalendar | None = None) -> None:
+    def __init__(self, gateway: PublicCalls) -> None:
         self.gateway = gateway
-        self.calendar = calendar or OrganisationCalendar.shipped()
         self.url_map = Map(
             [
                 Rule("/", methods=["GET"], endpoint="board"),
+                Rule("/archive", methods=["GET"], endpoint="archive"),
                 Rule("/feedback", methods=["GET", "POST"], endpoint="feedback"),
                 Rule("/case", methods=["GET", "POST"], endpoint="case"),
                 Rule("/results", methods=["GET"], endpoint="results"),
@@ -102,6 +101,7 @@ class Site:
         self.services = {route.service for route in gateway.routes if route.method == "audit_proof"}
         self.pages: dict[str, Callable[[Page], Response]] = {
             "board": self.board,
+            "archive": self.archive,
             "feedback": self.feedback,
             "case": self.case,
             "results": self.results,
@@ -148,17 +148,20 @@ class Site:
     # -- pages -----------------------------------------------------------------------------
 
     def board(self, page: Page) -> Response:
-        """Every notice open now, with its window and the working days it still has."""
+        """Every notice open now, with its window and the working days it still has (counted by the service)."""
         notices = page.call("cadre", "open_notices", {})
-        today = dt.datetime.now(dt.UTC).date()
-        shown = [
-            {
-                **notice,
-                "working_days_left": self.calendar.working_days_between(today, _date(notice["closes_at"])),
-            }
-            for notice in sorted(notices["items"], key=lambda n: n["closes_at"])
-        ]
-        return page.render("board.html", notices=shown)
+        return page.render("board.html", notices=sorted(notices["items"], key=lambda n: n["closes_at"]))
+
+    def archive(self, page: Page) -> Response:
+        """Notices whose window has closed, searched by unit and by the dates they closed between."""
+        asked = {key: page.request.args.get(key, "").strip() for key in ("unit", "closed_from", "closed_to")}
+        try:
+            found = page.call("cadre", "notice_archive", {key: value for key, value in asked.items() if value})
+        except Problem as problem:
+            if problem.kind is not problems.VALIDATION_FAILED:
+                raise
+            return page.render("archive.html", status=422, notices=[], asked=asked, errors=_by_field(problem))
+        return page.render("archive.html", notices=found["items"], asked=asked, errors={})
 
     def feedback(self, page: Page) -> Response:
         """The form, and on a good post the receipt, shown once."""
@@ -380,10 +383,6 @@ def _environment(language: str) -> jinja2.Environment:
     environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.filters["when"] = _when
     return environment
-
-
-def _date(value: str) -> dt.date:
-    return dt.datetime.fromisoformat(value).date()
 
 
 def _when(value: str) -> str:
