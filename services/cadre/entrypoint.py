@@ -164,11 +164,6 @@ class CadreService(ServiceBase):
     def open_notices(self) -> list[NoticeView]:
         return notice_queries.open_notices(self.uow, self.uow.clock.now(), self.uow.calendar)
 
-    @rpc_method(request=m.NoticeArchiveQuery, response=NoticeView, many=True)
-    def notice_archive(self, query: m.NoticeArchiveQuery) -> list[NoticeView]:
-        """Notices whose window has closed: the board's archive, by unit and date."""
-        return notice_queries.notice_archive(self.uow, self.uow.clock.now(), query)
-
     @rpc_method(request=m.ResultsQuery, response=PublishedResult, many=True)
     def published_results(self, query: m.ResultsQuery) -> list[PublishedResult]:
         return selection_queries.published_results(self.uow, query)

@@ -9,7 +9,6 @@ go into the events' metadata for the audit trail. Replies are in ``views``
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -162,16 +161,6 @@ class SelectionQuery:
 class JourneyQuery:
     process_id: str = field(metadata=ID)
     cadre_id: str = field(metadata=ID)
-
-
-@dataclass(frozen=True)
-class NoticeArchiveQuery:
-    """Notices whose window has closed, latest first: of one unit, closed between two dates (inclusive), or all."""
-
-    unit: str | None = field(default=None, metadata=NAME)
-    closed_from: dt.date | None = None
-    closed_to: dt.date | None = None
-    limit: int = field(default=50, metadata={"validate": validate.Range(min=1, max=500)})
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from services.feedback.service_layer import notices as notice_work
 from services.feedback.service_layer import retention as retention_work
 from services.feedback.service_layer import submissions as submission_work
 from services.feedback.views import BreachCount, Receipt, SubmissionAck
+from shared.application.notice_board import NoticeArchiveQuery
 from shared.eventstore.records import RecordedEvent
 from shared.runtime.messaging.inbound import handles
 from shared.runtime.messaging.rpc import rpc_method
@@ -74,7 +75,12 @@ class FeedbackService(ServiceBase):
 
     @rpc_method(response=NoticeView, many=True)
     def open_notices(self) -> list[NoticeView]:
-        return notice_queries.open_notices(self.uow, self.uow.clock.now())
+        return notice_queries.open_notices(self.uow, self.uow.clock.now(), self.uow.calendar)
+
+    @rpc_method(request=NoticeArchiveQuery, response=NoticeView, many=True)
+    def notice_archive(self, query: NoticeArchiveQuery) -> list[NoticeView]:
+        """Notices whose window has closed, every service's: the board's archive, by unit and closing dates."""
+        return notice_queries.notice_archive(self.uow, self.uow.clock.now(), query)
 
     # -- the department ----------------------------------------------------------------------
 

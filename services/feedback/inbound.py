@@ -34,6 +34,7 @@ class PublishedNotice:
     cadre_ids: list[str] = field(metadata=SUBJECTS)
     opens_at: dt.datetime
     closes_at: dt.datetime
+    unit: str | None = field(default=None, metadata=NAME)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class OpenedNotice:
     title: str = field(metadata=NAME)
     opens_at: dt.datetime
     closes_at: dt.datetime
+    unit: str | None = field(default=None, metadata=NAME)
 
 
 @dataclass(frozen=True)

@@ -132,8 +132,10 @@ PUBLIC_ROUTES: tuple[PublicRoute, ...] = (
     PublicRoute("POST", "/public/feedback/follow-up", "feedback", "follow_up", "Add to one's case by its receipt code"),
     PublicRoute("POST", "/public/feedback/close", "feedback", "close", "Close one's case by its receipt code, rated"),
     PublicRoute("GET", "/public/feedback/notices", "feedback", "open_notices", "Notices open for comment"),
+    PublicRoute(
+        "GET", "/public/feedback/notices/archive", "feedback", "notice_archive", "Closed notices, by unit and date"
+    ),
     PublicRoute("GET", "/public/notices", "cadre", "open_notices", "The board of open notices"),
-    PublicRoute("GET", "/public/notices/archive", "cadre", "notice_archive", "Closed notices, by unit and date"),
     PublicRoute(
         "GET",
         "/public/results",

@@ -79,7 +79,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "feedback.close",
         "feedback.open_notices",
         "cadre.open_notices",
-        "cadre.notice_archive",
+        "feedback.notice_archive",
         "cadre.published_results",
         "*.audit_heads",
         "*.audit_proof",

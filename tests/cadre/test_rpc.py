@@ -66,14 +66,6 @@ def replies(cadre_service: None, database: Database, test_env: RunEnvironment) -
 
         view = run_selection(cadre, move_clock(database), TAG, during_notice=during_notice)
         wait_until(
-            lambda: [
-                n
-                for n in cadre.notice_archive(unit="Qingshan township")["items"]
-                if n["process_id"] == view["process_id"]
-            ],
-            what="the closed notice in the archive",
-        )
-        wait_until(
             lambda: (
                 cadre.candidate_journey(process_id=view["process_id"], cadre_id=f"{TAG}-c1")["steps"][-1]["step"]
                 == "appointed"
@@ -183,15 +175,10 @@ def test_each_step_of_a_selection_answers_the_process_as_it_left_it(replies: dic
     assert closed["notice_closes_at"] is not None and closed["allowed"] == []
 
 
-def test_the_board_counts_working_days_left_and_the_archive_keeps_what_closed(replies: dict[str, list[Any]]) -> None:
+def test_the_board_counts_the_working_days_each_notice_has_left(replies: dict[str, list[Any]]) -> None:
     open_board = [n for page in replies["open_notices"] for n in page["items"] if n["process_id"] == f"{TAG}-selection"]
     assert open_board, "the notice was on the board during its window"
     assert all(isinstance(n["working_days_left"], int) and 0 <= n["working_days_left"] <= 5 for n in open_board)
-    archived = {n["notice_id"]: n for n in replies["notice_archive"][-1]["items"]}
-    closed = archived[open_board[0]["notice_id"]]
-    assert closed["closes_at"] == open_board[0]["closes_at"] and closed["working_days_left"] is None
-    kinds = sorted(n["kind"] for n in archived.values() if n["process_id"] == f"{TAG}-selection")
-    assert kinds == ["assessment_preview", "pre_appointment"], "the preview and the notice, both closed"
 
 
 def test_queries_read_the_read_models(replies: dict[str, list[Any]]) -> None:

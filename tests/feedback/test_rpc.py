@@ -115,6 +115,11 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
             what="the breach",
         )
         missed = first_replies_missed() - missed_before  # by the call, or by the timer: once either way
+        wait_until(  # the notice's window has closed by now: it is in the archive, under its unit
+            lambda: [n for n in service.notice_archive(unit="u")["items"] if n["notice_id"] == notice_id],
+            what="the closed notice in the archive",
+        )
+        service.notice_archive(unit="another unit")
 
         # the department's other answers: transfer, merge a duplicate, reject, reopen
         road, again, private = (
@@ -136,6 +141,16 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
 
 
 test_every_rpc_method_answers_what_it_declares = every_method_keeps_its_contract(FeedbackService)
+
+
+def test_the_board_says_the_unit_and_the_working_days_left_and_the_archive_keeps_what_closed(
+    replies: dict[str, list[Any]],
+) -> None:
+    on_board = [n for page in replies["open_notices"] for n in page["items"] if n["title"] == "Deputy head"]
+    assert on_board and all(n["unit"] == "u" and isinstance(n["working_days_left"], int) for n in on_board)
+    archived = [n for n in replies["notice_archive"][-2]["items"] if n["notice_id"] == on_board[0]["notice_id"]]
+    assert archived and archived[0]["working_days_left"] is None
+    assert not [n for n in replies["notice_archive"][-1]["items"] if n["notice_id"] == on_board[0]["notice_id"]]
 
 
 def test_the_running_service_counts_the_breach_its_deadline_check_recorded_once(

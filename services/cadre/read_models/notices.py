@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.cadre.domain import events as ev
-from services.cadre.messages import NoticeArchiveQuery
 from shared.application import Reader
+from shared.application.notice_board import days_left
 from shared.domain.calendar import OrganisationCalendar
 from shared.eventstore.records import RecordedEvent
 from shared.projections import Projection, on
@@ -76,23 +76,4 @@ def open_notices(reader: Reader, now: dt.datetime, calendar: OrganisationCalenda
         "WHERE opens_at <= %(now)s AND closes_at > %(now)s ORDER BY closes_at",
         {"now": now},
     )
-    return [NoticeView(**row, working_days_left=_days_left(calendar, now, row["closes_at"])) for row in rows]
-
-
-def notice_archive(reader: Reader, now: dt.datetime, query: NoticeArchiveQuery) -> list[NoticeView]:
-    """Notices whose window has closed, latest first, of one unit and between two dates when asked."""
-    rows = reader.query(
-        f"SELECT {_NOTICE_COLUMNS} FROM public_notices WHERE closes_at <= %(now)s "
-        "AND (%(unit)s::text IS NULL OR unit = %(unit)s) "
-        "AND (%(from)s::date IS NULL OR closes_at >= %(from)s::date) "
-        "AND (%(to)s::date IS NULL OR closes_at < %(to)s::date + 1) "
-        "ORDER BY closes_at DESC, notice_id LIMIT %(limit)s",
-        {"now": now, "unit": query.unit, "from": query.closed_from, "to": query.closed_to, "limit": query.limit},
-    )
-    return [NoticeView(**row) for row in rows]
-
-
-def _days_left(calendar: OrganisationCalendar, now: dt.datetime, closes_at: dt.datetime) -> int:
-    """Working days after today up to the window's last day (it ends at midnight after that day)."""
-    last_day = (closes_at - dt.timedelta(microseconds=1)).astimezone(now.tzinfo).date()
-    return calendar.working_days_between(now.date(), last_day)
+    return [NoticeView(**row, working_days_left=days_left(calendar, now, row["closes_at"])) for row in rows]

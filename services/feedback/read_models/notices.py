@@ -19,6 +19,8 @@ from typing import Any
 
 from services.feedback.domain.submission import NoticeWindow
 from shared.application import Reader, UnitOfWork
+from shared.application.notice_board import NoticeArchiveQuery, days_left
+from shared.domain.calendar import OrganisationCalendar
 from shared.eventstore.records import RecordedEvent
 
 
@@ -33,6 +35,9 @@ class NoticeView:
     closes_at: dt.datetime
     source: str  # the service whose notice it is: its log holds the event
     event_id: str  # the event of ``source`` that opened it
+    unit: str | None = None  # None for a notice heard before units were kept
+    #: working days after today to the window's last day, on the organisation's calendar (0: its last day)
+    working_days_left: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,12 +61,13 @@ class HeardNotice:
     subject_ids: list[str]
     opens_at: dt.datetime
     closes_at: dt.datetime
+    unit: str | None = None
 
 
 def remember(uow: UnitOfWork, notice: HeardNotice, record: RecordedEvent) -> None:
     uow.execute(
         "INSERT INTO known_notices (notice_id, process_id, kind, title, cadre_ids, opens_at, closes_at, "
-        "correlation_id, event_id, source) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s) "
+        "correlation_id, event_id, source, unit) VALUES (%s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (notice_id) DO NOTHING",
         [
             notice.notice_id,
@@ -74,6 +80,7 @@ def remember(uow: UnitOfWork, notice: HeardNotice, record: RecordedEvent) -> Non
             record.correlation_id,
             record.event_id,
             notice.source,
+            notice.unit,
         ],
     )
 
@@ -109,11 +116,27 @@ def open_notice_naming(
     return _known(rows[0]) if rows else None
 
 
-def open_notices(reader: Reader, now: dt.datetime) -> list[NoticeView]:
-    """Notices the public may comment on now."""
+_NOTICE_COLUMNS = "notice_id, process_id, kind, title, cadre_ids, opens_at, closes_at, source, event_id, unit"
+
+
+def open_notices(reader: Reader, now: dt.datetime, calendar: OrganisationCalendar) -> list[NoticeView]:
+    """Notices the public may comment on now, every service's, with the working days each has left."""
     rows = reader.query(
-        "SELECT notice_id, process_id, kind, title, cadre_ids, opens_at, closes_at, source, event_id "
-        "FROM known_notices WHERE opens_at <= %(now)s AND closes_at > %(now)s ORDER BY closes_at",
+        f"SELECT {_NOTICE_COLUMNS} FROM known_notices WHERE opens_at <= %(now)s AND closes_at > %(now)s "
+        "ORDER BY closes_at",
         {"now": now},
+    )
+    return [NoticeView(**row, working_days_left=days_left(calendar, now, row["closes_at"])) for row in rows]
+
+
+def notice_archive(reader: Reader, now: dt.datetime, query: NoticeArchiveQuery) -> list[NoticeView]:
+    """Notices whose window has closed, every service's, latest first, by unit and closing dates when asked."""
+    rows = reader.query(
+        f"SELECT {_NOTICE_COLUMNS} FROM known_notices WHERE closes_at <= %(now)s "
+        "AND (%(unit)s::text IS NULL OR unit = %(unit)s) "
+        "AND (%(from)s::date IS NULL OR closes_at >= %(from)s::date) "
+        "AND (%(to)s::date IS NULL OR closes_at < %(to)s::date + 1) "
+        "ORDER BY closes_at DESC, notice_id LIMIT %(limit)s",
+        {"now": now, "unit": query.unit, "from": query.closed_from, "to": query.closed_to, "limit": query.limit},
     )
     return [NoticeView(**row) for row in rows]

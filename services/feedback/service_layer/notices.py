@@ -31,6 +31,7 @@ def note_notice(kind: str, notice: PublishedNotice, record: RecordedEvent, uow: 
         list(notice.cadre_ids),
         notice.opens_at,
         notice.closes_at,
+        notice.unit,
     )
     notices.remember(uow, heard, record)
 
@@ -46,5 +47,6 @@ def note_opened(source: str, notice: OpenedNotice, record: RecordedEvent, uow: U
         list(notice.subject_ids),
         notice.opens_at,
         notice.closes_at,
+        notice.unit,
     )
     notices.remember(uow, heard, record)
