@@ -207,7 +207,8 @@ def test_every_message_of_the_site_has_its_chinese() -> None:
             if isinstance(message, str):
                 ids.add(message)
     ids |= set(pages.CHANNELS) | set(pages.CATEGORIES) | {label for _, label in pages.RATINGS}
-    ids |= {"pre_appointment", "assessment_preview", "open", "resolved", "closed", "rejected", "merged"}
+    ids |= {"pre_appointment", "assessment_preview", "development_target", "candidate_list", "program_selection"}
+    ids |= {"open", "resolved", "closed", "rejected", "merged"}
     ids |= {"first_reply", "resolution", "substantiated", "not_substantiated"}
     ids |= set(_messages_in(pages))
     catalog = i18n.catalog(i18n.ZH)

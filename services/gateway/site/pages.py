@@ -149,14 +149,14 @@ class Site:
 
     def board(self, page: Page) -> Response:
         """Every notice open now, with its window and the working days it still has (counted by the service)."""
-        notices = page.call("cadre", "open_notices", {})
+        notices = page.call("feedback", "open_notices", {})  # every service's, as feedback hears of them
         return page.render("board.html", notices=sorted(notices["items"], key=lambda n: n["closes_at"]))
 
     def archive(self, page: Page) -> Response:
         """Notices whose window has closed, searched by unit and by the dates they closed between."""
         asked = {key: page.request.args.get(key, "").strip() for key in ("unit", "closed_from", "closed_to")}
         try:
-            found = page.call("cadre", "notice_archive", {key: value for key, value in asked.items() if value})
+            found = page.call("feedback", "notice_archive", {key: value for key, value in asked.items() if value})
         except Problem as problem:
             if problem.kind is not problems.VALIDATION_FAILED:
                 raise
@@ -203,7 +203,7 @@ class Site:
         """The open notice a comment is about (its title, and the cadres it names), or None."""
         if not notice_id:
             return None
-        notices = page.call("cadre", "open_notices", {})["items"]
+        notices = page.call("feedback", "open_notices", {})["items"]
         return next((n for n in notices if n["notice_id"] == notice_id), None)
 
     def case(self, page: Page) -> Response:
