@@ -19,9 +19,11 @@ from services.feedback import read_models
 from services.feedback.domain.events import registry
 from services.feedback.domain.submission import Submission
 from services.feedback.inbound import OpenedNotice, PublishedNotice, SupervisionCase, SupervisionOutcome, TrainingAnswer
+from services.feedback.read_models import monthly as monthly_queries
 from services.feedback.read_models import notices as notice_queries
 from services.feedback.read_models import statistics as statistics_queries
 from services.feedback.read_models import submissions as submission_queries
+from services.feedback.read_models.monthly import MonthRow
 from services.feedback.read_models.notices import NoticeView
 from services.feedback.read_models.statistics import StatisticsRow
 from services.feedback.read_models.submissions import CaseView, StaffRow
@@ -115,6 +117,11 @@ class FeedbackService(ServiceBase):
     @rpc_method(response=StatisticsRow, many=True)
     def statistics(self) -> list[StatisticsRow]:
         return statistics_queries.statistics(self.uow)
+
+    @rpc_method(response=MonthRow, many=True)
+    def open_statistics(self) -> list[MonthRow]:
+        """The public's statistics: by month and channel, answered on time or not, and satisfaction."""
+        return monthly_queries.open_statistics(self.uow, self.uow.clock.now())
 
     @rpc_method(response=BreachCount)
     def check_deadlines(self) -> BreachCount:

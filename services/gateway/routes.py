@@ -135,6 +135,7 @@ PUBLIC_ROUTES: tuple[PublicRoute, ...] = (
     PublicRoute(
         "GET", "/public/feedback/notices/archive", "feedback", "notice_archive", "Closed notices, by unit and date"
     ),
+    PublicRoute("GET", "/public/feedback/statistics", "feedback", "open_statistics", "Feedback by month and channel"),
     PublicRoute("GET", "/public/notices", "cadre", "open_notices", "The board of open notices"),
     PublicRoute(
         "GET",

@@ -80,6 +80,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "feedback.open_notices",
         "cadre.open_notices",
         "feedback.notice_archive",
+        "feedback.open_statistics",
         "cadre.published_results",
         "*.audit_heads",
         "*.audit_proof",

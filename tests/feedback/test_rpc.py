@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -104,6 +105,10 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
         service.close(receipt_code=code, rating=4, comment="clear")
         wait_until(lambda: service.submissions(status="closed")["items"], what="the closed case")
         wait_until(lambda: service.statistics()["items"], what="statistics")
+        wait_until(
+            lambda: [r for r in service.open_statistics()["items"] if r["channel"] == "consultation" and r["ratings"]],
+            what="the month's open statistics",
+        )
         missed_before = first_replies_missed()
         advance_clock(database, dt.timedelta(days=7))  # the comment's first reply is overdue
         service.check_deadlines()
@@ -141,6 +146,17 @@ def replies(feedback: None, database: Database, test_env: RunEnvironment) -> dic
 
 
 test_every_rpc_method_answers_what_it_declares = every_method_keeps_its_contract(FeedbackService)
+
+
+def test_the_open_statistics_count_the_month_the_replies_on_time_and_the_rating(
+    replies: dict[str, list[Any]],
+) -> None:
+    (month,) = [r for r in replies["open_statistics"][-1]["items"] if r["channel"] == "consultation"][-1:]
+    assert month["received"] >= 1 and month["replied"] >= 1 and month["resolved"] >= 1 and month["ratings"] >= 1
+    assert 0 < Decimal(month["on_time_reply_rate"]) <= 1, "this walk's reply came the day it was asked"
+    assert month["replied_on_time"] <= month["replied"] and month["resolved_on_time"] <= month["resolved"]
+    assert 1 <= Decimal(month["average_rating"]) <= 5
+    assert set(month) >= {"month", "on_time_resolution_rate"} and "submission_id" not in month
 
 
 def test_the_board_says_the_unit_and_the_working_days_left_and_the_archive_keeps_what_closed(
