@@ -9,6 +9,7 @@ goes back to this site, and a catalog with every message translated.
 from __future__ import annotations
 
 import ast
+import hashlib
 import html
 import re
 from collections.abc import Callable
@@ -197,6 +198,16 @@ def test_the_queue_needs_a_valid_token_and_offers_only_what_the_roles_grant(clie
     assert 'value="reply"' in client.get("/staff").text
     client.post("/staff/sign-out", data={"csrf_token": token_of(form)})
     assert client.get("/staff").status_code == 303
+
+
+def test_the_statistics_page_is_a_table_first_and_its_library_is_the_one_named(client: Client) -> None:
+    page = client.get("/statistics")
+    assert page.status_code == 200 and '<table id="months">' in page.text and '<table id="channels">' in page.text
+    assert 'src="/static/vendor/chart.umd.min.js"' in page.text and "cdn" not in page.text.lower()
+    vendored = pages.STATIC / "vendor" / "chart.umd.min.js"
+    digest = hashlib.sha256(vendored.read_bytes()).hexdigest()
+    assert digest in (pages.STATIC / "vendor" / "README.md").read_text(encoding="utf-8"), "the file is the one named"
+    assert client.get("/static/vendor/chart.umd.min.js").status_code == 200
 
 
 def test_every_message_of_the_site_has_its_chinese() -> None:

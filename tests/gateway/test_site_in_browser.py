@@ -308,3 +308,20 @@ def test_a_result_is_verified_in_the_browser_and_a_tampered_one_is_not(
     browser.find_element(By.ID, "check").click()
     wait(browser).until(seen.text_to_be_present_in_element((By.ID, "verdict"), "核验未通过"))
     assert "does not lead to the signed root" in browser.find_element(By.ID, "verdict").text
+
+
+def test_the_statistics_are_drawn_as_charts_over_tables_that_carry_the_same_figures(
+    browser: WebDriver, live_gateway: str, audit: dict[str, Any]
+) -> None:
+    browser.get(f"{live_gateway}/statistics")
+    table = wait(browser).until(seen.presence_of_element_located((By.ID, "months")))
+    wait(browser).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "canvas[data-table=months]").get_attribute("data-drawn")
+    )
+    received = [int(cell.text) for cell in table.find_elements(By.CSS_SELECTOR, 'td[data-key="received"]')]
+    assert received and sum(received) > 0, "the submissions of the tests before are counted"
+    drawn = browser.execute_script(
+        "return Chart.getChart(document.querySelector('canvas[data-table=months]')).data.datasets[0].data"
+    )
+    assert drawn == received, "the chart draws the table's own figures"
+    checked(browser, audit, "statistics")

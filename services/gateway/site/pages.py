@@ -88,6 +88,7 @@ class Site:
                 Rule("/feedback", methods=["GET", "POST"], endpoint="feedback"),
                 Rule("/case", methods=["GET", "POST"], endpoint="case"),
                 Rule("/results", methods=["GET"], endpoint="results"),
+                Rule("/statistics", methods=["GET"], endpoint="statistics"),
                 Rule("/verify", methods=["GET"], endpoint="verify"),
                 Rule("/staff", methods=["GET", "POST"], endpoint="staff"),
                 Rule("/staff/sign-in", methods=["GET", "POST"], endpoint="sign_in"),
@@ -105,6 +106,7 @@ class Site:
             "feedback": self.feedback,
             "case": self.case,
             "results": self.results,
+            "statistics": self.statistics,
             "verify": self.verify,
             "staff": staff.queue,
             "sign_in": staff.sign_in,
@@ -248,6 +250,13 @@ class Site:
         found = page.call("cadre", "published_results", {"unit": unit} if unit else {})
         return page.render("results.html", results=found["items"], unit=unit)
 
+    def statistics(self, page: Page) -> Response:
+        """The open statistics: by month (every channel together) and by channel (the twelve months together)."""
+        rows = page.call("feedback", "open_statistics", {})["items"]
+        months = [{"month": month[:7], **_totals(group)} for month, group in _grouped(rows, "month")]
+        channels = [{"channel": channel, **_totals(group)} for channel, group in _grouped(rows, "channel")]
+        return page.render("statistics.html", by_month=months, by_channel=channels)
+
     def verify(self, page: Page) -> Response:
         """A published notice, result or reply, proven: its event's inclusion proof against a signed tree head.
 
@@ -389,6 +398,28 @@ def _when(value: str) -> str:
     """An ISO timestamp as a reader's date and minute (UTC+8, the organisation's time)."""
     moment = dt.datetime.fromisoformat(value).astimezone(dt.timezone(dt.timedelta(hours=8)))
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _grouped(rows: list[dict[str, Any]], key: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(str(row[key]), []).append(row)
+    return sorted(groups.items())
+
+
+def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts added up, and the rates of the sums (not an average of rates)."""
+    total = {key: sum(int(r[key]) for r in rows) for key in _COUNTS}
+    rating_sum = sum(float(r["average_rating"]) * int(r["ratings"]) for r in rows if r["average_rating"] is not None)
+    return {
+        **total,
+        "on_time_reply_rate": total["replied_on_time"] / total["replied"] if total["replied"] else None,
+        "on_time_resolution_rate": total["resolved_on_time"] / total["resolved"] if total["resolved"] else None,
+        "average_rating": rating_sum / total["ratings"] if total["ratings"] else None,
+    }
+
+
+_COUNTS = ("received", "replied", "replied_on_time", "resolved", "resolved_on_time", "ratings")
 
 
 def _by_field(problem: Problem) -> dict[str, list[str]]:
