@@ -9,6 +9,7 @@ goes back to this site, and a catalog with every message translated.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import hashlib
 import html
 import re
@@ -23,10 +24,12 @@ from services.gateway.site import i18n, pages
 from services.scenarios.appointment import run_selection
 from shared.db.clock import advance_clock
 from shared.db.database import Database
+from shared.errors import NotFound
 from shared.runtime.messaging.client import rpc_client
 from tests.gateway.conftest import token
 from tests.support.identities import EVERY_ROLE
 from tests.support.platform import wait_until
+from tests.support.probes import platform_now
 
 FORM_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 COMMAND_FIELD = re.compile(r'name="command_id" value="([^"]+)"')
@@ -253,3 +256,85 @@ def _submissions(database: Database) -> int:
 
 def _mover(database: Database) -> Callable[[Any], float]:
     return lambda delta: advance_clock(database, delta)
+
+
+def test_the_queue_carries_out_supervision_and_the_other_answers_and_refuses_an_unknown_action(
+    client: Client, database: Database
+) -> None:
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
+        case = rpc.supervision.open_case(cadre_id="site-queue-cadre", summary="own motion")
+        deadline = (platform_now(database) + dt.timedelta(days=10)).isoformat()
+        task = rpc.supervision.assign_task(
+            kind="key", unit="Qingshan", goal="repair the site-queue road", deadline=deadline, responsible="Sun"
+        )
+    form = client.get("/staff/sign-in")
+    client.post("/staff/sign-in", data={"csrf_token": token_of(form), "token": token("supervision_officer")})
+
+    def on_queue() -> str | None:  # the cases' read model follows the record a moment later
+        text = client.get("/staff").text
+        return text if f'id="case-{case["case_id"]}"' in text and f'id="task-{task["task_id"]}"' in text else None
+
+    page = wait_until(on_queue, what="the case and the task on the queue")
+    assert page is not None and 'value="record_outcome"' in page
+
+    def act(action: str, **fields: str) -> TestResponse:
+        current = client.get("/staff")
+        answer = client.post("/staff", data={"csrf_token": token_of(current), "action": action, **fields})
+        assert answer.status_code == 200, answer.text
+        assert 'class="alert success"' in answer.text
+        return answer
+
+    act("assign_case", case_id=case["case_id"], investigator="Zhao")
+    early = client.post(
+        "/staff",
+        data={
+            "csrf_token": token_of(client.get("/staff")),
+            "action": "record_outcome",
+            "case_id": case["case_id"],
+            "substantiated": "false",
+            "reasons": "too soon",
+        },
+    )
+    assert early.status_code == 409 and "hold the joint meeting first" in early.text, "the rule, as the service says it"
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
+        participants = [{"name": "Zhao", "role": "organization"}, {"name": "Qian", "role": "discipline_inspection"}]
+        rpc.supervision.hold_joint_meeting(case_id=case["case_id"], participants=participants, decision="look again")
+    act("record_outcome", case_id=case["case_id"], substantiated="false", reasons="the records show nothing")
+    act("report_progress", task_id=task["task_id"], percent="40", note="begun")
+    act("complete_task", task_id=task["task_id"], summary="repaired")
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
+        (concluded,) = [c for c in rpc.supervision.cases(cadre_id="site-queue-cadre")["items"]]
+        assert (concluded["status"], concluded["investigator"]) == ("not_substantiated", "Zhao")
+        done = wait_until(
+            lambda: [t for t in rpc.supervision.tasks(status="completed")["items"] if t["task_id"] == task["task_id"]],
+            what="the completed task",
+        )
+        assert done is not None and done[0]["percent"] == 100
+
+    unknown = client.post("/staff", data={"csrf_token": token_of(client.get("/staff")), "action": "drop_table"})
+    assert unknown.status_code == 400
+    client.post("/staff/sign-in", data={"csrf_token": token_of(form), "token": token("training_officer")})
+    unrelated = client.get("/staff").text
+    assert "Supervision cases" not in unrelated and "监督核查" not in unrelated and 'value="reply"' not in unrelated
+    refused = client.post(
+        "/staff",
+        data={"csrf_token": token_of(client.get("/staff")), "action": "transfer", "submission_id": "x", "to": "y"},
+    )
+    assert refused.status_code == 403, "a training officer may not transfer feedback, whatever the form says"
+
+    client.post("/staff/sign-in", data={"csrf_token": token_of(form), "token": token("department_staff")})
+    receipt = submitted(client, text="The well in the site-queue village is dry.")
+    code = html.unescape(CODE.search(receipt.text).group(1))  # type: ignore[union-attr]
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
+        mine = wait_until(lambda: _case_or_none(rpc, code), what="the case")
+        assert mine is not None
+        act("transfer", submission_id=mine["submission_id"], to="county water bureau")
+        moved = wait_until(lambda: (_case_or_none(rpc, code) or {}).get("transferred_to"), what="the transfer")
+        assert moved == "county water bureau"
+
+
+def _case_or_none(rpc: Any, code: str) -> dict[str, Any] | None:
+    try:
+        return dict(rpc.feedback.my_case(receipt_code=code))
+    except NotFound:
+        return None

@@ -351,6 +351,8 @@ class Page:
         status = problem.kind.status
         if problem.kind is problems.NOT_YET_COVERED:
             message = "No signed tree head covers this yet. Try again in a minute."
+        elif problem.kind in (problems.RULE_VIOLATION, problems.CONFLICT):
+            message = problem.detail  # the rule, as the service states it
         elif status == 429:
             message = "Too many requests from your address. Wait a minute and try again."
         elif status == 403:

@@ -13,11 +13,12 @@ service; what none of the bearer's roles grants is not offered on the page.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.wrappers import Response
 
-from services.gateway.problems import FORBIDDEN, Problem
+from services.gateway.problems import BAD_REQUEST, FORBIDDEN, Problem
 from services.gateway.ratelimit import STAFF as STAFF_SCOPE
 from services.gateway.tokens import Bearer
 from shared.security.assertions import Identity
@@ -25,8 +26,35 @@ from shared.security.policy import allows
 
 COOKIE = "orgwork_staff"
 PATH = "/staff"
-#: What the queue offers, each only to a bearer one of whose roles grants it.
-ACTIONS = ("reply", "resolve")
+
+
+@dataclass(frozen=True)
+class Action:
+    """What a form on the queue asks of a service: a method, the record it acts on, the fields it sends."""
+
+    service: str
+    method: str
+    key: str  # the id of the record acted on: submission_id, case_id, task_id
+    fields: tuple[str, ...]
+    done: str  # what the page says once it is carried out
+
+
+#: Every action the queue offers, each only to a bearer one of whose roles grants its method.
+ACTIONS: dict[str, Action] = {
+    "reply": Action("feedback", "reply", "submission_id", ("text",), "Your reply is sent."),
+    "resolve": Action("feedback", "resolve", "submission_id", ("text",), "The case is resolved."),
+    "reject": Action("feedback", "reject", "submission_id", ("reason",), "The submission is not taken up."),
+    "transfer": Action("feedback", "transfer", "submission_id", ("to", "note"), "The submission is transferred."),
+    "merge": Action("feedback", "merge", "submission_id", ("into",), "The submission is merged."),
+    "assign_case": Action("supervision", "assign_case", "case_id", ("investigator",), "The case is assigned."),
+    "record_outcome": Action(
+        "supervision", "record_outcome", "case_id", ("substantiated", "reasons"), "The outcome is recorded."
+    ),
+    "report_progress": Action(
+        "supervision", "report_progress", "task_id", ("percent", "note"), "The progress is recorded."
+    ),
+    "complete_task": Action("supervision", "complete_task", "task_id", ("summary",), "The task is completed."),
+}
 
 
 def signed_in(page: Any) -> Bearer | None:
@@ -64,7 +92,7 @@ def sign_out(page: Any) -> Response:
 
 
 def queue(page: Any) -> Response:
-    """Open feedback, the most pressing deadline first, with the time left and breaches marked."""
+    """What waits for the staff: feedback by its next deadline, supervision cases, inspection tasks by deadline."""
     bearer = signed_in(page)
     if bearer is None:
         return Response(status=303, headers={"Location": f"{PATH}/sign-in"})
@@ -72,11 +100,26 @@ def queue(page: Any) -> Response:
     if page.request.method == "POST":
         page.require_genuine_form()
         done = _act(page, bearer)
-    rows = call_as(page, bearer, "feedback", "submissions", {"status": "open"})["items"]
     now = dt.datetime.now(dt.UTC)
-    work = sorted((_pending(row, now) for row in rows), key=lambda item: item["due"])
-    offered = {action for action in ACTIONS if allows(bearer.roles, "feedback", action, query=False)}
-    return page.render("staff_queue.html", bearer=bearer, work=work, offered=offered, done=done)
+    work, cases, tasks = [], [], []
+    if _may(bearer, "feedback", "submissions"):
+        rows = call_as(page, bearer, "feedback", "submissions", {"status": "open"})["items"]
+        work = sorted((_pending(row, now) for row in rows), key=lambda item: item["due"])
+    if _may(bearer, "supervision", "cases"):
+        cases = call_as(page, bearer, "supervision", "cases", {"status": "open"})["items"]
+    if _may(bearer, "supervision", "tasks"):
+        rows = call_as(page, bearer, "supervision", "tasks", {"status": "active"})["items"]
+        tasks = sorted((_due(row, row["deadline"], now) for row in rows), key=lambda item: item["due"])
+    offered = {
+        name for name, action in ACTIONS.items() if allows(bearer.roles, action.service, action.method, query=False)
+    }
+    return page.render(
+        "staff_queue.html", bearer=bearer, work=work, cases=cases, tasks=tasks, offered=offered, done=done
+    )
+
+
+def _may(bearer: Bearer, service: str, query: str) -> bool:
+    return allows(bearer.roles, service, query, query=True)
 
 
 def call_as(page: Any, bearer: Bearer, service: str, method: str, data: dict[str, Any]) -> Any:
@@ -93,19 +136,31 @@ def call_as(page: Any, bearer: Bearer, service: str, method: str, data: dict[str
 
 
 def _act(page: Any, bearer: Bearer) -> str:
+    """Carry out the action a form on the queue asked for; what the page then says."""
     form = page.request.form
-    action = form.get("action", "")
-    if action not in ACTIONS:
-        return ""
-    data = {"submission_id": form.get("submission_id", ""), "text": form.get("text", "").strip()}
-    call_as(page, bearer, "feedback", action, {**data, "command_id": form.get("command_id") or None})
-    return "Your reply is sent." if action == "reply" else "The case is resolved."
+    action = ACTIONS.get(form.get("action", ""))
+    if action is None:
+        raise Problem(BAD_REQUEST, "This form asks for nothing the queue does.")
+    data: dict[str, Any] = {action.key: form.get(action.key, ""), "command_id": form.get("command_id") or None}
+    for name in action.fields:
+        value = form.get(name, "").strip()
+        if value or name not in _OPTIONAL:
+            data[name] = value
+    call_as(page, bearer, action.service, action.method, data)
+    return action.done
+
+
+_OPTIONAL = frozenset({"note"})
+
+
+def _due(row: dict[str, Any], due_at: str, now: dt.datetime) -> dict[str, Any]:
+    due = dt.datetime.fromisoformat(due_at)
+    hours = int((due - now).total_seconds() // 3600)
+    return {**row, "due": due.isoformat(), "hours_left": hours, "late": hours < 0}
 
 
 def _pending(row: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """A row with the deadline that matters now (the first reply until there is one, then the resolution)."""
     waiting = "first_reply" if not row["replied"] else "resolution"
-    due = dt.datetime.fromisoformat(row[f"{waiting}_due"])
-    hours = int((due - now).total_seconds() // 3600)
-    late = hours < 0 or waiting in row["breaches"]
-    return {**row, "waiting": waiting, "due": due.isoformat(), "hours_left": hours, "late": late}
+    item = _due(row, row[f"{waiting}_due"], now)
+    return {**item, "waiting": waiting, "late": item["late"] or waiting in row["breaches"]}
