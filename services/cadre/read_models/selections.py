@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.cadre.domain import events as ev
+from services.cadre.domain.selection.state import ALLOWED, Phase
 from services.cadre.messages import JourneyQuery, ResultsQuery, SelectionQuery
 from shared.application import Reader
 from shared.errors import NotFound
@@ -188,6 +189,8 @@ class SelectionSummary:
     phase: str
     candidates: int
     updated_at: dt.datetime
+    #: the steps this phase allows, as the selection's guard holds them (rule ``selection.phase_order``)
+    allowed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ def list_selections(reader: Reader, query: SelectionQuery) -> list[SelectionSumm
         "WHERE %(phase)s::text IS NULL OR phase = %(phase)s ORDER BY updated_at DESC",
         {"phase": query.phase},
     )
-    return [SelectionSummary(**row) for row in rows]
+    return [SelectionSummary(**row, allowed=list(ALLOWED.get(Phase(row["phase"]), ()))) for row in rows]
 
 
 def candidate_journey(reader: Reader, query: JourneyQuery) -> Journey:
