@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 from werkzeug.test import Client, TestResponse
 
-from services.gateway.site import i18n, pages
+from services.gateway.site import i18n, pages, staff
 from services.scenarios.appointment import run_selection
 from shared.db.clock import advance_clock
 from shared.db.database import Database
@@ -143,6 +143,12 @@ def test_the_board_shows_an_open_notice_with_its_days_left_and_a_way_to_object(
         text = wait_until(board, what="the notice on the board")
         assert text is not None
         seen.append(text)
+        form = client.get("/staff/sign-in")  # the staff see the selection in its phase, and what comes next
+        client.post("/staff/sign-in", data={"csrf_token": token_of(form), "token": token("selection_officer")})
+        queue = client.get("/staff").text
+        found = re.search(r'id="selection-site-board-selection">(.*?)</li>', queue, re.S)
+        assert found and "<code>close</code>" in found.group(1) and "selection.phase_order" in found.group(1)
+        client.post("/staff/sign-out", data={"csrf_token": token_of(form)})
 
     with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
         run_selection(rpc.cadre, _mover(database), "site-board", during_notice=read_the_board)
@@ -224,6 +230,7 @@ def test_every_message_of_the_site_has_its_chinese() -> None:
     ids |= {"pre_appointment", "assessment_preview", "development_target", "candidate_list", "program_selection"}
     ids |= {"open", "resolved", "closed", "rejected", "merged"}
     ids |= {"first_reply", "resolution", "substantiated", "not_substantiated"}
+    ids |= set(staff.PHASES)
     ids |= set(_messages_in(pages))
     catalog = i18n.catalog(i18n.ZH)
     missing = sorted(ids - set(catalog))

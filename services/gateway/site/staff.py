@@ -39,6 +39,20 @@ class Action:
     done: str  # what the page says once it is carried out
 
 
+#: A running selection's phases, in the order a process goes through them.
+PHASES = (
+    "announced",
+    "registration",
+    "recommendation",
+    "shortlisted",
+    "assessment_preview",
+    "assessment",
+    "committee_vote",
+    "nominated",
+    "public_notice",
+    "postponed",
+)
+
 #: Every action the queue offers, each only to a bearer one of whose roles grants its method.
 ACTIONS: dict[str, Action] = {
     "reply": Action("feedback", "reply", "submission_id", ("text",), "Your reply is sent."),
@@ -110,11 +124,23 @@ def queue(page: Any) -> Response:
     if _may(bearer, "supervision", "tasks"):
         rows = call_as(page, bearer, "supervision", "tasks", {"status": "active"})["items"]
         tasks = sorted((_due(row, row["deadline"], now) for row in rows), key=lambda item: item["due"])
+    selections: list[tuple[str, list[dict[str, Any]]]] = []
+    if _may(bearer, "cadre", "list_selections"):
+        running = [s for s in call_as(page, bearer, "cadre", "list_selections", {})["items"] if s["phase"] in PHASES]
+        selections = [(phase, [s for s in running if s["phase"] == phase]) for phase in PHASES]
+        selections = [(phase, group) for phase, group in selections if group]
     offered = {
         name for name, action in ACTIONS.items() if allows(bearer.roles, action.service, action.method, query=False)
     }
     return page.render(
-        "staff_queue.html", bearer=bearer, work=work, cases=cases, tasks=tasks, offered=offered, done=done
+        "staff_queue.html",
+        bearer=bearer,
+        work=work,
+        cases=cases,
+        tasks=tasks,
+        selections=selections,
+        offered=offered,
+        done=done,
     )
 
 
