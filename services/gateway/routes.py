@@ -137,6 +137,8 @@ PUBLIC_ROUTES: tuple[PublicRoute, ...] = (
     ),
     PublicRoute("GET", "/public/feedback/statistics", "feedback", "open_statistics", "Feedback by month and channel"),
     PublicRoute("GET", "/public/notices", "cadre", "open_notices", "The board of open notices"),
+    PublicRoute("GET", "/public/elections", "grassroots", "published_elections", "Approved branch elections, counted"),
+    PublicRoute("GET", "/public/affairs", "grassroots", "public_affairs", "What branches published to the public"),
     PublicRoute(
         "GET",
         "/public/results",

@@ -21,8 +21,8 @@ from services.grassroots.read_models import elections as election_queries
 from services.grassroots.read_models import organisations as organisation_queries
 from services.grassroots.read_models import pipeline as pipeline_queries
 from services.grassroots.read_models import ratings as rating_queries
-from services.grassroots.read_models.affairs import BranchAffairsRow
-from services.grassroots.read_models.elections import ElectionRow
+from services.grassroots.read_models.affairs import BranchAffairsRow, PublicAffairs
+from services.grassroots.read_models.elections import ElectionRow, ElectionTally
 from services.grassroots.read_models.organisations import OrganisationNode, PairingRow
 from services.grassroots.read_models.pipeline import PipelineRow
 from services.grassroots.read_models.ratings import RatingRow
@@ -106,6 +106,11 @@ class GrassrootsService(ServiceBase):
     @rpc_method(request=m.ElectionQuery, response=ElectionRow, many=True)
     def elections(self, query: m.ElectionQuery) -> list[ElectionRow]:
         return election_queries.elections(self.uow, query)
+
+    @rpc_method(request=m.ElectionQuery, response=ElectionTally, many=True)
+    def published_elections(self, query: m.ElectionQuery) -> list[ElectionTally]:
+        """Approved branch elections and their tallies, for the public."""
+        return election_queries.published_elections(self.uow, query)
 
     # -- member development ----------------------------------------------------------------------------
 
@@ -202,6 +207,11 @@ class GrassrootsService(ServiceBase):
     @rpc_method(request=m.BranchRef, response=BranchAffairsRow, many=True)
     def affairs(self, query: m.BranchRef) -> list[BranchAffairsRow]:
         return affairs_queries.affairs(self.uow, query)
+
+    @rpc_method(request=m.BranchRef, response=PublicAffairs, many=True)
+    def public_affairs(self, query: m.BranchRef) -> list[PublicAffairs]:
+        """What branches published to the public (党务公开), latest first."""
+        return affairs_queries.public_affairs(self.uow, query)
 
     @rpc_method(response=DeadlineCheck)
     def check_deadlines(self) -> DeadlineCheck:

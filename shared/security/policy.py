@@ -81,6 +81,8 @@ ROLES: dict[str, tuple[str, ...]] = {
         "cadre.open_notices",
         "feedback.notice_archive",
         "feedback.open_statistics",
+        "grassroots.published_elections",
+        "grassroots.public_affairs",
         "cadre.published_results",
         "*.audit_heads",
         "*.audit_proof",

@@ -104,6 +104,7 @@ def replies(grassroots: None, database: Database, test_env: RunEnvironment) -> d
             lambda: [e for e in service.elections(organisation_id="dongcun")["items"] if e["phase"] == "approved"],
             what="the approved election",
         )
+        wait_until(lambda: service.published_elections(organisation_id="dongcun")["items"], what="the tally")
 
         # an applicant the whole way to full member
         service.apply(person_id=APPLICANT, name="Zhou Min", birth_date="1998-05-04", branch_id="dongcun")
@@ -160,6 +161,9 @@ def replies(grassroots: None, database: Database, test_env: RunEnvironment) -> d
         wait_until(lambda: service.ratings()["items"], what="the rating")
         service.schedule_publication(branch_id="dongcun", category="party dues", scope="party", every_days=30)
         service.publish_affairs(branch_id="dongcun", category="party dues", title="Dues for the quarter", body="...")
+        service.schedule_publication(branch_id="dongcun", category="village finances", scope="public", every_days=30)
+        service.publish_affairs(branch_id="dongcun", category="village finances", title="Accounts for May", body="...")
+        wait_until(lambda: service.public_affairs(branch_id="dongcun")["items"], what="the public publication")
         wait_until(
             lambda: any(b["published"] for b in service.affairs(branch_id="dongcun")["items"]),
             what="the publication among the branch's affairs",
@@ -198,8 +202,26 @@ def test_the_applicant_ends_a_full_member_and_the_tree_counts_them(replies: dict
 def test_a_weak_branch_and_what_the_branch_published(replies: dict[str, list[Any]]) -> None:
     assert replies["rate_branch"][0]["level"] == "weak"
     [branch] = replies["affairs"][-1]["items"]
-    assert [p["title"] for p in branch["published"]] == ["Dues for the quarter"] and branch["missed"] == []
+    published = sorted(p["title"] for p in branch["published"])
+    assert published == ["Accounts for May", "Dues for the quarter"] and branch["missed"] == []
     assert replies["pairing_goal_met"][0]["met"] == ["party spirit study"]
+
+
+def test_the_public_reads_the_approved_tally_and_only_what_was_published_to_it(replies: dict[str, list[Any]]) -> None:
+    (tally,) = [t for t in replies["published_elections"][-1]["items"] if t["election_id"] == "e2026"]
+    [election] = replies["elections"][-1]["items"]
+    assert (
+        (tally["votes"], tally["elected"])
+        == (election["votes"], election["elected"])
+        == (
+            {"m1": 5, "m2": 5, "m3": 5, "m4": 3},
+            ["m1", "m2", "m3"],
+        )
+    )
+    assert (tally["cast_ballots"], tally["void_ballots"], tally["present"]) == (6, 0, 6)
+    assert "secretary_id" not in tally and "candidates" not in tally
+    titles = [p["title"] for p in replies["public_affairs"][-1]["items"] if p["branch_id"] == "dongcun"]
+    assert "Accounts for May" in titles and "Dues for the quarter" not in titles, "what is for the party stays there"
 
 
 def test_a_poison_event_is_dead_lettered_and_a_replay_that_fails_again_says_so(replies: dict[str, list[Any]]) -> None:

@@ -128,3 +128,23 @@ def overdue(reader: Reader, now: dt.datetime) -> list[str]:
     """Branches with a category past its date; the aggregate flags each due date once."""
     rows = reader.query("SELECT DISTINCT branch_id FROM affairs_schedules WHERE due_by < %s ORDER BY branch_id", [now])
     return [str(row["branch_id"]) for row in rows]
+
+
+@dataclass(frozen=True)
+class PublicAffairs:
+    """A publication a branch made to the public (scope ``public``; what it publishes inside the party is not here)."""
+
+    branch_id: str
+    category: str
+    title: str
+    published_at: dt.datetime
+
+
+def public_affairs(reader: Reader, query: BranchRef) -> list[PublicAffairs]:
+    rows = reader.query(
+        "SELECT branch_id, category, title, published_at FROM affairs_publications "
+        "WHERE scope = 'public' AND (%(branch)s::text IS NULL OR branch_id = %(branch)s) "
+        "ORDER BY published_at DESC LIMIT 200",
+        {"branch": query.branch_id},
+    )
+    return [PublicAffairs(**row) for row in rows]

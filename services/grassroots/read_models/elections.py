@@ -99,3 +99,29 @@ def elections(reader: Reader, query: ElectionQuery) -> list[ElectionRow]:
         {"organisation": query.organisation_id},
     )
     return [ElectionRow(**row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ElectionTally:
+    """An approved branch election as the public reads it: the count, and who was elected (members' ids)."""
+
+    election_id: str
+    organisation_id: str
+    seats: int
+    entitled: int
+    present: int | None
+    cast_ballots: int | None
+    void_ballots: int | None
+    votes: dict[str, int] | None
+    elected: list[str] | None
+
+
+def published_elections(reader: Reader, query: ElectionQuery) -> list[ElectionTally]:
+    """Approved elections only, latest first: a count takes effect, and is published, once it is approved."""
+    rows = reader.query(
+        "SELECT election_id, organisation_id, seats, entitled, present, cast_ballots, void_ballots, votes, elected "
+        "FROM elections WHERE phase = 'approved' "
+        "AND (%(organisation)s::text IS NULL OR organisation_id = %(organisation)s) ORDER BY called_at DESC",
+        {"organisation": query.organisation_id},
+    )
+    return [ElectionTally(**row) for row in rows]
