@@ -185,6 +185,33 @@ def test_the_board_shows_an_open_notice_with_its_days_left_and_a_way_to_object(
     assert bad.status_code == 422 and 'id="closed_from-error"' in bad.text
 
 
+def test_the_results_page_shows_what_branches_published_to_the_public_and_not_what_they_kept_inside(
+    client: Client,
+) -> None:
+    with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
+        rpc.grassroots.found_organisation(
+            organisation_id="site-county", kind="county_committee", org_type="organ", name="Site county committee"
+        )
+        rpc.grassroots.found_organisation(
+            organisation_id="site-branch",
+            kind="branch",
+            org_type="village",
+            name="Site village branch",
+            parent_id="site-county",
+            founding_members=["site-m1", "site-m2", "site-m3"],
+        )
+        for scope, category, title in (("public", "village finances", "Accounts for June"), ("party", "dues", "Dues")):
+            rpc.grassroots.schedule_publication(branch_id="site-branch", category=category, scope=scope, every_days=30)
+            rpc.grassroots.publish_affairs(branch_id="site-branch", category=category, title=title, body="...")
+
+    def published() -> str | None:
+        page = client.get("/results")
+        return page.text if "Accounts for June" in page.text else None
+
+    page = wait_until(published, what="the publication on the results page")
+    assert page is not None and 'id="elections"' in page and ">Dues<" not in page
+
+
 def test_the_queue_needs_a_valid_token_and_offers_only_what_the_roles_grant(client: Client) -> None:
     assert client.get("/staff").headers["Location"] == "/staff/sign-in"
     form = client.get("/staff/sign-in")

@@ -248,7 +248,9 @@ class Site:
         """Closed selections as published: who was appointed, and whose appointment was withheld."""
         unit = page.request.args.get("unit", "").strip()
         found = page.call("cadre", "published_results", {"unit": unit} if unit else {})
-        return page.render("results.html", results=found["items"], unit=unit)
+        elections = page.call("grassroots", "published_elections", {})["items"]
+        affairs = page.call("grassroots", "public_affairs", {})["items"]
+        return page.render("results.html", results=found["items"], unit=unit, elections=elections, affairs=affairs)
 
     def statistics(self, page: Page) -> Response:
         """The open statistics: by month (every channel together) and by channel (the twelve months together)."""
