@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 
+from services.gateway.site import pages as site_pages
 from shared.config import FROM_CHECKOUT, REPO_ROOT, SERVICE_NAMES, local_state_dir
 from shared.db.database import Database, fetch_one
 from shared.domain.calendar import OrganisationCalendar
@@ -217,6 +218,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 
 PROBE = """
 import json, shared
+from services.gateway.site import pages
 from shared.config import FROM_CHECKOUT, LOCAL_STATE_DIR, load_services_file
 from shared.domain.calendar import OrganisationCalendar
 from shared.runtime.process import control
@@ -229,6 +231,10 @@ print(json.dumps({
     "services_file": sorted(load_services_file()),
     "calendars": sorted(OrganisationCalendar.shipped().years),
     "migrations": {name: [str(m) for m in load_service(name).migrations()] for name in existing_services()},
+    "site": sorted(
+        str(p.relative_to(pages.HERE)) for p in pages.HERE.rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+    ),
 }))
 """
 
@@ -237,6 +243,15 @@ def probe(installed: Installed, env: dict[str, str] | None = None) -> dict[str, 
     result = installed.run("python", "-c", PROBE, env=env)
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout))
+
+
+def checkout_site_files() -> list[str]:
+    here = site_pages.HERE
+    return sorted(
+        str(p.relative_to(here))
+        for p in here.rglob("*")
+        if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
+    )
 
 
 def checkout_migrations() -> dict[str, list[str]]:
@@ -262,6 +277,8 @@ def test_the_installed_copy_finds_everything_the_checkout_has(installed: Install
     assert sum(map(len, found["migrations"].values())) > len(SERVICE_NAMES), "each has the platform's and its own"
     assert found["services_file"] == sorted([*SERVICE_NAMES, "gateway"])
     assert found["calendars"] == sorted(OrganisationCalendar.shipped().years)
+    assert found["site"] == checkout_site_files(), "the site's templates, catalogs, scripts and vendored library"
+    assert "static/vendor/chart.umd.min.js" in found["site"]
 
 
 @pytest.mark.slow
