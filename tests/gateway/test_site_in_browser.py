@@ -232,6 +232,8 @@ def test_an_objection_from_the_board_holds_the_appointment_on_the_results_page(
 
         links = wait_until(objection_link, what="the notice on the board")
         assert links is not None
+        checked(browser, audit, "board-with-notice")
+        links = browser.find_elements(By.CSS_SELECTOR, f'li[data-process="{process_id}"] a.button')
         links[0].click()
         Select(wait(browser).until(seen.presence_of_element_located((By.ID, "cadre_id")))).select_by_value(nominee)
         Select(browser.find_element(By.ID, "category")).select_by_value("complaint_about_cadre")
