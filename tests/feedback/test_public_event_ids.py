@@ -110,7 +110,8 @@ def test_replies_written_before_get_their_events_from_the_log_or_none(database: 
                     [submission_id, f"hash-{submission_id}", AT, AT, AT, json.dumps(replies)],
                 )
 
-        assert migrate_the_rest(database, schema, FeedbackService) == ["service/0004_reply_event_ids"]
+        applied = migrate_the_rest(database, schema, FeedbackService)
+        assert applied[0] == "service/0004_reply_event_ids", applied
 
         with database.transaction() as conn, conn.cursor() as cur:
             cur.execute(f'SELECT submission_id, replies FROM "{schema}".submissions ORDER BY submission_id')

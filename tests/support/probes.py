@@ -37,6 +37,15 @@ def deposit_directly(database: Database, account_id: str, amount: int, count: in
 
 
 def platform_now(database: Database) -> "dt.datetime":
-    """Now on the offset clock the services run on in these tests."""
-    offset = scalar(database, "SELECT offset_seconds::bigint FROM public.orgwork_clock")
-    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=offset)
+    """Now on the offset clock the services run on in these tests, exactly as they read it.
+
+    The offset is fractional once a window has been passed by its exact
+    length: rounded, it could put "now" here up to half a second ahead of
+    the services' clock, and a window opened at this "now" would not yet
+    be open for them.
+    """
+    with database.transaction() as conn, conn.cursor() as cur:
+        cur.execute("SELECT offset_seconds FROM public.orgwork_clock")
+        row = cur.fetchone()
+    assert row is not None, "the offset clock's table has its row"
+    return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=float(row[0]))
