@@ -110,13 +110,19 @@ class Gateway:
         """The answer to one request: never an exception, never a traceback."""
         request_id = str(uuid.uuid4())
         correlation_id = _correlation_id(request.headers.get("X-Correlation-Id")) or request_id
-        if self.site.owns(request):  # a page: answered as HTML, failures too
-            response = self.site.respond(request, correlation_id)
-            response.headers["X-Correlation-Id"] = correlation_id
-            response.headers["X-Request-Id"] = request_id
-            response.headers["X-Content-Type-Options"] = "nosniff"
-            response.headers.setdefault("Cache-Control", "no-store")
-            return response
+        page = self.site.match(request)
+        if page is not None:  # a page: answered as HTML, failures too
+            response = self.site.respond(request, correlation_id, page)
+        else:
+            response = self.answer(request, correlation_id, request_id)
+        response.headers["X-Correlation-Id"] = correlation_id
+        response.headers["X-Request-Id"] = request_id
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def answer(self, request: Request, correlation_id: str, request_id: str) -> Response:
+        """The API's answer to one request, a failure as a problem document."""
         try:
             response = self.dispatch(request, correlation_id)
         except Problem as problem:
@@ -132,10 +138,6 @@ class Gateway:
             log.exception("unexpected error answering %s %s (error id %s)", request.method, request.path, error_id)
             detail = f"internal error; quote error id {error_id}"
             response = Problem(problems.INTERNAL, detail, {"error_id": error_id}).response(f"urn:uuid:{request_id}")
-        response.headers["X-Correlation-Id"] = correlation_id
-        response.headers["X-Request-Id"] = request_id
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     def dispatch(self, request: Request, correlation_id: str) -> Response:

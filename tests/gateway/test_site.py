@@ -24,12 +24,11 @@ from services.gateway.site import i18n, pages, staff
 from services.scenarios.appointment import run_selection
 from shared.db.clock import advance_clock
 from shared.db.database import Database
-from shared.errors import NotFound
 from shared.runtime.messaging.client import rpc_client
 from tests.gateway.conftest import token
 from tests.support.identities import EVERY_ROLE
 from tests.support.platform import wait_until
-from tests.support.probes import platform_now
+from tests.support.probes import case_by_code, platform_now
 
 FORM_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 COMMAND_FIELD = re.compile(r'name="command_id" value="([^"]+)"')
@@ -360,15 +359,8 @@ def test_the_queue_carries_out_supervision_and_the_other_answers_and_refuses_an_
     receipt = submitted(client, text="The well in the site-queue village is dry.")
     code = html.unescape(CODE.search(receipt.text).group(1))  # type: ignore[union-attr]
     with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
-        mine = wait_until(lambda: _case_or_none(rpc, code), what="the case")
+        mine = wait_until(lambda: case_by_code(rpc, code), what="the case")
         assert mine is not None
         act("transfer", submission_id=mine["submission_id"], to="county water bureau")
-        moved = wait_until(lambda: (_case_or_none(rpc, code) or {}).get("transferred_to"), what="the transfer")
+        moved = wait_until(lambda: (case_by_code(rpc, code) or {}).get("transferred_to"), what="the transfer")
         assert moved == "county water bureau"
-
-
-def _case_or_none(rpc: Any, code: str) -> dict[str, Any] | None:
-    try:
-        return dict(rpc.feedback.my_case(receipt_code=code))
-    except NotFound:
-        return None

@@ -33,11 +33,11 @@ from services.scenarios.appointment import run_selection
 from shared.config import REPO_ROOT
 from shared.db.clock import advance_clock
 from shared.db.database import Database
-from shared.errors import NotFound
 from shared.runtime.messaging.client import rpc_client
 from tests.gateway.conftest import token
 from tests.support.identities import EVERY_ROLE
 from tests.support.platform import wait_until
+from tests.support.probes import case_by_code
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
@@ -134,10 +134,10 @@ def test_the_public_gives_feedback_follows_the_case_and_closes_it_with_a_rating(
     checked(browser, audit, "receipt")
 
     with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:  # the department answers
-        case = wait_until(lambda: _case(rpc, code), what="the case in its read model")
+        case = wait_until(lambda: case_by_code(rpc, code), what="the case in its read model")
         assert case is not None
         rpc.feedback.reply(submission_id=case["submission_id"], text="By the yearly review, published in March.")
-        wait_until(lambda: (_case(rpc, code) or {}).get("replies"), what="the reply in the case's read model")
+        wait_until(lambda: (case_by_code(rpc, code) or {}).get("replies"), what="the reply in the case's read model")
 
     browser.find_element(By.CSS_SELECTOR, 'nav a[href="/case"]').click()
     wait(browser).until(seen.presence_of_element_located((By.ID, "receipt_code"))).send_keys(code)
@@ -155,13 +155,6 @@ def test_the_public_gives_feedback_follows_the_case_and_closes_it_with_a_rating(
     wait(browser).until(seen.text_to_be_present_in_element((By.ID, "case-status"), "已关闭"))
     assert "4 / 5" in browser.find_element(By.CSS_SELECTOR, "dl.case").text
     checked(browser, audit, "case-closed")
-
-
-def _case(rpc: Any, code: str) -> dict[str, Any] | None:
-    try:
-        return dict(rpc.feedback.my_case(receipt_code=code))
-    except NotFound:
-        return None
 
 
 def test_a_wrong_code_in_the_browser_gets_the_neutral_answer_and_english_on_request(
@@ -187,7 +180,7 @@ def test_staff_sign_in_and_answer_from_the_queue_before_the_deadline(
     browser.find_element(By.CSS_SELECTOR, 'form button[type="submit"]').click()
     code = wait(browser).until(seen.presence_of_element_located((By.ID, "receipt-code"))).text.strip()
     with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
-        case = wait_until(lambda: _case(rpc, code), what="the case in its read model")
+        case = wait_until(lambda: case_by_code(rpc, code), what="the case in its read model")
         assert case is not None
     submission_id = case["submission_id"]
 
@@ -206,9 +199,9 @@ def test_staff_sign_in_and_answer_from_the_queue_before_the_deadline(
     wait(browser).until(seen.presence_of_element_located((By.CSS_SELECTOR, ".alert.success")))
 
     with rpc_client(timeout=20, identity=EVERY_ROLE) as rpc:
-        answered = wait_until(lambda: (_case(rpc, code) or {}).get("replies"), what="the reply on the case")
+        answered = wait_until(lambda: (case_by_code(rpc, code) or {}).get("replies"), what="the reply on the case")
         assert answered is not None and answered[0]["text"] == "Nine to noon, from next month."
-        assert not (_case(rpc, code) or {}).get("breaches"), "answered before the deadline"
+        assert not (case_by_code(rpc, code) or {}).get("breaches"), "answered before the deadline"
 
 
 def test_an_objection_from_the_board_holds_the_appointment_on_the_results_page(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from shared.db.database import Database, fetch_one
 from shared.domain import Repository
+from shared.errors import NotFound
 from shared.eventstore.records import Metadata
 from shared.eventstore.store import EventStore
 from tests.support.apps.ledger.service import Account, Ledger
@@ -49,3 +51,11 @@ def platform_now(database: Database) -> "dt.datetime":
         row = cur.fetchone()
     assert row is not None, "the offset clock's table has its row"
     return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=float(row[0]))
+
+
+def case_by_code(rpc: Any, code: str) -> dict[str, Any] | None:
+    """A submitter's case by its receipt code, or None while feedback's read model has not caught up."""
+    try:
+        return dict(rpc.feedback.my_case(receipt_code=code))
+    except NotFound:
+        return None

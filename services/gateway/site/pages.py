@@ -40,6 +40,9 @@ from shared.security.policy import PUBLIC
 
 log = logging.getLogger(__name__)
 
+#: What a request to the site matched: a page and its path's values, or a redirect to answer as it is.
+Matched = tuple[str, Mapping[str, Any]] | Response
+
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 #: No inline script or style, nothing from another origin; forms post here only.
@@ -115,25 +118,24 @@ class Site:
             "static": self.static,
         }
 
-    def owns(self, request: Request) -> bool:
-        """Whether ``request`` is for one of the site's pages (the gateway answers the rest)."""
+    def match(self, request: Request) -> Matched | None:
+        """The page ``request`` is for (or where it is redirected), None when it is not the site's."""
         try:
-            self.url_map.bind_to_environ(request.environ).match(method=request.method)
-        except RequestRedirect:
-            return True
-        except HTTPException:
-            return False
-        return True
-
-    def respond(self, request: Request, correlation_id: str) -> Response:
-        """The page for ``request``: never an exception."""
-        page = Page(self, request, correlation_id)
-        try:
-            endpoint, values = self.url_map.bind_to_environ(request.environ).match()
-            page.values = values
-            return self.pages[endpoint](page)
+            endpoint, values = self.url_map.bind_to_environ(request.environ).match(method=request.method)
         except RequestRedirect as redirect:
             return Response(status=redirect.code, headers={"Location": redirect.new_url})
+        except HTTPException:
+            return None
+        return str(endpoint), values
+
+    def respond(self, request: Request, correlation_id: str, matched: Matched) -> Response:
+        """The page ``match`` found for ``request``: never an exception."""
+        if isinstance(matched, Response):
+            return matched
+        page = Page(self, request, correlation_id)
+        endpoint, page.values = matched
+        try:
+            return self.pages[endpoint](page)
         except NotFound:
             return page.failure(404, "This page does not exist.")
         except HTTPException as error:
@@ -311,15 +313,32 @@ class Page:
         self.token = forms.token_for(request)
         self.values: Mapping[str, Any] = {}
 
+    @property
+    def address(self) -> str:
+        return self.request.remote_addr or "unknown"
+
     def call(self, service: str, method: str, data: dict[str, Any], path: Mapping[str, str] | None = None) -> Any:
         """The public route to ``service.method`` with ``data`` (and what its path holds), as the API would call it."""
+        route = self.site.gateway.public_route(service, method)
+        identity = Identity(PUBLIC, (PUBLIC,), "gateway", client=self.address)
+        return self.through(route, data, identity, PUBLIC_SCOPE, path=path)
+
+    def through(
+        self,
+        route: Route,
+        data: dict[str, Any],
+        identity: Identity,
+        scope: str,
+        *,
+        path: Mapping[str, str] | None = None,
+        granted: bool = True,
+    ) -> Any:
+        """Call ``route`` as ``identity``: counted against ``scope``'s limit, refused unless ``granted``, checked."""
         gateway = self.site.gateway
-        address = self.request.remote_addr or "unknown"
-        gateway.limits.check(PUBLIC_SCOPE, address)
-        route = gateway.public_route(service, method)
-        arguments = gateway.checked(route, data, path or {})
-        identity = Identity(PUBLIC, (PUBLIC,), "gateway", client=address)
-        return gateway.forward(route, arguments, identity, self.correlation_id)
+        gateway.limits.check(scope, self.address)
+        if not granted:
+            raise Problem(problems.FORBIDDEN, "None of your roles allows this.")
+        return gateway.forward(route, gateway.checked(route, data, path or {}), identity, self.correlation_id)
 
     def require_genuine_form(self) -> None:
         if not forms.is_genuine(self.request):

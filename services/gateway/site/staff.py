@@ -18,7 +18,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from services.gateway.problems import BAD_REQUEST, FORBIDDEN, Problem
+from services.gateway.problems import BAD_REQUEST, Problem
 from services.gateway.ratelimit import STAFF as STAFF_SCOPE
 from services.gateway.tokens import Bearer
 from shared.security.assertions import Identity
@@ -150,15 +150,10 @@ def _may(bearer: Bearer, service: str, query: str) -> bool:
 
 def call_as(page: Any, bearer: Bearer, service: str, method: str, data: dict[str, Any]) -> Any:
     """The staff route to ``service.method``, called as ``bearer`` (the gateway checks the roles first)."""
-    gateway = page.site.gateway
-    address = page.request.remote_addr or "unknown"
-    gateway.limits.check(STAFF_SCOPE, address)
-    route = gateway.staff_route(service, method)
-    if not allows(bearer.roles, service, method, query=route.contract.query):
-        raise Problem(FORBIDDEN, "None of your roles allows this.")
-    arguments = gateway.checked(route, data, {})
-    identity = Identity(bearer.subject, bearer.roles, "gateway", client=address)
-    return gateway.forward(route, arguments, identity, page.correlation_id)
+    route = page.site.gateway.staff_route(service, method)
+    identity = Identity(bearer.subject, bearer.roles, "gateway", client=page.address)
+    granted = allows(bearer.roles, service, method, query=route.contract.query)
+    return page.through(route, data, identity, STAFF_SCOPE, granted=granted)
 
 
 def _act(page: Any, bearer: Bearer) -> str:
